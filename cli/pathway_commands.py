@@ -1,0 +1,116 @@
+"""``casepath pathways check|deploy|simulate``: what coordinators run before and when deploying."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.main import Context, console, err, fail, parse_when, pass_ctx
+from engine import pathways, simulation
+from engine.errors import CasepathError
+from engine.forms import FormCatalog
+
+
+def register(main: click.Group) -> None:
+    main.add_command(pathways_group)
+
+
+@click.group("pathways")
+def pathways_group() -> None:
+    """Check, simulate and deploy BPMN pathways."""
+
+
+@pathways_group.command("check")
+@click.argument("files", nargs=-1, required=True)
+@pass_ctx
+def check(ctx: Context, files: tuple[str, ...]) -> None:
+    """One verdict per FILE; exit 0 if all are valid, 1 if any is not, 2 on I/O errors."""
+    forms = FormCatalog(ctx.settings.forms_dir)
+    invalid = io_errors = 0
+    for name in files:
+        try:
+            verdict = pathways.verdict_for_file(Path(name), forms)
+        except OSError as error:
+            err.print(f"{name}: cannot read: {error.strerror or error}")
+            io_errors += 1
+            continue
+        console.print(verdict.summary(), markup=False)
+        invalid += not verdict.valid
+    if io_errors:
+        sys.exit(2)
+    sys.exit(1 if invalid else 0)
+
+
+@pathways_group.command("deploy")
+@click.argument("file")
+@click.option("--by", "username", required=True, help="the coordinator deploying it")
+@pass_ctx
+def deploy(ctx: Context, file: str, username: str) -> None:
+    """Check FILE and store it as the pathway's newest version."""
+    from engine.users import get_user, principal_for
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as error:
+        fail(f"{file}: cannot read: {error.strerror or error}")
+    services = ctx.services
+    try:
+        with services.uow() as uow:
+            user = get_user(uow, username)
+            who = principal_for(user)
+            if not who.has_role("coordinator"):
+                fail(f"{username} is not a coordinator", 1)
+            version = pathways.deploy(uow, data, services.forms, who, Path(file).name)
+            uow.commit()
+    except CasepathError as error:
+        _report(error)
+    console.print(f"deployed {version.process_id} version {version.version} (sha256 {version.sha256[:12]})")
+
+
+def _report(error: CasepathError) -> None:
+    err.print(f"error: {error.message}", markup=False)
+    for problem in getattr(error, "problems", []):
+        err.print(f"  - {problem}", markup=False)
+    sys.exit(1)
+
+
+@pathways_group.command("simulate")
+@click.argument("target")
+@click.option("--data", "data_json", default="{}", help='JSON object: field values, e.g. {"goals_met": true}')
+@click.option("--start", "start", default=None, help="admission date (ISO 8601), default now")
+@pass_ctx
+def simulate(ctx: Context, target: str, data_json: str, start: str | None) -> None:
+    """Run FILE_OR_PATHWAY_ID on a virtual clock and print each step with its date."""
+    try:
+        data = json.loads(data_json)
+    except json.JSONDecodeError as error:
+        fail(f"--data: not JSON: {error.msg}")
+    if not isinstance(data, dict):
+        fail("--data: must be a JSON object")
+    forms = FormCatalog(ctx.settings.forms_dir)
+    parsed = _load_target(ctx, target, forms)
+    start_at = parse_when(start, "--start") or datetime.now(UTC)
+    result = simulation.simulate(parsed, forms, start_at, data)
+    for step in result.steps:
+        console.print(step.line(), markup=False)
+    sys.exit(0 if result.completed else 1)
+
+
+def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
+    path = Path(target)
+    if not path.exists():
+        path = ctx.settings.pathways_dir / target / f"{target}.bpmn"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        fail(f"{target}: no such file or shipped pathway")
+    verdict, parsed = pathways.check_document(data, forms, str(target))
+    if parsed is None:
+        console.print(verdict.summary(), markup=False)
+        sys.exit(1)
+    return parsed

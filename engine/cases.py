@@ -1,0 +1,329 @@
+"""Case services: open a case, complete its tasks, deliver signals, retry incidents, close it.
+
+Each service takes the caller's unit of work, locks the case for change, drives the runtime, syncs the
+read models (``case_task``, ``deadline``) and writes the audit entry; it never commits. A failure inside
+the workflow (an expression that breaks at run time) parks the case as an incident instead of raising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine import runtime
+from engine.audit import record
+from engine.clock import isoformat_local, local_date
+from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
+from engine.forms import FormCatalog
+from engine.pathways import latest_version, parsed_version
+from engine.permissions import (
+    Principal,
+    can_close_case,
+    can_complete,
+    can_open_case,
+    can_retry_incident,
+    can_signal_case,
+    can_view_case,
+    require,
+)
+from engine.store.models import Case, CaseTask, Centre
+from engine.store.uow import UnitOfWork
+from engine.sync import cancel_open_work, sync_case
+
+LEGAL_BASES = (
+    "referral",
+    "order",
+    "police",
+    "court",
+    "urgent",
+    "trafficking_referral",
+    "walk_in",
+    "municipality_referral",
+    "self_request",
+)
+TARGET_GROUPS = ("domestic_violence", "trafficking", "exploitation", "child_at_risk", "other")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What is known when a person arrives: the fields DOMAIN.md names for entry."""
+
+    centre_code: str
+    display_name: str
+    legal_basis: str
+    target_group: str
+    birth_date: date | None = None
+    referral_number: str = ""
+    referral_date: date | None = None
+    admitted_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def validate_intake(intake: Intake) -> None:
+    fields: dict[str, list[str]] = {}
+    if not intake.display_name.strip() or len(intake.display_name) > 200:
+        fields["display_name"] = ["required, at most 200 characters"]
+    if intake.legal_basis not in LEGAL_BASES:
+        fields["legal_basis"] = [f"one of {', '.join(LEGAL_BASES)}"]
+    if intake.target_group not in TARGET_GROUPS:
+        fields["target_group"] = [f"one of {', '.join(TARGET_GROUPS)}"]
+    if intake.legal_basis in {"referral", "order"} and not intake.referral_number.strip():
+        fields["referral_number"] = ["a referral or an order needs its document number"]
+    if len(intake.referral_number) > 80:
+        fields["referral_number"] = ["at most 80 characters"]
+    if fields:
+        raise ValidationFailed("the intake has errors", fields)
+
+
+def age_on(birth_date: date | None, day: date) -> int | None:
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def choose_pathway(centre_kind: str, age: int | None) -> str:
+    """Crisis centres run the child pathway for minors, the adult one otherwise; ЦОП its own."""
+    if centre_kind == "community_support":
+        return "community_support"
+    return "crisis_centre_child" if age is not None and age < 18 else "crisis_centre_adult"
+
+
+def get_centre(uow: UnitOfWork, code: str) -> Centre:
+    centre = uow.session.scalar(select(Centre).where(Centre.code == code))
+    if centre is None:
+        raise NotFound(f"centre '{code}' does not exist")
+    return centre
+
+
+def open_case(uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalog) -> Case:
+    """Open a case on the right pathway and run it to its first tasks."""
+    validate_intake(intake)
+    centre = get_centre(uow, intake.centre_code)
+    require(can_open_case(who, centre.id), "you may not open cases in this centre")
+    now = uow.clock.now()
+    admitted_at = intake.admitted_at or now
+    age = age_on(intake.birth_date, local_date(admitted_at))
+    version = latest_version(uow, choose_pathway(centre.kind, age))
+    assert version is not None
+    case = Case(
+        number=_next_number(uow, centre, admitted_at),
+        centre_id=centre.id,
+        pathway_version_id=version.id,
+        display_name=intake.display_name.strip(),
+        birth_date=intake.birth_date,
+        target_group=intake.target_group,
+        legal_basis=intake.legal_basis,
+        referral_number=intake.referral_number.strip(),
+        referral_date=intake.referral_date,
+        admitted_at=admitted_at,
+        status="open",
+        workflow_state=b"",
+        serializer_version=runtime.SERIALIZER_VERSION,
+    )
+    uow.session.add(case)
+    uow.session.flush()
+    data = start_data(case, age, intake.extra)
+    drive(uow, case, forms, lambda: runtime.start(parsed_version(version), data, uow.clock))
+    record(
+        uow.session,
+        now,
+        who,
+        "case.open",
+        case_id=case.id,
+        subject=case.number,
+        detail={"pathway": version.pathway.key, "version": version.version, "legal_basis": case.legal_basis},
+    )
+    return case
+
+
+def start_data(case: Case, age: int | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """What every pathway knows at its start (names listed in docs/pathway-authoring.md)."""
+    return {
+        **extra,
+        "case_number": case.number,
+        "admitted_at": isoformat_local(case.admitted_at),
+        "legal_basis": case.legal_basis,
+        "target_group": case.target_group,
+        "is_child": age is not None and age < 18,
+        "age": age,
+        "has_referral": case.legal_basis
+        in {"referral", "order", "court", "trafficking_referral", "municipality_referral"},
+    }
+
+
+def _next_number(uow: UnitOfWork, centre: Centre, admitted_at: datetime) -> str:
+    year = local_date(admitted_at).year
+    prefix = f"{centre.code.upper()}-{year}-"
+    count = (
+        uow.session.scalar(select(func.count()).select_from(Case).where(Case.number.like(f"{prefix}%"))) or 0
+    )
+    return f"{prefix}{count + 1:04d}"
+
+
+def drive(uow: UnitOfWork, case: Case, forms: FormCatalog, step: Any) -> Any:
+    """Run one workflow step; on a failure inside the workflow, store where it stopped as an incident."""
+    try:
+        workflow = step()
+    except runtime.RuntimeFailure as failure:
+        _park_incident(uow, case, failure)
+        return None
+    case.status = "closed" if runtime.is_completed(workflow) else "open"
+    case.closed_at = uow.clock.now() if case.status == "closed" else None
+    case.incident_element = case.incident_message = case.incident_expression = ""
+    sync_case(uow, case, workflow, forms)
+    return workflow
+
+
+def _park_incident(uow: UnitOfWork, case: Case, failure: runtime.RuntimeFailure) -> None:
+    if failure.workflow is not None:
+        case.workflow_state = runtime.dump_state(failure.workflow)
+    case.status = "incident"
+    case.incident_element = failure.element_id[:200]
+    case.incident_message = failure.message
+    case.incident_expression = failure.expression
+    uow.session.flush()
+    record(
+        uow.session,
+        uow.clock.now(),
+        _system(),
+        "case.incident",
+        case_id=case.id,
+        subject=case.number,
+        detail={"element": failure.element_id, "message": failure.message, "expression": failure.expression},
+    )
+
+
+def _system() -> Principal:
+    return Principal(None, "system")
+
+
+def lock_case(uow: UnitOfWork, case_id: int) -> Case:
+    """Load a case for change: ``FOR UPDATE`` on PostgreSQL; the version counter guards SQLite."""
+    case = uow.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
+    if case is None:
+        raise NotFound("case not found")
+    return case
+
+
+def get_case(uow: UnitOfWork, who: Principal, public_id: str) -> Case:
+    case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+    if case is None or not can_view_case(who, case):
+        raise NotFound("case not found")  # another centre's case does not exist for this user
+    return case
+
+
+def load_workflow(uow: UnitOfWork, case: Case) -> Any:
+    return runtime.load_state(case.workflow_state, parsed_version(case.pathway_version), uow.clock)
+
+
+def get_task(uow: UnitOfWork, public_id: str) -> CaseTask:
+    task = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == public_id))
+    if task is None:
+        raise NotFound("task not found")
+    return task
+
+
+def complete_task(
+    uow: UnitOfWork,
+    who: Principal,
+    task_public_id: str,
+    data: dict[str, Any],
+    forms: FormCatalog,
+    locale: str = "bg",
+) -> Case:
+    """Complete a task with validated form data and move the case on; nothing is stored on any error."""
+    task = get_task(uow, task_public_id)
+    case = lock_case(uow, task.case_id)
+    if not can_view_case(who, case):
+        raise NotFound("task not found")
+    uow.session.refresh(task)
+    if task.status != "open":
+        raise ConcurrencyConflict(_already_done(task))
+    require(can_complete(who, task), "this task is for another role or another person")
+    clean = forms.validate(task.form_key, data, locale) if task.form_key else dict(data)
+    if case.status != "open":
+        raise ConcurrencyConflict(f"case is {case.status}; nothing was changed")
+    workflow = load_workflow(uow, case)
+    if runtime.find_human_task(workflow, task.workflow_task_id) is None:
+        raise ConcurrencyConflict("the task is no longer waiting in the pathway")
+    now = uow.clock.now()
+    task.status, task.completed_by_id, task.completed_at, task.data, task.draft = (
+        "completed",
+        who.user_id,
+        now,
+        clean,
+        None,
+    )
+    drive(uow, case, forms, lambda: runtime.complete(workflow, task.workflow_task_id, clean))
+    record(
+        uow.session,
+        now,
+        who,
+        "task.complete",
+        case_id=case.id,
+        subject=task.name,
+        detail={"task": task.public_id, "element": task.element_id, "fields": sorted(clean)},
+    )
+    return case
+
+
+def _already_done(task: CaseTask) -> str:
+    if task.status == "completed" and task.completed_at is not None:
+        return f"already completed at {isoformat_local(task.completed_at)} (user #{task.completed_by_id})"
+    return f"the task is {task.status}"
+
+
+def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str, forms: FormCatalog) -> Case:
+    """Deliver a named event (``risk_changed``, ``violence_disclosed``) to the case's pathway."""
+    case = get_case(uow, who, case_public_id)
+    require(can_signal_case(who, case))
+    case = lock_case(uow, case.id)
+    if case.status != "open":
+        raise ConcurrencyConflict(f"case is {case.status}")
+    workflow = load_workflow(uow, case)
+    if name not in runtime.waited_signals(workflow):
+        raise ValidationFailed("the pathway is not waiting for this event now", {"signal": [name]})
+    drive(uow, case, forms, lambda: runtime.signal(workflow, name) and workflow)
+    record(uow.session, uow.clock.now(), who, "case.signal", case_id=case.id, subject=name)
+    return case
+
+
+def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str, forms: FormCatalog) -> Case:
+    case = uow.session.scalar(select(Case).where(Case.public_id == case_public_id))
+    if case is None:
+        raise NotFound("case not found")
+    require(can_retry_incident(who, case))
+    case = lock_case(uow, case.id)
+    if case.status != "incident":
+        raise ConcurrencyConflict("the case has no incident")
+    workflow = load_workflow(uow, case)
+    drive(uow, case, forms, lambda: runtime.retry(workflow))
+    record(uow.session, uow.clock.now(), who, "case.retry", case_id=case.id, subject=case.number)
+    return case
+
+
+def close_case(uow: UnitOfWork, who: Principal, case_public_id: str, reason: str) -> Case:
+    """Close a case by hand (e.g. the person left): open tasks and deadlines are cancelled."""
+    case = get_case(uow, who, case_public_id)
+    require(can_close_case(who, case), "only the case lead or the manager may close a case")
+    case = lock_case(uow, case.id)
+    if case.status == "closed":
+        raise ConcurrencyConflict("the case is already closed")
+    if not reason.strip():
+        raise ValidationFailed("a reason is required", {"reason": ["required"]})
+    now = uow.clock.now()
+    case.status, case.closed_at = "closed", now
+    cancel_open_work(uow, case)
+    record(
+        uow.session,
+        now,
+        who,
+        "case.close",
+        case_id=case.id,
+        subject=case.number,
+        detail={"reason": reason[:500]},
+    )
+    return case

@@ -1,0 +1,91 @@
+"""Settings, built once from ``CASEPATH_*`` variables: the only reader of ``os.environ`` in Casepath."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'instance' / 'casepath.sqlite3'}"
+    redis_url: str = ""
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    workflows_dir: Path = PROJECT_ROOT / "workflows"
+    instance_dir: Path = PROJECT_ROOT / "instance"
+    demo_mode: bool = False
+    idle_timeout_minutes: int = 30
+    sweep_interval_seconds: int = 30
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "casepath@localhost"
+    base_url: str = "http://127.0.0.1:5000"
+    default_locale: str = "bg"
+    secure_cookies: bool = False
+    max_upload_bytes: int = 5 * 1024 * 1024
+
+    @property
+    def forms_dir(self) -> Path:
+        return self.workflows_dir / "forms"
+
+    @property
+    def pathways_dir(self) -> Path:
+        return self.workflows_dir / "pathways"
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment; anything unset keeps its default."""
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    secret = env.get("CASEPATH_SECRET_KEY") or _instance_secret(defaults.instance_dir)
+    return Settings(
+        database_url=env.get("CASEPATH_DATABASE_URL", defaults.database_url),
+        redis_url=env.get("CASEPATH_REDIS_URL", ""),
+        secret_key=secret,
+        workflows_dir=Path(env.get("CASEPATH_WORKFLOWS_DIR", str(defaults.workflows_dir))),
+        instance_dir=Path(env.get("CASEPATH_INSTANCE_DIR", str(defaults.instance_dir))),
+        demo_mode=_flag(env.get("CASEPATH_DEMO", "0")),
+        idle_timeout_minutes=int(env.get("CASEPATH_IDLE_TIMEOUT_MINUTES", "30")),
+        sweep_interval_seconds=int(env.get("CASEPATH_SWEEP_INTERVAL_SECONDS", "30")),
+        smtp_host=env.get("CASEPATH_SMTP_HOST", ""),
+        smtp_port=int(env.get("CASEPATH_SMTP_PORT", "25")),
+        smtp_sender=env.get("CASEPATH_SMTP_SENDER", defaults.smtp_sender),
+        base_url=env.get("CASEPATH_BASE_URL", defaults.base_url),
+        default_locale=env.get("CASEPATH_DEFAULT_LOCALE", "bg"),
+        secure_cookies=_flag(env.get("CASEPATH_SECURE_COOKIES", "0")),
+    )
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """A secret key kept in ``instance/`` so sessions survive restarts of a local install."""
+    path = instance_dir / "secret_key"
+    try:
+        return path.read_text().strip() or _write_secret(path)
+    except FileNotFoundError:
+        return _write_secret(path)
+
+
+def _write_secret(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def environ_value(name: str, default: str = "") -> str:
+    """Other readers of the environment (the CLI, test fixtures) come through here."""
+    return os.environ.get(name, default)

@@ -1,0 +1,76 @@
+"""Errors with stable codes.
+
+Every error a service raises carries a ``code`` that adapters map to an HTTP status or a CLI exit code
+in one place (``web/errors.py``, ``engine/cli.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class CasepathError(Exception):
+    """Base class: ``code`` is stable, ``message`` is for people."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CasepathError):
+    code = "not_found"
+
+
+class PermissionDenied(CasepathError):
+    code = "forbidden"
+
+
+class ValidationFailed(CasepathError):
+    """Input that does not fit; ``fields`` maps a field name to its messages."""
+
+    code = "validation_failed"
+
+    def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, list[str]] = {k: list(v) for k, v in (fields or {}).items()}
+
+
+class ConcurrencyConflict(CasepathError):
+    """Someone else changed the same case first; nothing of this attempt was stored."""
+
+    code = "conflict"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a diagram: the element it is about and what is wrong."""
+
+    element_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.element_id}: {self.message}"
+
+
+class PathwayInvalid(CasepathError):
+    """A diagram that Casepath will not run, with a problem per element."""
+
+    code = "pathway_invalid"
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class ExpressionError(CasepathError):
+    """An expression outside the safe subset, or one that failed while it ran."""
+
+    code = "expression_error"
+
+    def __init__(self, message: str, expression: str = "", element_id: str = "") -> None:
+        super().__init__(message)
+        self.expression = expression
+        self.element_id = element_id

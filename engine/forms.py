@@ -1,0 +1,143 @@
+"""Task forms: JSON Schema files in ``workflows/forms/``, looked up by key and validated with jsonschema.
+
+A form's titles are Bulgarian (``title``, ``description``) with English alongside (``x-title-en``,
+``x-description-en``). Validation errors come back per field, in the language asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from engine.errors import NotFound, ValidationFailed
+
+_KEY = re.compile(r"^[a-z0-9_]{1,80}$")
+
+
+@dataclass(frozen=True)
+class Form:
+    key: str
+    schema: dict[str, Any]
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        return Draft202012Validator(self.schema, format_checker=FormatChecker())
+
+    def title(self, locale: str = "bg") -> str:
+        return localised(self.schema, "title", locale) or self.key
+
+    def field_title(self, name: str, locale: str = "bg") -> str:
+        spec = self.schema.get("properties", {}).get(name, {})
+        return localised(spec, "title", locale) or name
+
+    def defaults(self) -> dict[str, Any]:
+        """Each field's default: what a simulation fills in when no data is given."""
+        return {
+            name: spec["default"]
+            for name, spec in self.schema.get("properties", {}).items()
+            if "default" in spec
+        }
+
+
+def localised(spec: dict[str, Any], attr: str, locale: str) -> str:
+    if locale != "bg":
+        value = spec.get(f"x-{attr}-{locale}")
+        if value:
+            return str(value)
+    return str(spec.get(attr, ""))
+
+
+class FormCatalog:
+    """The forms of one ``workflows/forms`` folder, read once and kept."""
+
+    def __init__(self, forms_dir: Path) -> None:
+        self.forms_dir = forms_dir
+        self._forms: dict[str, Form] = {}
+
+    def exists(self, key: str) -> bool:
+        return bool(_KEY.match(key)) and (self.forms_dir / f"{key}.json").is_file()
+
+    def get(self, key: str) -> Form:
+        form = self._forms.get(key)
+        if form is None:
+            if not self.exists(key):
+                raise NotFound(f"form '{key}' does not exist")
+            schema = json.loads((self.forms_dir / f"{key}.json").read_text(encoding="utf-8"))
+            Draft202012Validator.check_schema(schema)
+            form = self._forms[key] = Form(key, schema)
+        return form
+
+    def keys(self) -> list[str]:
+        return sorted(path.stem for path in self.forms_dir.glob("*.json"))
+
+    def validate(self, key: str, data: Any, locale: str = "bg") -> dict[str, Any]:
+        """The data if valid; otherwise ValidationFailed with messages per field."""
+        form = self.get(key)
+        if not isinstance(data, dict):
+            raise ValidationFailed("form data must be an object", {"data": ["must be an object"]})
+        errors = sorted(form.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            raise ValidationFailed("the form has errors", _field_errors(form, errors, locale))
+        return data
+
+
+def _field_errors(form: Form, errors: list[ValidationError], locale: str) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        name = _field_of(error)
+        fields.setdefault(name, []).append(_message(form, error, name, locale))
+    return fields
+
+
+def _field_of(error: ValidationError) -> str:
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        return missing[0] if missing else "_form"
+    if error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", error.message)
+        return extra[0] if extra else "_form"
+    return str(error.absolute_path[0]) if error.absolute_path else "_form"
+
+
+_MESSAGES = {
+    "bg": {
+        "required": "Полето е задължително.",
+        "additionalProperties": "Непознато поле.",
+        "type": "Невалидна стойност.",
+        "format": "Невалиден формат.",
+        "maxLength": "Текстът е твърде дълъг.",
+        "minLength": "Полето е задължително.",
+        "oneOf": "Изберете една от възможностите.",
+        "enum": "Изберете една от възможностите.",
+        "minimum": "Стойността е твърде малка.",
+        "maximum": "Стойността е твърде голяма.",
+        "maxItems": "Твърде много елементи.",
+        "minItems": "Твърде малко елементи.",
+    },
+    "en": {
+        "required": "This field is required.",
+        "additionalProperties": "Unknown field.",
+        "type": "Invalid value.",
+        "format": "Invalid format.",
+        "maxLength": "The text is too long.",
+        "minLength": "This field is required.",
+        "oneOf": "Choose one of the options.",
+        "enum": "Choose one of the options.",
+        "minimum": "The value is too small.",
+        "maximum": "The value is too large.",
+        "maxItems": "Too many items.",
+        "minItems": "Too few items.",
+    },
+}
+
+
+def _message(form: Form, error: ValidationError, name: str, locale: str) -> str:
+    table = _MESSAGES.get(locale, _MESSAGES["en"])
+    return table.get(str(error.validator), error.message if locale == "en" else "Невалидна стойност.")

@@ -1,0 +1,122 @@
+"""Who may do what: pure predicates over a principal and the thing acted on. No I/O here.
+
+Services enforce these with :func:`require`; views call the same predicates to decide what to show.
+Rules (DOMAIN.md, issue "roles scoped to centres"):
+
+* staff see only cases of centres where they have a casework role;
+* a task is claimed and completed by a user whose role in the case's centre is the task's role;
+  the case lead and the manager may reassign;
+* coordinators manage pathways; managers see every case and the audit of their centre;
+* administrators manage users and centres but never open case content (separation of duties);
+* the confidential address of a centre is shown only to that centre's staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine.errors import PermissionDenied
+
+CASE_READERS = frozenset({"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"})
+INTAKE_ROLES = frozenset({"social_worker", "case_lead", "manager"})
+REASSIGNERS = frozenset({"case_lead", "manager"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in user (or the system) with a role per centre id."""
+
+    user_id: int | None
+    name: str
+    roles: Mapping[int, str] = field(default_factory=dict)
+    ip: str = ""
+
+    def role_in(self, centre_id: int) -> str | None:
+        return self.roles.get(centre_id)
+
+    def has_role(self, *roles: str) -> bool:
+        return any(role in roles for role in self.roles.values())
+
+    def centres_with(self, roles: frozenset[str]) -> list[int]:
+        return sorted(centre for centre, role in self.roles.items() if role in roles)
+
+
+SYSTEM = Principal(None, "system")
+
+
+class CaseLike(Protocol):
+    @property
+    def centre_id(self) -> int: ...
+
+
+class TaskLike(Protocol):
+    @property
+    def centre_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def assignee_id(self) -> int | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+def can_view_case(who: Principal, case: CaseLike) -> bool:
+    return who.role_in(case.centre_id) in CASE_READERS
+
+
+def can_open_case(who: Principal, centre_id: int) -> bool:
+    return who.role_in(centre_id) in INTAKE_ROLES
+
+
+def can_claim(who: Principal, task: TaskLike) -> bool:
+    return (
+        task.status == "open"
+        and who.role_in(task.centre_id) == task.role
+        and task.assignee_id in (None, who.user_id)
+    )
+
+
+def can_complete(who: Principal, task: TaskLike) -> bool:
+    return can_claim(who, task)
+
+
+def can_reassign(who: Principal, task: TaskLike) -> bool:
+    return task.status == "open" and who.role_in(task.centre_id) in REASSIGNERS
+
+
+def can_signal_case(who: Principal, case: CaseLike) -> bool:
+    return can_view_case(who, case)
+
+
+def can_close_case(who: Principal, case: CaseLike) -> bool:
+    return who.role_in(case.centre_id) in REASSIGNERS
+
+
+def can_edit_pathway(who: Principal) -> bool:
+    return who.has_role("coordinator")
+
+
+def can_retry_incident(who: Principal, case: CaseLike) -> bool:
+    return who.role_in(case.centre_id) in {"coordinator", "manager"}
+
+
+def can_view_audit(who: Principal, centre_id: int) -> bool:
+    return who.role_in(centre_id) == "manager"
+
+
+def can_view_address(who: Principal, centre_id: int) -> bool:
+    return who.role_in(centre_id) is not None and who.role_in(centre_id) != "admin"
+
+
+def can_manage_users(who: Principal) -> bool:
+    return who.has_role("admin")
+
+
+def require(allowed: bool, message: str = "you may not do this") -> None:
+    if not allowed:
+        raise PermissionDenied(message)

@@ -1,0 +1,44 @@
+"""The composition root: settings → database, forms, clock; one place that wires the engine together.
+
+``web``, ``tasks`` and the CLI each build one :class:`Services` and open a unit of work per request,
+task run or command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import Clock, SystemClock
+from engine.config import Settings
+from engine.forms import FormCatalog
+from engine.store.db import make_engine, make_session_factory
+from engine.store.uow import Dispatcher, UnitOfWork, drop_events
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    forms: FormCatalog
+    clock: Clock = field(default_factory=SystemClock)
+    dispatch: Dispatcher = drop_events
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock | None = None, **kwargs: Any) -> Services:
+        engine = make_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            session_factory=make_session_factory(engine),
+            forms=FormCatalog(settings.forms_dir),
+            clock=clock or SystemClock(),
+            **kwargs,
+        )
+
+    def uow(self, clock: Clock | None = None) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch)

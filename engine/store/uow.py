@@ -1,0 +1,96 @@
+"""The unit of work: one transaction, owned by the caller, with side effects only after commit.
+
+Services receive a :class:`UnitOfWork`, use ``uow.session`` and may ``flush()``; they never commit.
+They ``emit()`` small event objects (a notification to send, a task to enqueue); the dispatcher gets
+them only once the commit has succeeded, so nothing is announced that did not happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.clock import Clock, SystemClock
+from engine.errors import ConcurrencyConflict
+
+Dispatcher = Callable[[Iterable[Any]], None]
+
+
+def drop_events(events: Iterable[Any]) -> None:
+    """The default dispatcher: events with no listener are dropped after commit."""
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock | None = None,
+        dispatch: Dispatcher = drop_events,
+    ) -> None:
+        self._factory = session_factory
+        self.clock: Clock = clock or SystemClock()
+        self._dispatch = dispatch
+        self._session: Session | None = None
+        self.events: list[Any] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its 'with' block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        self.events = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.session.close()
+            self._session = None
+        if _is_lost_race(exc):
+            # A flush inside a service met a concurrent writer: the caller sees one kind of error.
+            raise ConcurrencyConflict("someone else changed this case at the same time") from exc
+
+    def emit(self, event: Any) -> None:
+        self.events.append(event)
+
+    def commit(self) -> None:
+        """Commit, turning a lost race into ConcurrencyConflict; then hand events to the dispatcher."""
+        try:
+            self.session.commit()
+        except (StaleDataError, IntegrityError) as error:
+            self.session.rollback()
+            raise ConcurrencyConflict("someone else changed this case at the same time") from error
+        except OperationalError as error:
+            self.session.rollback()
+            if _is_lock_error(error):
+                raise ConcurrencyConflict("the case is busy; try again") from error
+            raise
+        events, self.events = self.events, []
+        self._dispatch(events)
+
+    def rollback(self) -> None:
+        self.events = []
+        if self._session is not None:
+            self._session.rollback()
+
+
+def _is_lost_race(error: BaseException | None) -> bool:
+    if isinstance(error, StaleDataError):
+        return True
+    return isinstance(error, OperationalError) and _is_lock_error(error)
+
+
+def _is_lock_error(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text

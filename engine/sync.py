@@ -1,0 +1,116 @@
+"""Read models kept in step with a case's workflow: inbox rows and deadline rows.
+
+Called after every workflow step, in the same transaction, so the inbox and the timer sweep never see
+a state the workflow does not have.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine import runtime
+from engine.clock import add_duration, is_duration, parse_instant
+from engine.errors import ExpressionError
+from engine.expressions import Evaluator
+from engine.forms import FormCatalog
+from engine.roles import resolve_role
+from engine.store.models import Case, CaseTask, Deadline
+from engine.store.uow import UnitOfWork
+
+
+def sync_case(uow: UnitOfWork, case: Case, workflow: Any, forms: FormCatalog) -> None:
+    case.workflow_state = runtime.dump_state(workflow)
+    now = uow.clock.now()
+    if case.status == "closed":
+        cancel_open_work(uow, case)
+        return
+    _sync_tasks(uow, case, runtime.ready_human_tasks(workflow), now)
+    _sync_deadlines(uow, case, runtime.waiting_timers(workflow), now)
+    uow.session.flush()
+
+
+def _sync_tasks(uow: UnitOfWork, case: Case, ready: list[runtime.HumanTask], now: datetime) -> None:
+    open_rows = {
+        row.workflow_task_id: row
+        for row in uow.session.scalars(
+            select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.status == "open")
+        )
+    }
+    ready_ids = {task.id for task in ready}
+    for task_id, row in open_rows.items():
+        if task_id not in ready_ids:
+            row.status = "cancelled"  # interrupted (a boundary event) or gone with its sub-process
+    for task in ready:
+        if task.id not in open_rows:
+            uow.session.add(_new_row(uow, case, task, now))
+
+
+def _new_row(uow: UnitOfWork, case: Case, task: runtime.HumanTask, now: datetime) -> CaseTask:
+    props = task.properties
+    return CaseTask(
+        case_id=case.id,
+        centre_id=case.centre_id,
+        workflow_task_id=task.id,
+        element_id=task.element_id,
+        name=task.name[:300],
+        role=resolve_role(props.get("role") or task.lane or "") or "case_lead",
+        form_key=props.get("form", ""),
+        created_at=now,
+        due_at=_due(uow, props.get("due", ""), task.data, now),
+        legal_source=props.get("legal_source", "")[:300],
+        status="open",
+    )
+
+
+def _due(uow: UnitOfWork, due: str, data: dict[str, Any], now: datetime) -> datetime | None:
+    """A task's due date: a duration from now, or an expression giving a date; None if it cannot say."""
+    if not due:
+        return None
+    if is_duration(due):
+        return add_duration(now, due)
+    try:
+        value = Evaluator(uow.clock).evaluate(due, data)
+        return parse_instant(str(value))
+    except (ExpressionError, ValueError):
+        return None
+
+
+def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTimer], now: datetime) -> None:
+    pending = list(
+        uow.session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending"))
+    )
+    wanted = {(timer.element_id, timer.due_at): timer for timer in waiting}
+    for row in pending:
+        if (row.element_id, row.due_at) in wanted:
+            del wanted[(row.element_id, row.due_at)]
+        elif row.due_at <= now:
+            row.status, row.fired_at = "fired", now  # it fired inside this step
+        else:
+            row.status = "cancelled"  # its activity ended before it fell due
+    for timer in wanted.values():
+        uow.session.add(
+            Deadline(
+                case_id=case.id,
+                element_id=timer.element_id,
+                kind=timer.name[:300],
+                due_at=timer.due_at,
+                legal_source=timer.properties.get("legal_source", "")[:300],
+                status="pending",
+                created_at=now,
+            )
+        )
+
+
+def cancel_open_work(uow: UnitOfWork, case: Case) -> None:
+    for row in uow.session.scalars(
+        select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.status == "open")
+    ):
+        row.status = "cancelled"
+    for deadline in uow.session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending")
+    ):
+        deadline.status = "cancelled"
+    uow.session.flush()

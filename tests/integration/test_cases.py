@@ -1,0 +1,247 @@
+"""Case services on SQLite and PostgreSQL: open, complete, conflicts, incidents, atomicity, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import audit, cases, pathways, timers
+from engine.clock import FrozenClock, parse_instant
+from engine.errors import ConcurrencyConflict, NotFound, PermissionDenied, ValidationFailed
+from engine.forms import FormCatalog
+from engine.store.models import AuditEvent, Case, CaseTask, Deadline
+from engine.store.uow import UnitOfWork
+from tests.integration.conftest import World, mini_pathway
+
+INTAKE = cases.Intake(
+    centre_code="kc-test",
+    display_name="Мария П.",
+    legal_basis="referral",
+    target_group="domestic_violence",
+    referral_number="ДСП-123",
+)
+
+
+def open_one(make_uow: Callable[[], UnitOfWork], world: World, forms: FormCatalog) -> str:
+    with make_uow() as uow:
+        case = cases.open_case(uow, world.staff["social_worker"], INTAKE, forms)
+        uow.commit()
+        return case.public_id
+
+
+def open_tasks(uow: UnitOfWork, case_public_id: str) -> list[CaseTask]:
+    case = uow.session.scalar(select(Case).where(Case.public_id == case_public_id))
+    assert case is not None
+    query = (
+        select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.status == "open").order_by(CaseTask.id)
+    )
+    return list(uow.session.scalars(query))
+
+
+def test_open_case_runs_to_first_task_with_due_date_and_source(make_uow, world, fixture_forms, clock):
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        assert case.status == "open" and case.number == "KC-TEST-2025-0001"
+        [task] = open_tasks(uow, public_id)
+        assert (task.name, task.role, task.form_key) == ("Initial assessment", "social_worker", "note")
+        assert task.due_at == clock.now() + timedelta(hours=24)
+        assert task.legal_source == "ЗСУ чл. 77(3)"
+        actions = uow.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
+        assert actions == ["case.open"]
+
+
+def test_intake_errors_name_fields_and_store_nothing(make_uow, world, fixture_forms):
+    bad = cases.Intake(centre_code="kc-test", display_name=" ", legal_basis="rumour", target_group="x")
+    with make_uow() as uow, pytest.raises(ValidationFailed) as info:
+        cases.open_case(uow, world.staff["social_worker"], bad, fixture_forms)
+    assert set(info.value.fields) == {"display_name", "legal_basis", "target_group"}
+    with make_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_outsider_and_wrong_roles_are_refused(make_uow, world, fixture_forms):
+    with make_uow() as uow, pytest.raises(PermissionDenied):
+        cases.open_case(uow, world.outsider, INTAKE, fixture_forms)
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+    with make_uow() as uow, pytest.raises(NotFound):  # another centre's task does not exist for them
+        cases.complete_task(uow, world.outsider, task_id, {"note": "x", "risk": "low"}, fixture_forms)
+    with make_uow() as uow, pytest.raises(PermissionDenied):  # the lane says social worker
+        cases.complete_task(
+            uow, world.staff["psychologist"], task_id, {"note": "x", "risk": "low"}, fixture_forms
+        )
+
+
+def test_invalid_form_data_gives_field_errors_and_changes_nothing(make_uow, world, fixture_forms):
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+    with make_uow() as uow, pytest.raises(ValidationFailed) as info:
+        cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"risk": "extreme", "x": 1}, fixture_forms
+        )
+    assert set(info.value.fields) == {"note", "risk", "x"}
+    with make_uow() as uow:
+        [task] = open_tasks(uow, public_id)
+        assert task.public_id == task_id and task.data is None
+
+
+def test_complete_moves_case_on_and_creates_deadline_rows(make_uow, world, fixture_forms, clock):
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+    with make_uow() as uow:
+        case = cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"note": "ok", "risk": "high"}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        assert open_tasks(uow, public_id) == []
+        rows = uow.session.scalars(
+            select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at)
+        ).all()
+        assert [(r.element_id, r.due_at) for r in rows] == [
+            ("wait_month", parse_instant("2025-09-30T10:00:00+03:00")),
+            ("exit_planning_due", parse_instant("2026-01-31T10:00:00+02:00")),
+            ("cap", parse_instant("2026-02-28T10:00:00+02:00")),
+        ]
+        done = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_id))
+        assert done.status == "completed" and done.data == {"note": "ok", "risk": "high"}
+
+
+def test_second_completion_of_same_task_is_a_conflict_and_state_is_intact(
+    make_committed_uow, committed_world, fixture_forms
+):
+    make_uow, world = make_committed_uow, committed_world
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+    with pytest.raises(ConcurrencyConflict), make_uow() as first, make_uow() as second:
+        cases.get_task(second, task_id)  # the second session has read the task before the first commits
+        cases.complete_task(first, world.staff["social_worker"], task_id, {"note": "first"}, fixture_forms)
+        first.commit()
+        # PostgreSQL sees the first commit and says "already completed"; SQLite's older snapshot
+        # cannot write after it and the unit of work reports the same conflict.
+        cases.complete_task(second, world.staff["social_worker"], task_id, {"note": "second"}, fixture_forms)
+        second.commit()
+    with make_uow() as uow:
+        done = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_id))
+        assert done.data == {"note": "first"}
+
+
+def test_version_counter_turns_lost_update_into_conflict(make_committed_uow, committed_world, fixture_forms):
+    make_uow, world = make_committed_uow, committed_world
+    public_id = open_one(make_uow, world, fixture_forms)
+    with pytest.raises(ConcurrencyConflict), make_uow() as first, make_uow() as second:
+        a = first.session.scalar(select(Case).where(Case.public_id == public_id))
+        b = second.session.scalar(select(Case).where(Case.public_id == public_id))
+        a.display_name = "A"
+        first.commit()
+        b.display_name = "B"
+        second.commit()
+    with make_uow() as uow:
+        assert uow.session.scalar(select(Case.display_name).where(Case.public_id == public_id)) == "A"
+
+
+def test_failure_in_the_middle_leaves_no_partial_write(make_uow, world, fixture_forms, monkeypatch):
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+        stored = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        before, version = stored.workflow_state, stored.version
+        audit_count = uow.session.scalar(select(func.count()).select_from(AuditEvent))
+
+    def broken_sync(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(cases, "sync_case", broken_sync)
+    with make_uow() as uow, pytest.raises(RuntimeError):
+        cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"note": "x", "risk": "low"}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        assert case.workflow_state == before and case.version == version
+        assert [t.public_id for t in open_tasks(uow, public_id)] == [task_id]
+        assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == audit_count
+
+
+def test_runtime_error_parks_case_as_incident(make_uow, world, fixture_forms):
+    broken = mini_pathway(replace={'risk_score = 3 if risk == "high" else 1': "risk_score = 1 / 0"})
+    with make_uow() as uow:
+        pathways.deploy(uow, broken, fixture_forms, world.staff["coordinator"], "broken.bpmn")
+        uow.commit()
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+        case = cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"note": "x", "risk": "low"}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        assert case.status == "incident"
+        assert case.incident_element == "score" and "division by zero" in case.incident_message
+        done = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_id))
+        assert done.status == "completed"  # the person's work is kept
+    with make_uow() as uow:
+        cases.retry_incident(uow, world.staff["manager"], public_id, fixture_forms)
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.session.scalar(select(Case.status).where(Case.public_id == public_id)) == "incident"
+
+
+def test_deadline_fires_once_and_moves_case_on(make_uow, world, fixture_forms, clock: FrozenClock):
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+        cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"note": "x", "risk": "low"}, fixture_forms
+        )
+        uow.commit()
+    clock.set(parse_instant("2025-09-30T10:00:05+03:00"))
+    with make_uow() as uow:
+        [due_id] = timers.due_deadline_ids(uow, clock.now())
+    with make_uow() as uow:
+        assert timers.fire_deadline(uow, due_id, fixture_forms).outcome == "fired"
+        uow.commit()
+    with make_uow() as uow:
+        assert timers.fire_deadline(uow, due_id, fixture_forms).outcome == "already"
+        [review] = open_tasks(uow, public_id)
+        assert review.name == "Plan review" and review.role == "case_lead"
+        fired = uow.session.get(Deadline, due_id)
+        assert fired.status == "fired" and (fired.fired_at - fired.due_at) == timedelta(seconds=5)
+
+
+def test_signal_creates_reassessment(make_uow, world, fixture_forms):
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        with pytest.raises(ValidationFailed):  # not waiting for it before the stay begins
+            cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed", fixture_forms)
+        task_id = open_tasks(uow, public_id)[0].public_id
+        cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"note": "x", "risk": "low"}, fixture_forms
+        )
+        cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed", fixture_forms)
+        uow.commit()
+    with make_uow() as uow:
+        assert [t.name for t in open_tasks(uow, public_id)] == ["Re-assessment"]
+
+
+def test_audit_chain_verifies_and_detects_tampering(make_uow, world, fixture_forms):
+    open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        checked, broken = audit.verify(uow.session)
+        assert broken is None and checked >= 3
+        row = uow.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.open"))
+        row.detail = {"pathway": "something else"}
+        uow.session.flush()
+        uow.session.expire_all()
+        _, broken = audit.verify(uow.session)
+        assert broken is not None and broken.entry_id == row.id

@@ -1,0 +1,1 @@
+"""Casepath's web adapter: Flask app factory, blueprints and templates over engine services."""
