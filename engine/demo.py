@@ -111,7 +111,7 @@ def load_demo(services: Services, progress: Callable[[int, int], None] = lambda 
         return f"demo data already loaded ({existing} cases)"
     plans = case_plans(random.Random(20261122))
     for done, plan in enumerate(plans, start=1):
-        _make_case(services, plan, now)
+        make_case(services, plan, now)
         progress(done, len(plans))
     return (
         f"loaded {len(plans)} demo cases in kc-demo and cop-demo; "
@@ -154,7 +154,8 @@ def _target_group(centre: str, index: int) -> str:
     return ["domestic_violence", "trafficking", "domestic_violence", "exploitation"][index % 4]
 
 
-def _make_case(services: Services, plan: CasePlan, now: datetime) -> None:
+def make_case(services: Services, plan: CasePlan, now: datetime) -> int:
+    """Open a case ``plan.days_ago`` before ``now`` and work it up to ``now``; its id."""
     clock = FrozenClock(now - timedelta(days=plan.days_ago))
     with services.uow(clock) as uow:
         centre = cases.get_centre(uow, plan.centre)
@@ -170,10 +171,11 @@ def _make_case(services: Services, plan: CasePlan, now: datetime) -> None:
         case = cases.open_case(uow, _staff(uow, plan.centre, centre.id, "manager"), intake, services.forms)
         uow.commit()
         case_id = case.id
-    _advance(services, clock, plan, case_id, now)
+    work_case(services, clock, plan, case_id, now)
+    return case_id
 
 
-def _advance(services: Services, clock: FrozenClock, plan: CasePlan, case_id: int, until: datetime) -> None:
+def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: int, until: datetime) -> None:
     """Work the case like its team would, until today: tasks done after ``lag_days``, deadlines fired."""
     lag = timedelta(days=plan.lag_days)
     for _ in range(400):

@@ -75,11 +75,11 @@ def simulate(
 ) -> SimulationResult:
     given = dict(data or {})
     clock = FrozenClock(start_at)
-    start_data = {**DEFAULT_START, "admitted_at": isoformat_local(start_at)}
+    start_data: dict[str, Any] = {**DEFAULT_START, "admitted_at": isoformat_local(start_at)}
     start_data.update({k: v for k, v in given.items() if k in DEFAULT_START})
     result = SimulationResult()
     result.steps.append(
-        Step(clock.now(), "start", pathway.process_id, "admission", start_data["legal_basis"])
+        Step(clock.now(), "start", pathway.process_id, "admission", str(start_data["legal_basis"]))
     )
     try:
         workflow = runtime.start(pathway, start_data, clock)

@@ -1,0 +1,47 @@
+"""Scratch databases for benchmarks: a temporary SQLite file, and PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.store import schema
+from engine.store.db import normalise_url
+
+SCRATCH = "casepath_bench"
+
+
+def scratch_databases() -> Iterator[tuple[str, str]]:
+    """(backend, url) of empty migrated databases; each is removed after its turn."""
+    with tempfile.TemporaryDirectory(prefix="casepath-bench-") as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        schema.upgrade(url)
+        yield "sqlite", url
+    postgres = os.environ.get("CASEPATH_TEST_POSTGRES_URL", "")
+    if postgres:
+        yield "postgres", _scratch_postgres(postgres)
+        _drop_postgres(postgres)
+
+
+def _scratch_postgres(url: str) -> str:
+    base = make_url(normalise_url(url))
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {SCRATCH}"))
+    admin.dispose()
+    scratch = base.set(database=SCRATCH).render_as_string(hide_password=False)
+    schema.upgrade(scratch)
+    return scratch
+
+
+def _drop_postgres(url: str) -> None:
+    admin = create_engine(make_url(normalise_url(url)), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
+    admin.dispose()
