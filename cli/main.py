@@ -19,8 +19,8 @@ from engine.clock import parse_instant
 from engine.config import Settings, load_settings
 from engine.errors import CasepathError
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # never wrap: scripts read these lines
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Context:

@@ -388,10 +388,20 @@ def _failures_of(workflow: BpmnWorkflow, element_id: str = "") -> Iterator[None]
 def _failure(workflow: BpmnWorkflow, error: SpiffWorkflowException) -> RuntimeFailure:
     task = getattr(error, "task", None)
     element = task.task_spec.bpmn_id if task is not None else _erroring_element(workflow)
-    cause = error.__cause__ or getattr(error, "exception", None)
-    expression = getattr(cause, "expression", "") or ""
-    message = getattr(cause, "message", None) or _first_line(error)
-    return RuntimeFailure(str(element or "process"), str(message), str(expression), workflow)
+    cause = _expression_error_in(error)
+    if cause is not None:
+        return RuntimeFailure(str(element or "process"), cause.message, cause.expression, workflow)
+    return RuntimeFailure(str(element or "process"), _first_line(error), "", workflow)
+
+
+def _expression_error_in(error: BaseException) -> ExpressionError | None:
+    """The ExpressionError the library wrapped (it chains implicitly, so look at the context too)."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None or isinstance(seen, ExpressionError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _erroring_element(workflow: BpmnWorkflow) -> str:
@@ -439,6 +449,15 @@ def _human(task: Task) -> HumanTask:
 def _properties(spec: Any) -> dict[str, str]:
     extensions = getattr(spec, "extensions", None) or {}
     return dict(extensions.get("properties", {}))
+
+
+def element_properties(parsed: ParsedPathway, element_id: str) -> dict[str, str]:
+    """The ``spiffworkflow:properties`` of one element of a pathway (e.g. a timer's ``notify``)."""
+    for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) == element_id:
+                return _properties(task_spec)
+    return {}
 
 
 def find_human_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:

@@ -123,3 +123,16 @@ def forms() -> FormCatalog:
 @pytest.fixture(scope="session")
 def fixture_forms() -> FormCatalog:
     return FormCatalog(FIXTURES / "forms")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Real argon2, with the cheapest parameters: the suite hashes hundreds of test passwords."""
+    from argon2 import PasswordHasher
+
+    from engine import users
+
+    original = users._HASHER
+    users._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    users._HASHER = original
