@@ -380,7 +380,9 @@ def _failures_of(workflow: BpmnWorkflow, element_id: str = "") -> Iterator[None]
     except (WorkflowException, SpiffWorkflowException) as error:
         raise _failure(workflow, error) from error
     except RecursionError as error:  # the library predicts loops recursively; a bad loop must not crash
-        raise RuntimeFailure(element_id or "process", "the diagram loops without a gateway", "", workflow) from error
+        raise RuntimeFailure(
+            element_id or "process", "the diagram loops without a gateway", "", workflow
+        ) from error
 
 
 def _failure(workflow: BpmnWorkflow, error: SpiffWorkflowException) -> RuntimeFailure:
