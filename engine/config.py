@@ -22,6 +22,7 @@ class Settings:
     demo_mode: bool = False
     idle_timeout_minutes: int = 30
     sweep_interval_seconds: int = 30
+    run_sweeper: bool = False  # the web process sweeps deadlines itself (no Redis); `casepath serve` sets it
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "casepath@localhost"
@@ -50,16 +51,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment; anything unset keeps its default."""
     env = os.environ if environ is None else environ
     defaults = Settings()
-    secret = env.get("CASEPATH_SECRET_KEY") or _instance_secret(defaults.instance_dir)
+    instance_dir = Path(env.get("CASEPATH_INSTANCE_DIR", str(defaults.instance_dir)))
+    secret = env.get("CASEPATH_SECRET_KEY") or _instance_secret(instance_dir)
     return Settings(
         database_url=env.get("CASEPATH_DATABASE_URL", defaults.database_url),
         redis_url=env.get("CASEPATH_REDIS_URL", ""),
         secret_key=secret,
         workflows_dir=Path(env.get("CASEPATH_WORKFLOWS_DIR", str(defaults.workflows_dir))),
-        instance_dir=Path(env.get("CASEPATH_INSTANCE_DIR", str(defaults.instance_dir))),
+        instance_dir=instance_dir,
         demo_mode=_flag(env.get("CASEPATH_DEMO", "0")),
         idle_timeout_minutes=int(env.get("CASEPATH_IDLE_TIMEOUT_MINUTES", "30")),
         sweep_interval_seconds=int(env.get("CASEPATH_SWEEP_INTERVAL_SECONDS", "30")),
+        run_sweeper=_flag(env.get("CASEPATH_RUN_SWEEPER", "0")),
         smtp_host=env.get("CASEPATH_SMTP_HOST", ""),
         smtp_port=int(env.get("CASEPATH_SMTP_PORT", "25")),
         smtp_sender=env.get("CASEPATH_SMTP_SENDER", defaults.smtp_sender),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from lxml import etree
 from sqlalchemy import func, select
@@ -31,34 +32,14 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 # Flow elements Casepath runs; anything else in an executable process is reported by id.
-SUPPORTED = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "userTask",
-        "scriptTask",
-        "manualTask",
-        "task",
-        "exclusiveGateway",
-        "parallelGateway",
-        "inclusiveGateway",
-        "eventBasedGateway",
-        "subProcess",
-        "boundaryEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "sequenceFlow",
-        "businessRuleTask",
-        "dataObject",
-        "dataObjectReference",
-        "dataStoreReference",
-        "textAnnotation",
-        "association",
-        "laneSet",
-        "lane",
-        "group",
-    }
-)
+SUPPORTED = frozenset({
+    "startEvent", "endEvent", "userTask", "scriptTask", "manualTask", "task", "exclusiveGateway",
+    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "boundaryEvent",
+    "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
+    "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
+})  # fmt: skip
+# Task types that wait for a person: each needs a role and a form, whatever its BPMN type.
+HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
 SUPPORTED_EVENTS = frozenset({"timerEventDefinition", "signalEventDefinition", "terminateEventDefinition"})
 
 
@@ -75,35 +56,45 @@ def _hardened_parser() -> etree.XMLParser:
 
 
 def parse_xml(data: bytes, label: str = "upload") -> etree._Element:
-    """Parse untrusted XML: size cap, no DOCTYPE at all, no entities, an element cap."""
+    """Parse untrusted XML: size cap, no DOCTYPE at all, no entities, no XInclude, an element cap."""
     if len(data) > MAX_BYTES:
-        raise PathwayInvalid(
-            f"{label}: file too large",
-            [Problem(label, f"file is {len(data)} bytes; the limit is {MAX_BYTES}")],
-        )
-    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
-        raise PathwayInvalid(
-            f"{label}: DOCTYPE", [Problem(label, "DOCTYPE and entity declarations are not allowed")]
-        )
+        _refuse(label, "file too large", f"file is {len(data)} bytes; the limit is {MAX_BYTES}")
+    upper = data.upper()
+    if any(mark in upper[:4096] for mark in _DOCTYPE) or any(mark in upper for mark in _ENTITY):
+        _refuse(label, "DOCTYPE", "DOCTYPE and entity declarations are not allowed")
+    if not data.strip():
+        _refuse(label, "empty", "the file is empty")
     try:
         root = etree.fromstring(data, _hardened_parser())
     except etree.XMLSyntaxError as error:
-        raise PathwayInvalid(
-            f"{label}: not XML", [Problem(label, f"not well-formed XML: {error}")]
-        ) from error
+        reason = "elements nested more than 256 levels deep" if "Excessive depth" in error.msg else error.msg
+        _refuse(label, "not XML", f"not well-formed XML: {reason}")
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise PathwayInvalid(
-            f"{label}: DOCTYPE", [Problem(label, "DOCTYPE and entity declarations are not allowed")]
-        )
+        _refuse(label, "DOCTYPE", "DOCTYPE and entity declarations are not allowed")
     count = sum(1 for _ in root.iter())
     if count > MAX_ELEMENTS:
-        raise PathwayInvalid(
-            f"{label}: too many elements", [Problem(label, f"{count} elements; the limit is {MAX_ELEMENTS}")]
-        )
+        _refuse(label, "too many elements", f"{count} elements; the limit is {MAX_ELEMENTS}")
     if any(isinstance(node, etree._Entity) for node in root.iter()):
-        raise PathwayInvalid(f"{label}: entity", [Problem(label, "entity references are not allowed")])
+        _refuse(label, "entity", "entity references are not allowed")
+    if next(root.iter(*_XINCLUDE), None) is not None:
+        _refuse(label, "XInclude", "XInclude elements are not allowed")
+    try:
+        data.decode("utf-8")  # deployed diagrams are stored as UTF-8 text
+    except UnicodeDecodeError:
+        _refuse(label, "encoding", "the file is not UTF-8: save it as UTF-8")
     return root
+
+
+# Markers looked for in the raw bytes in every encoding libxml2 detects that ASCII bytes would miss.
+_CODECS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_DOCTYPE = tuple("<!DOCTYPE".encode(codec) for codec in _CODECS)
+_ENTITY = tuple("<!ENTITY".encode(codec) for codec in _CODECS)
+_XINCLUDE = ("{http://www.w3.org/2001/XInclude}*", "{http://www.w3.org/2003/XInclude}*")
+
+
+def _refuse(label: str, title: str, message: str) -> NoReturn:
+    raise PathwayInvalid(f"{label}: {title}", [Problem(label, message)])
 
 
 @dataclass
@@ -150,9 +141,7 @@ def check_document(
         ]
         return verdict, None
     verdict.process_id = ids[0]
-    process = root.find(f"{{{BPMN_NS}}}process[@id='{ids[0]}']")
-    if process is None:  # the executable process sits deeper than a top-level child
-        process = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=ids[0])[0]
+    process = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=ids[0])[0]  # no id in the path
     verdict.problems = lint_process(process, forms)
     if len(ids) > 1:
         verdict.problems.append(
@@ -163,11 +152,37 @@ def check_document(
         return verdict, None
     try:
         parsed = runtime.parse_pathway(root, ids[0])
+        verdict.problems.extend(runtime.check_scripts_of(parsed))
     except PathwayInvalid as error:
-        verdict.problems.extend(error.problems)
+        verdict.problems.extend(_plain(problem) for problem in error.problems)
         return verdict, None
-    verdict.problems.extend(runtime.check_scripts_of(parsed))
+    except (etree.LxmlError, RecursionError) as error:  # the library builds XPaths from ids
+        message = f"the diagram could not be read ({error.__class__.__name__}); check its ids"
+        verdict.problems.append(Problem(ids[0], message))
+        return verdict, None
     return verdict, (parsed if verdict.valid else None)
+
+
+# SpiffWorkflow's parser messages, in words a coordinator can act on.
+_PLAIN = (
+    ("Multiple outgoing flows", "more than one flow leaves this task: branch with a gateway after it"),
+    ("Non-default exclusive", "a flow out of an exclusive gateway needs a condition, or must be its default"),
+    ("No start event found", "the process has no start event"),
+    ("Exactly one start event", "a sub-process needs exactly one start event, drawn inside it"),
+    ("Unknown Time Specification", "the timer has no date, duration or cycle (for example P7D or R/P1M)"),
+    ("When looking for a task spec", "a flow from here leads to an element that is missing or not unique"),
+    ("Cannot resolve data", "a data association must connect to a data object of the same process"),
+    ("Data Store", "data stores are not supported by Casepath: use a data object"),
+    ("raise_validation_exception", "the event names a signal or message that the diagram does not define"),
+    ("RecursionError", "too many steps follow one another from here (several hundred): shorten the chain"),
+)
+
+
+def _plain(problem: Problem) -> Problem:
+    for start, plain in _PLAIN:
+        if start in problem.message:
+            return Problem(problem.element_id, plain)
+    return problem
 
 
 def _first_process_id(root: etree._Element) -> str:
@@ -179,6 +194,7 @@ def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
     """Casepath's rules for one executable process (see docs/pathway-authoring.md)."""
     problems: list[Problem] = []
     lanes = _lane_of_elements(process)
+    ids = {str(value) for value in process.xpath(".//@id")}
     for element in process.iter():
         if not isinstance(element.tag, str):
             continue
@@ -186,8 +202,15 @@ def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
         element_id = element.get("id") or qname.localname
         if qname.namespace == BPMN_NS and element.getparent() is not None:
             problems.extend(_supported(element, qname.localname, element_id))
-        if qname.namespace == BPMN_NS and qname.localname == "userTask":
+        if qname.namespace == BPMN_NS and qname.localname in HUMAN_TASKS:
             problems.extend(lint_user_task(element, element_id, lanes.get(element_id), forms))
+        if qname.localname == "boundaryEvent" and element.get("attachedToRef") not in ids:
+            problems.append(Problem(element_id, "the boundary event is attached to no activity here"))
+        if qname.localname.endswith("Event"):  # a timer's `notify` names the roles told when it fires
+            notify = task_properties(element).get("notify", "").split(",")
+            unknown = [name.strip() for name in notify if name.strip() and resolve_role(name) is None]
+            if unknown:
+                problems.append(Problem(element_id, f"notify names no casework role: {', '.join(unknown)}"))
     return problems
 
 
@@ -195,32 +218,24 @@ def _supported(element: etree._Element, kind: str, element_id: str) -> list[Prob
     parent = element.getparent()
     assert parent is not None
     parent_kind = etree.QName(parent).localname
-    if parent_kind in {"process", "subProcess"} and kind not in SUPPORTED and kind not in _CONTAINER_PARTS:
+    if parent_kind in {"process", "subProcess"} and kind not in _KNOWN:
         return [Problem(element_id, f"not executable by Casepath: element type {kind} is not supported")]
-    if kind.endswith("EventDefinition") and kind not in SUPPORTED_EVENTS:
-        return [
-            Problem(parent.get("id") or element_id, f"not executable by Casepath: {kind} is not supported")
-        ]
+    if (kind.endswith("EventDefinition") and kind not in SUPPORTED_EVENTS) or kind in _LOOPS:
+        owner = parent.get("id") or element_id
+        return [Problem(owner, f"not executable by Casepath: {kind} is not supported")]
     if kind == "subProcess" and element.get("triggeredByEvent") == "true":
         return [Problem(element_id, "not executable by Casepath: event sub-processes are not supported")]
-    if kind in _LOOPS:
-        return [
-            Problem(parent.get("id") or element_id, f"not executable by Casepath: {kind} is not supported")
-        ]
     return []
 
 
-_CONTAINER_PARTS = frozenset(
-    {
-        "extensionElements",
-        "documentation",
-        "ioSpecification",
-        "property",
-        "dataInputAssociation",
-        "dataOutputAssociation",
-    }
-)
+# What a process or sub-process may hold besides flow elements; Casepath ignores them.
+_CONTAINER_PARTS = frozenset({
+    "extensionElements", "documentation", "ioSpecification", "property", "dataInputAssociation",
+    "dataOutputAssociation", "incoming", "outgoing", "auditing", "monitoring", "categoryValueRef",
+    "performer", "humanPerformer", "potentialOwner", "correlationSubscription", "supports",
+})  # fmt: skip
 _LOOPS = frozenset({"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"})
+_KNOWN = SUPPORTED | _CONTAINER_PARTS | _LOOPS  # loops are reported as loops, not as element types
 
 
 def _lane_of_elements(process: etree._Element) -> dict[str, str]:
@@ -244,14 +259,11 @@ def lint_user_task(
 ) -> list[Problem]:
     props = task_properties(element)
     problems: list[Problem] = []
-    role = resolve_role(props.get("role") or lane or "")
-    if role is None:
-        problems.append(
-            Problem(
-                element_id,
-                "not executable: user task names no role (a role property or a lane named after a role)",
-            )
-        )
+    named = props.get("role") or lane or ""
+    if resolve_role(named) is None:
+        which = f"'{named}' is not a casework role" if named.strip() else "names no role"
+        hint = "a role property or a lane named after a role"
+        problems.append(Problem(element_id, f"not executable: user task {which} ({hint})"))
     form = props.get("form", "")
     if not form:
         problems.append(Problem(element_id, "not executable: user task names no form (property 'form')"))
@@ -262,12 +274,8 @@ def lint_user_task(
         try:
             check_expression(due)
         except ExpressionError as error:
-            problems.append(
-                Problem(
-                    element_id,
-                    f"due '{due}' is neither an ISO 8601 duration nor a valid expression: {error.message}",
-                )
-            )
+            message = f"due '{due}' is neither an ISO 8601 duration nor a valid expression: {error.message}"
+            problems.append(Problem(element_id, message))
     return problems
 
 

@@ -163,6 +163,13 @@ class Simulation:
         self._note_ready()
         return caught
 
+    def complete(self, element_id: str, data: dict[str, Any] | None = None) -> None:
+        """Complete the ready task of one element (held or not) with its form's defaults and ``data``."""
+        self._round_trip()
+        task = next(t for t in runtime.ready_human_tasks(self.wf) if t.element_id == element_id)
+        runtime.complete(self.wf, task.id, {**FORMS.get(task.properties["form"]).defaults(), **(data or {})})
+        self._note_ready()
+
     # what happened
     def first(self, element_id: str) -> Seen:
         found = [s for s in self.seen if s.element_id == element_id]
@@ -430,18 +437,6 @@ def test_adult_needs_assessment_breach_escalates_to_the_manager_after_20_days() 
     assert escalation.role == "manager"
 
 
-def test_adult_risk_changed_signal_creates_a_reassessment_task() -> None:
-    sim = Simulation("crisis_centre_adult").run(until=seen_ready("Task_PlanReview"))
-    assert "risk_changed" in runtime.waited_signals(sim.wf)
-    assert sim.signal("risk_changed")
-    reassessment = sim.first("Task_RiskReassessment")
-    assert reassessment.at == at("2025-09-30T10:00+03:00")
-    assert reassessment.properties["due"] == "PT24H"
-    assert runtime.waiting_timers(sim.wf)  # the stay goes on: the signal does not interrupt it
-    sim.run()
-    assert sim.completed
-
-
 def test_adult_trafficking_path_waits_the_30_day_reflection_period() -> None:
     sim = Simulation(
         "crisis_centre_adult", start={"target_group": "trafficking", "legal_basis": "trafficking_referral"}
@@ -553,6 +548,94 @@ def test_child_goals_met_goes_to_residential_care_without_a_statutory_review() -
     assert not sim.ever("Task_AppealCheck")  # a court decision has no parents' appeal window here
     assert not sim.ever("Task_StatutoryReview")
     assert sim.ever("Task_ResidentialCare") and not sim.ever("Task_CopReferral")
+
+
+# --- risk changed, in both crisis centres ------------------------------------------------------------------
+
+# (pathway, start data, the task at P5M, the first task after the cap, the exit decision)
+STAYS = [
+    ("crisis_centre_adult", {}, "Task_ExitPlanning", "Task_ExitDecision", "Task_ExitDecision"),
+    (
+        "crisis_centre_child",
+        CHILD,
+        "Task_TransitionPlanning",
+        "Task_StatutoryReview",
+        "Task_ChildExitDecision",
+    ),
+]
+STAY_IDS = [stay[0] for stay in STAYS]
+
+
+@pytest.mark.parametrize(("key", "start", "planning", "after_cap", "exit_decision"), STAYS, ids=STAY_IDS)
+def test_risk_changed_creates_a_reassessment_every_time_during_the_stay(
+    key: str, start: dict[str, Any], planning: str, after_cap: str, exit_decision: str
+) -> None:
+    sim = Simulation(key, start=start, hold={"Task_RiskReassessment"})
+    for month in (1, 2, 3):  # a change of risk at each of the first three monthly reviews
+        sim.run(until=lambda s, month=month: len(s.times("Task_PlanReview")) == month)
+        assert "risk_changed" in runtime.waited_signals(sim.wf)
+        assert sim.signal("risk_changed")
+        assert sim.ready().count("Task_RiskReassessment") == 1
+        assert len(sim.times("Task_RiskReassessment")) == month
+        # one re-assessment at a time: while it is open, a further change is not waited for (it is
+        # the open re-assessment's business), and nothing new is created
+        assert "risk_changed" not in runtime.waited_signals(sim.wf)
+        assert not sim.signal("risk_changed")
+        assert sim.ready().count("Task_RiskReassessment") == 1
+        assert len(sim.times("Task_RiskReassessment")) == month
+        sim.complete("Task_RiskReassessment")
+        assert "Task_RiskReassessment" not in sim.ready()
+        assert "risk_changed" in runtime.waited_signals(sim.wf)  # waiting again, for the next change
+        assert "Task_PlanReview" in sim.ready()  # the stay goes on: the signal does not interrupt it
+    assert sim.times("Task_RiskReassessment") == sim.times("Task_PlanReview")[:3]
+    reassessment = sim.first("Task_RiskReassessment")
+    assert reassessment.at == at("2025-09-30T10:00+03:00")
+    assert reassessment.role == "social_worker"
+    assert reassessment.properties["due"] == "PT24H"
+    assert "Timer_Cap" in {t.element_id for t in runtime.waiting_timers(sim.wf)}
+    sim.run(until=seen_ready(after_cap))
+    assert sim.first(after_cap).at == at("2026-02-28T10:00+02:00")  # the cap still ends the stay
+    assert "risk_changed" not in runtime.waited_signals(sim.wf)
+    assert sim.run().completed
+
+
+@pytest.mark.parametrize(("key", "start", "planning", "after_cap", "exit_decision"), STAYS, ids=STAY_IDS)
+def test_risk_loop_ends_with_the_stay_at_the_cap(
+    key: str, start: dict[str, Any], planning: str, after_cap: str, exit_decision: str
+) -> None:
+    sim = Simulation(key, start=start, hold={"Task_RiskReassessment"}).run(until=seen_ready(planning))
+    assert sim.signal("risk_changed")  # a re-assessment is open when the cap falls
+    sim.run(until=seen_ready(after_cap))
+    assert "Timer_Cap" in runtime.completed_elements(sim.wf)
+    assert "risk_changed" not in runtime.waited_signals(sim.wf)
+    assert "Task_RiskReassessment" not in sim.ready()  # it went with the stay
+    assert not sim.signal("risk_changed")
+    sim.hold.clear()
+    assert sim.run().completed
+    assert len(sim.times("Task_RiskReassessment")) == 1
+
+
+@pytest.mark.parametrize(("key", "start", "planning", "after_cap", "exit_decision"), STAYS, ids=STAY_IDS)
+def test_risk_loop_ends_with_the_stay_when_the_goals_are_met(
+    key: str, start: dict[str, Any], planning: str, after_cap: str, exit_decision: str
+) -> None:
+    sim = Simulation(
+        key, start=start, answers={"Task_PlanReview": {"goals_met": True}}, hold={"Task_RiskReassessment"}
+    )
+    sim.run(until=seen_ready("Task_PlanReview"))
+    assert sim.signal("risk_changed")
+    sim.complete("Task_RiskReassessment")
+    assert sim.signal("risk_changed")  # still open when the goals are met
+    sim.run(until=seen_ready(exit_decision))
+    assert sim.first(exit_decision).at == at("2025-09-30T10:00+03:00")
+    done = runtime.completed_elements(sim.wf)
+    assert "End_Stay" in done and "Timer_Cap" not in done  # the stay's terminate end, not the cap
+    assert "risk_changed" not in runtime.waited_signals(sim.wf)
+    assert "Task_RiskReassessment" not in sim.ready()
+    assert not any(t.element_id == "Timer_Cap" for t in runtime.waiting_timers(sim.wf))
+    sim.hold.clear()
+    assert sim.run().completed
+    assert len(sim.times("Task_RiskReassessment")) == 2
 
 
 # --- ЦОП -----------------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ The layout, per container (the process, then each expanded sub-process inside ou
 * ranks (columns) by longest path from the start events, loops ignored (back edges found by DFS);
   a boundary event counts as an edge from the activity it is attached to;
 * rows inside each lane by a DFS that follows default and unconditional flows first, so the main
-  path stays on one line and branches, bypasses and boundary paths take the rows below;
+  path stays on one line and branches, bypasses and boundary paths take the rows below; a branch
+  that never reaches an end (a loop beside the main flow that a terminate end event ends, e.g.
+  "risk changed → re-assessment" in a stay) comes last, on a row of its own below everything else;
 * lanes are horizontal bands in XML order inside the participant; a sub-process is one (large) node
   of its parent and is laid out recursively, its boundary events sit on its bottom edge;
 * edges are orthogonal; of a few candidate routes the one crossing the fewest shapes wins, then the
@@ -199,15 +201,34 @@ def assign_ranks(container: Container) -> None:
     container.rank = rank
 
 
+def reaching_an_end(container: Container) -> set[str]:
+    """Nodes from which some end can be reached: an end event, or a node with no outgoing flow."""
+    sources = {f.source for f in container.flows}
+    found = {n for n in container.nodes if container.kinds[n] == "endEvent" or n not in sources}
+    grew = True
+    while grew:
+        grew = False
+        for flow in container.flows:
+            if flow.target in found and flow.source not in found:
+                found.add(flow.source)
+                grew = True
+    return found
+
+
 def assign_rows(container: Container) -> None:
     """Rows by DFS: main paths first, boundary paths after, each edge's horizontal stretch kept clear.
 
     A node takes the row it was reached from if its edge can stay straight, otherwise the next free
     row below. Once both ends of a flow are placed, the cells its horizontal stretch crosses are
     reserved, so nodes placed later (branches, then boundary paths) do not land on the line.
+    A branch from which no end can be reached (a loop only a terminate end event stops) is set
+    aside and placed last, from a fresh row below every row of its lane, so it does not weave
+    through the rows of the flow it runs beside.
     """
     taken: set[tuple[str, int, int]] = set()
     lane = container.lane_of
+    ends = reaching_an_end(container)
+    aside: list[Flow] = []  # flows into a branch that never ends, walked last
 
     def cell(node: str, rank: int, row: int) -> tuple[str, int, int]:
         return (lane.get(node, ""), rank, row)
@@ -250,32 +271,48 @@ def assign_rows(container: Container) -> None:
             if other is not None and other in container.row and other != node:
                 reserve(flow)
 
-    def walk(root: str, via: Flow | None) -> None:
+    def walk(root: str, via: Flow | None, floor: int | None = None) -> None:
         stack: list[tuple[str, Flow | None]] = [(root, via)]
         while stack:  # preorder: a whole path is placed before the next branch of a split
             node, via = stack.pop()
             if node in container.row:
                 continue
             if via is None:
-                place(node, 0, None)
+                place(node, floor or 0, None)
+            elif node == root and floor is not None:
+                place(node, floor, via.source)
             else:
                 source = via.source
                 same_lane = lane.get(node, "") == lane.get(source, "")
                 preferred = container.row[source] + (1 if via.priority == 2 else 0) if same_lane else 0
                 place(node, preferred, source if via.priority != 2 else None)
             follow = [f for f in outgoing(container, node) if f.id not in container.back and f.priority != 2]
+            if node in ends:
+                aside.extend(f for f in follow if f.target not in ends)
+                follow = [f for f in follow if f.target in ends]
             stack.extend((f.target, f) for f in reversed(follow))
+
+    def below_all(node: str) -> int:
+        rows = [container.row[n] for n in container.row if lane.get(n, "") == lane.get(node, "")]
+        return max(rows, default=-1) + 1
 
     for start in [n for n in container.nodes if container.kinds[n] == "startEvent"]:
         walk(start, None)
     pending = True
-    while pending:  # boundary paths, in the order their hosts stand
+    while pending:  # boundary paths, in the order their hosts stand; then the branches set aside
         pending = False
         hosts = sorted((n for n in container.row), key=lambda n: (container.rank[n], container.row[n]))
         for host in hosts:
             for flow in outgoing(container, host):
                 if flow.priority == 2 and flow.target not in container.row:
                     walk(flow.target, flow)
+                    pending = True
+        if not pending:
+            waiting = list(aside)
+            aside.clear()
+            for flow in waiting:
+                if flow.target not in container.row:  # an earlier branch set aside may have placed it
+                    walk(flow.target, flow, below_all(flow.target))
                     pending = True
     for node in container.nodes:
         if node not in container.row:

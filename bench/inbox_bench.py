@@ -1,0 +1,172 @@
+"""Inbox query time at 10k and 100k cases (target: p95 ≤ 30 ms at 100k).
+
+The data are shaped like a municipality's history: cases spread over 100 centres, 6% of them open
+(each open case with one or two open tasks, some overdue), every case with eight completed tasks.
+Rows are bulk-inserted with SQLAlchemy Core; the query measured is the real ``engine.inbox.list_inbox``
+(rows, counts and filter options: one page as the inbox page shows it).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+
+from bench.databases import scratch_databases
+from bench.engine_bench import p50, p95
+from engine.clock import FrozenClock
+from engine.config import Settings
+from engine.inbox import InboxFilters, list_inbox
+from engine.permissions import Principal
+from engine.services import Services
+from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
+
+Result = tuple[str, float, str]
+CENTRES = 100
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+ROLES = ("social_worker", "psychologist", "case_lead", "educator", "medical", "manager")
+
+
+def run(quick: bool) -> list[Result]:
+    sizes = (10_000,) if quick else (10_000, 100_000)
+    results: list[Result] = []
+    for backend, url in scratch_databases():
+        services = Services.from_settings(Settings(database_url=url), clock=FrozenClock(NOW))
+        loaded = 0
+        for size in sizes:
+            _load(services, loaded, size)
+            loaded = size
+            worker = Principal(1, "worker", {1: "social_worker"})
+            manager = Principal(2, "manager", {1: "manager"})
+            repeat = 30 if quick else 100
+            for label, who in (("worker", worker), ("manager", manager)):
+                samples = _time_inbox(services, who, repeat)
+                results.append((f"inbox_query_p50_ms_{backend}_{size // 1000}k_{label}", p50(samples), "ms"))
+                results.append((f"inbox_query_p95_ms_{backend}_{size // 1000}k_{label}", p95(samples), "ms"))
+        services.engine.dispose()
+    return results
+
+
+def _time_inbox(services: Services, who: Principal, repeat: int) -> list[float]:
+    samples = []
+    with services.uow() as uow:
+        list_inbox(uow, who, InboxFilters())  # warm caches and compiled statements
+        for _ in range(repeat):
+            start = time.perf_counter()
+            page = list_inbox(uow, who, InboxFilters())
+            samples.append((time.perf_counter() - start) * 1000)
+        assert page.rows, "the benchmark inbox is empty"
+    return samples
+
+
+def _load(services: Services, start: int, end: int) -> None:
+    rng = random.Random(start + end)
+    with services.engine.begin() as connection:
+        if start == 0:
+            _reference_rows(connection)
+        for batch in range(start, end, 5000):
+            cases, tasks = _batch(rng, batch, min(batch + 5000, end))
+            connection.execute(insert(Case), cases)
+            connection.execute(insert(CaseTask), tasks)
+
+
+def _reference_rows(connection: Any) -> None:
+    connection.execute(
+        insert(Centre),
+        [
+            {
+                "id": i,
+                "code": f"c{i}",
+                "name": f"Център {i}",
+                "kind": "crisis_centre",
+                "capacity": 30,
+                "address": "",
+                "created_at": NOW,
+            }
+            for i in range(1, CENTRES + 1)
+        ],
+    )
+    connection.execute(
+        insert(Pathway),
+        [{"id": 1, "key": "crisis_centre_adult", "name": "КЦ", "centre_kind": "", "target": "any"}],
+    )
+    connection.execute(
+        insert(PathwayVersion),
+        [
+            {
+                "id": 1,
+                "pathway_id": 1,
+                "version": 1,
+                "process_id": "p",
+                "bpmn_xml": "",
+                "sha256": "0" * 64,
+                "spec_json": "{}",
+                "deployed_at": NOW,
+            }
+        ],
+    )
+
+
+def _batch(rng: random.Random, first: int, last: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    cases: list[dict[str, Any]] = []
+    tasks: list[dict[str, Any]] = []
+    for number in range(first, last):
+        case_id = number + 1
+        is_open = rng.random() < 0.06
+        admitted = NOW - timedelta(days=rng.randint(1, 2000))
+        cases.append(
+            {
+                "id": case_id,
+                "public_id": f"{case_id:032x}",
+                "number": f"B-{case_id:07d}",
+                "centre_id": case_id % CENTRES + 1,
+                "pathway_version_id": 1,
+                "display_name": "Лице",
+                "target_group": "domestic_violence",
+                "legal_basis": "referral",
+                "referral_number": "",
+                "admitted_at": admitted,
+                "status": "open" if is_open else "closed",
+                "workflow_state": b"x" * 2000,
+                "serializer_version": "bench",
+                "incident_element": "",
+                "incident_message": "",
+                "incident_expression": "",
+                "version": 1,
+            }
+        )
+        for index in range(8):
+            tasks.append(_task(rng, case_id, admitted, index, "completed"))
+        for index in range(rng.randint(1, 2) if is_open else 0):
+            tasks.append(_task(rng, case_id, admitted, 8 + index, "open"))
+    return cases, tasks
+
+
+def _task(rng: random.Random, case_id: int, admitted: datetime, index: int, status: str) -> dict[str, Any]:
+    due = (
+        NOW + timedelta(days=rng.randint(-10, 20))
+        if status == "open"
+        else admitted + timedelta(days=index * 7)
+    )
+    return {
+        "public_id": f"{case_id:024x}{index:08x}",
+        "case_id": case_id,
+        "centre_id": case_id % CENTRES + 1,
+        "workflow_task_id": f"{case_id:028x}{index:08x}",
+        "element_id": f"task_{index % 6}",
+        "name": f"Задача {index % 6}",
+        "role": rng.choice(ROLES),
+        "form_key": "plan_review",
+        "assignee_id": None,
+        "created_at": due - timedelta(days=7),
+        "due_at": due,
+        "legal_source": "ЗСУ",
+        "status": status,
+        "completed_by_id": None,
+        "completed_at": None if status == "open" else due,
+        "data": None,
+        "draft": None,
+    }
