@@ -58,6 +58,7 @@ def run(quick: bool) -> list[Result]:
     results: list[Result] = [
         ("pathway_parse_ms", p50(timed(lambda: _parse(data, forms), 5 if quick else 20)), "ms")
     ]
+    results.extend(import_check_ms(forms))
     raw_ms = raw_spiff_step_ms(data, 30 if quick else 200)
     results.append(("raw_spiff_load_complete_save_ms", raw_ms, "ms"))
     for backend, url in scratch_databases():
@@ -70,6 +71,33 @@ def run(quick: bool) -> list[Result]:
             (f"stored_state_bytes_per_finished_case_{backend}", _finished_case_bytes(services), "bytes")
         )
         services.engine.dispose()
+    return results
+
+
+HOSTILE = {
+    "billion_laughs": b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(
+        b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">' % ((98 + i,) + (97 + i,) * 10)
+        for i in range(9)
+    )
+    + b"]><l>&j;</l>",
+    "external_entity": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
+    "oversized": b"<a>" + b"x" * (5 * 1024 * 1024) + b"</a>",
+    "many_elements": b"<a>" + b"<b/>" * 60_000 + b"</a>",
+    "deep_nesting": b"<a>" * 100_000 + b"</a>" * 100_000,
+}
+
+
+def import_check_ms(forms: FormCatalog) -> list[Result]:
+    """The importer on hostile input (worst case) and on all MIWG conformance files (total)."""
+    worst = max(max(timed(lambda d=d: pathways.check_document(d, forms), 3)) for d in HOSTILE.values())
+    results: list[Result] = [("hostile_import_check_max_ms", round(worst, 2), "ms")]
+    miwg = sorted((PROJECT_ROOT.parent / "shared" / "conformance" / "miwg").rglob("*.bpmn"))
+    if miwg:
+        files = [path.read_bytes() for path in miwg]
+        total = timed(lambda: [pathways.check_document(d, forms) for d in files], 1)[0]
+        results.append(("miwg_check_all_files_ms", round(total, 1), "ms"))
+        results.append(("miwg_files", float(len(files)), "files"))
     return results
 
 
