@@ -87,7 +87,7 @@ def serve(ctx: Context, host: str, port: int) -> None:
     """Start the web app (a development server; production runs gunicorn)."""
     from web.app import create_app
 
-    app = create_app(ctx.settings)
+    app = create_app(ctx.settings.with_(run_sweeper=True))  # without Redis, deadlines fire in here
     console.print(f"Casepath on http://{host}:{port}")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 

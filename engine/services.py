@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.forms import FormCatalog
+from engine.notifications import EmailDispatcher, SmtpMailer
 from engine.store.db import make_engine, make_session_factory
 from engine.store.uow import Dispatcher, UnitOfWork, drop_events
 
@@ -30,8 +31,9 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None, **kwargs: Any) -> Services:
+        """Services for ``settings``; with ``smtp_host`` set, notifications are e-mailed after commit."""
         engine = make_engine(settings.database_url)
-        return cls(
+        services = cls(
             settings=settings,
             engine=engine,
             session_factory=make_session_factory(engine),
@@ -39,6 +41,18 @@ class Services:
             clock=clock or SystemClock(),
             **kwargs,
         )
+        if settings.smtp_host and "dispatch" not in kwargs:
+            services.dispatch = email_dispatcher(services)
+        return services
 
     def uow(self, clock: Clock | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch)
+
+
+def email_dispatcher(services: Services) -> EmailDispatcher:
+    """Sends notification e-mails through ``settings.smtp_*``; its own unit of work dispatches nothing."""
+    settings = services.settings
+    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    return EmailDispatcher(
+        lambda: UnitOfWork(services.session_factory, services.clock), mailer, settings.base_url
+    )

@@ -12,10 +12,14 @@ from typing import Any
 from sqlalchemy import select
 
 from engine import runtime
+from engine.audit import record
 from engine.clock import add_duration, is_duration, parse_instant
 from engine.errors import ExpressionError
 from engine.expressions import Evaluator
 from engine.forms import FormCatalog
+from engine.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, parse_roles
+from engine.pathways import parsed_version
+from engine.permissions import SYSTEM
 from engine.roles import resolve_role
 from engine.store.models import Case, CaseTask, Deadline
 from engine.store.uow import UnitOfWork
@@ -88,6 +92,7 @@ def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTi
             del wanted[(row.element_id, row.due_at)]
         elif row.due_at <= now:
             row.status, row.fired_at = "fired", now  # it fired inside this step
+            announce_fired(uow, case, row)
         else:
             row.status = "cancelled"  # its activity ended before it fell due
     for timer in wanted.values():
@@ -102,6 +107,29 @@ def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTi
                 created_at=now,
             )
         )
+
+
+def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:
+    """Audit a deadline that fired (with its lateness) and notify the roles its timer names in ``notify``."""
+    fired_at = row.fired_at or uow.clock.now()
+    record(
+        uow.session,
+        fired_at,
+        SYSTEM,
+        "deadline.fired",
+        case_id=case.id,
+        subject=row.kind,
+        detail={
+            "deadline": row.id,
+            "element": row.element_id,
+            "lateness_seconds": round((fired_at - row.due_at).total_seconds(), 3),
+        },
+    )
+    props = runtime.element_properties(parsed_version(case.pathway_version), row.element_id)
+    roles = parse_roles(props.get("notify", ""))
+    if roles:
+        texts = deadline_texts(case.number, row.kind, props.get("name_en", ""))
+        notify_roles(uow, case, roles, DEADLINE_FIRED, texts)
 
 
 def cancel_open_work(uow: UnitOfWork, case: Case) -> None:

@@ -7,26 +7,35 @@ step, and each gets its ``fired_at`` (its lateness is ``fired_at - due_at``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine import cases, runtime
-from engine.audit import record
 from engine.errors import ConcurrencyConflict
 from engine.forms import FormCatalog
-from engine.permissions import SYSTEM
-from engine.store.models import Deadline
+from engine.store.models import Case, Deadline, SweepStatus
 from engine.store.uow import UnitOfWork
+from engine.sync import announce_fired
+
+log = logging.getLogger(__name__)
 
 
 def due_deadline_ids(uow: UnitOfWork, now: datetime, limit: int = 1000) -> list[int]:
-    """Ids of pending deadlines due at ``now``, oldest first (served by ix_deadline_pending_due)."""
+    """Ids of pending deadlines due at ``now``, oldest first (served by ix_deadline_pending_due).
+
+    Cases parked as incidents are left out: their deadlines cannot fire until a coordinator retries
+    the case (the retry fires them), and re-finding them every sweep would starve the others.
+    """
     query = (
         select(Deadline.id)
-        .where(Deadline.status == "pending", Deadline.due_at <= now)
+        .join(Case, Case.id == Deadline.case_id)
+        .where(Deadline.status == "pending", Deadline.due_at <= now, Case.status != "incident")
         .order_by(Deadline.due_at)
         .limit(limit)
     )
@@ -46,10 +55,15 @@ def pending_deadlines(
 class FireResult:
     deadline_id: int
     outcome: str  # fired | already | not_due | skipped
+    fired: int = 0  # deadline rows of the case that fired in this step (this one and any also due)
 
 
 def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> FireResult:
-    """Fire one deadline (and whatever else of its case is due) in the caller's transaction."""
+    """Fire one deadline (and whatever else of its case is due) in the caller's transaction.
+
+    Every deadline that fires in the step is audited with its lateness and notifies the roles its
+    timer names (see :func:`engine.sync.announce_fired`); notifications are rows in this transaction.
+    """
     deadline = uow.session.get(Deadline, deadline_id)
     if deadline is None:
         return FireResult(deadline_id, "already")
@@ -64,41 +78,91 @@ def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> Fire
         if case.status == "closed":
             deadline.status = "cancelled"
         return FireResult(deadline_id, "skipped")
+    due = list(
+        uow.session.scalars(
+            select(Deadline).where(
+                Deadline.case_id == case.id, Deadline.status == "pending", Deadline.due_at <= now
+            )
+        )
+    )
     workflow = cases.load_workflow(uow, case)
     cases.drive(uow, case, forms, lambda: runtime.run(workflow))
-    if deadline.status == "pending":  # the workflow still waits on it: mark it, do not fire twice
+    if deadline.status != "fired":
+        # Still pending: the workflow waits on it (or stopped at an incident); cancelled: the case
+        # ended in this very step. Either way it fell due and was handled now: mark it, never twice.
         deadline.status, deadline.fired_at = "fired", now
-    lateness = (now - deadline.due_at).total_seconds()
-    record(
-        uow.session,
-        now,
-        SYSTEM,
-        "deadline.fired",
-        case_id=case.id,
-        subject=deadline.kind,
-        detail={
-            "deadline": deadline.id,
-            "element": deadline.element_id,
-            "lateness_seconds": round(lateness, 3),
-        },
-    )
-    return FireResult(deadline_id, "fired")
+        announce_fired(uow, case, deadline)
+    return FireResult(deadline_id, "fired", sum(row.status == "fired" for row in due))
 
 
 UowFactory = Callable[[], UnitOfWork]
 
 
-def sweep(make_uow: UowFactory, forms: FormCatalog, limit: int = 1000) -> int:
-    """Fire every due deadline, each in its own transaction; returns how many were fired."""
-    with make_uow() as uow:
-        ids = due_deadline_ids(uow, uow.clock.now(), limit)
-    fired = 0
-    for deadline_id in ids:
+def sweep(make_uow: UowFactory, forms: FormCatalog, limit: int = 1000, runner: str = "") -> int:
+    """Fire every due deadline, each in its own transaction; returns how many were fired.
+
+    Works through due deadlines ``limit`` at a time until none is left. One deadline that fails is
+    logged and left pending for the next sweep; a lost database stops the sweep (the caller retries).
+    With ``runner`` set the run is recorded for ``/healthz``.
+    """
+    fired = found = 0
+    while True:
         with make_uow() as uow:
-            try:
-                result = fire_deadline(uow, deadline_id, forms)
-                uow.commit()
-            except ConcurrencyConflict:
-                continue  # another worker has the case; its sweep fires this deadline
-        fired += result.outcome == "fired"
+            ids = due_deadline_ids(uow, uow.clock.now(), limit)
+        found += len(ids)
+        batch = sum(_fire_one(make_uow, deadline_id, forms) for deadline_id in ids)
+        fired += batch
+        if len(ids) < limit or batch == 0:
+            break
+    if runner:
+        with make_uow() as uow:
+            record_sweep(uow, found, fired, runner)
+            _commit_quietly(uow)
     return fired
+
+
+def _fire_one(make_uow: UowFactory, deadline_id: int, forms: FormCatalog) -> int:
+    try:
+        with make_uow() as uow:
+            result = fire_deadline(uow, deadline_id, forms)
+            uow.commit()
+    except ConcurrencyConflict:
+        return 0  # another worker has the case; whoever holds it fires this deadline
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.exception("deadline %s could not be fired; it stays pending", deadline_id)
+        return 0
+    return result.fired
+
+
+# --- the last sweep, for /healthz -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    at: datetime
+    due: int
+    fired: int | None  # None when the sweep only dispatched the deadlines to workers
+    runner: str
+
+
+def record_sweep(uow: UnitOfWork, due: int, fired: int | None, runner: str) -> None:
+    """Remember this sweep in the one-row ``sweep_status`` table (the caller commits)."""
+    row = uow.session.get(SweepStatus, 1)
+    if row is None:
+        row = SweepStatus(id=1)
+        uow.session.add(row)
+    row.last_run_at, row.last_due, row.last_fired, row.runner = uow.clock.now(), due, fired, runner
+
+
+def last_sweep(uow: UnitOfWork) -> SweepRun | None:
+    row = uow.session.get(SweepStatus, 1)
+    if row is None:
+        return None
+    return SweepRun(row.last_run_at, row.last_due, row.last_fired, row.runner)
+
+
+def _commit_quietly(uow: UnitOfWork) -> None:
+    with suppress(ConcurrencyConflict):  # two sweepers recorded at once: either row says the same
+        uow.commit()

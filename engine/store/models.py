@@ -234,3 +234,37 @@ class AuditEvent(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # no two rows extend one link
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Notification(Base):
+    """An in-app message to one user about a case: the case number and a link, never a name or address."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_user_read", "user_id", "read_at"),
+        Index("ix_notification_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_file.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(60))  # e.g. deadline.fired
+    text: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str] = mapped_column(String(300), default="")  # a path with the case's public_id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SweepStatus(Base):
+    """One row (id 1): when the deadline sweep last ran, for ``/healthz``."""
+
+    __tablename__ = "sweep_status"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_due: Mapped[int] = mapped_column(Integer, default=0)  # due deadlines found
+    last_fired: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: dispatched to workers
+    runner: Mapped[str] = mapped_column(String(20), default="")  # embedded | celery | cli

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Casepath: one image for web (gunicorn), worker and beat (celery) and the one-shot migration.
+
+# --- the bpmn-js bundle, built from the lock file -------------------------------------------------
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/assets web/assets
+RUN npm run build
+
+# --- the application ----------------------------------------------------------------------------------
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CASEPATH_INSTANCE_DIR=/app/instance \
+    CASEPATH_WORKFLOWS_DIR=/app/workflows
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin casepath
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY engine engine
+COPY web web
+COPY tasks tasks
+COPY cli cli
+COPY --from=assets /src/web/static/dist web/static/dist
+RUN pip install . && rm -rf build *.egg-info
+# Pathways and forms are read from here (they are versioned with the code, deployed by coordinators).
+COPY workflows workflows
+RUN mkdir -p /app/instance && chown casepath:casepath /app/instance
+USER casepath
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "web.wsgi:app"]

@@ -1,0 +1,104 @@
+"""The Celery app: ``make_celery(settings)`` and ``app`` for ``celery -A tasks.celery_app worker|beat``.
+
+Delivery is at-least-once and firing is idempotent, which together give exactly-once effects:
+
+* ``task_acks_late`` + ``task_reject_on_worker_lost``: a message is acknowledged only after its task
+  ran, and a worker child that dies mid-task puts it back on the queue;
+* ``worker_prefetch_multiplier = 1``: a worker holds one message per process, so a killed worker
+  strands almost nothing (and what it strands is found again by the next beat dispatch, because
+  the deadline row is still pending);
+* the engine re-checks each deadline under the case lock, so a duplicate is a no-op.
+
+Without ``CASEPATH_REDIS_URL`` the app still imports (in-memory broker) but nothing should run it:
+the web process sweeps deadlines itself (``web/sweeper.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from celery import Celery, Task
+
+from engine.config import Settings, load_settings
+from engine.services import Services
+from engine.store.uow import UnitOfWork
+
+T = TypeVar("T")
+DISPATCH_DUE_DEADLINES = "casepath.dispatch_due_deadlines"
+FIRE_DEADLINE = "casepath.fire_deadline"
+QUEUE = "casepath"
+
+
+class CasepathContext:
+    """Settings and, built on first use inside the worker process (after any fork), the services."""
+
+    def __init__(self, settings: Settings, services: Services | None = None) -> None:
+        self.settings = settings
+        self._services = services
+        self._lock = threading.Lock()
+
+    @property
+    def services(self) -> Services:
+        with self._lock:
+            if self._services is None:
+                self._services = Services.from_settings(self.settings)
+            return self._services
+
+
+class EngineTask(Task):  # type: ignore[misc]
+    """Base of every Casepath task: one unit of work per run, committed here and nowhere else."""
+
+    @property
+    def casepath(self) -> CasepathContext:
+        return self.app.casepath  # type: ignore[no-any-return]
+
+    @property
+    def services(self) -> Services:
+        return self.casepath.services
+
+    def in_unit_of_work(self, work: Callable[[UnitOfWork], T]) -> T:
+        with self.services.uow() as uow:
+            result = work(uow)
+            uow.commit()
+        return result
+
+
+def make_celery(settings: Settings, services: Services | None = None) -> Celery:
+    """A Celery app for ``settings``; pass ``services`` to share a clock or an engine (tests, benches)."""
+    app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
+    app.casepath = CasepathContext(settings, services)  # type: ignore[attr-defined]
+    app.conf.update(_config(settings))
+    from tasks import deadlines
+
+    deadlines.register(app)
+    return app
+
+
+def _config(settings: Settings) -> dict[str, Any]:
+    return {
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_default_queue": QUEUE,
+        "broker_connection_retry_on_startup": True,
+        # Longer than any retry countdown, so Redis never hands out a message that is still running.
+        "broker_transport_options": {"visibility_timeout": 3600},
+        "enable_utc": True,
+        "timezone": "UTC",
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "beat_schedule": {
+            "dispatch-due-deadlines": {
+                "task": DISPATCH_DUE_DEADLINES,
+                "schedule": float(settings.sweep_interval_seconds),
+            }
+        },
+    }
+
+
+app = make_celery(load_settings())

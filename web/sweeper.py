@@ -1,0 +1,76 @@
+"""The embedded sweeper: without Redis, the web process fires due deadlines itself.
+
+A daemon thread calls the same engine service as ``casepath timers sweep`` every
+``sweep_interval_seconds``. It runs only when ``settings.run_sweeper`` is on (``casepath serve`` turns
+it on) and no Redis is configured (then Celery beat and workers do the work). A lock keeps two sweeps
+from overlapping; an error is logged and the next tick tries again; :meth:`Sweeper.stop` ends it.
+Several web processes may each run one: firing is idempotent under the case lock.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+
+from flask import Flask
+
+from engine import timers
+from engine.config import Settings
+from engine.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    def __init__(self, services: Services, interval: float) -> None:
+        self.services = services
+        self.interval = interval
+        self._stop = threading.Event()
+        self._running = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="casepath-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the loop to end and wait for a sweep in progress to finish."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def sweep_once(self) -> int | None:
+        """One sweep, unless one is already running (then None)."""
+        if not self._running.acquire(blocking=False):
+            return None
+        try:
+            return timers.sweep(self.services.uow, self.services.forms, runner="embedded")
+        finally:
+            self._running.release()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fired = self.sweep_once()
+                if fired:
+                    log.info("fired %s deadlines", fired)
+            except Exception:
+                log.exception("deadline sweep failed; trying again in %s s", self.interval)
+            self._stop.wait(self.interval)
+
+
+def start_sweeper(app: Flask, settings: Settings | None = None) -> Sweeper | None:
+    """Start the embedded sweeper for ``app`` when its settings ask for it and Redis is not configured."""
+    services: Services = app.extensions["casepath"]
+    settings = settings or services.settings
+    if not settings.run_sweeper or settings.redis_url:
+        return None
+    sweeper = Sweeper(services, float(settings.sweep_interval_seconds))
+    app.extensions["casepath_sweeper"] = sweeper
+    sweeper.start()
+    atexit.register(sweeper.stop, 5.0)
+    return sweeper
