@@ -6,7 +6,7 @@ APP_STAMP := $(VENV)/.casepath-app
 TEST_STAMP := $(VENV)/.casepath-test
 ASSETS_STAMP := web/static/dist/.built
 
-.PHONY: run test bench lint install install-test assets clean
+.PHONY: run test bench lint install install-test assets catalogs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(APP_STAMP)
 
-install: $(APP_STAMP) assets
-install-test: $(TEST_STAMP) assets
+install: $(APP_STAMP) assets catalogs
+install-test: $(TEST_STAMP) assets catalogs
+
+# The web app's Bulgarian and English messages: .po files are committed, .mo files compiled here.
+catalogs: | $(BIN)/python
+	$(BIN)/pybabel -q compile -d web/translations
 
 assets: $(ASSETS_STAMP)
 

@@ -117,6 +117,37 @@ def can_manage_users(who: Principal) -> bool:
     return who.has_role("admin")
 
 
+def can_view_task(who: Principal, task: CaseLike) -> bool:
+    """A task is part of its case: whoever may read the case may read the task."""
+    return can_view_case(who, task)
+
+
+def can_unclaim(who: Principal, task: TaskLike) -> bool:
+    mine = who.user_id is not None and task.assignee_id == who.user_id
+    return task.status == "open" and (mine or can_reassign(who, task))
+
+
+def can_save_draft(who: Principal, task: TaskLike) -> bool:
+    return can_complete(who, task)
+
+
+def can_be_assigned(role_in_centre: str | None, task: TaskLike) -> bool:
+    """Whether a user with this role in the task's centre may hold the task (the lane's role)."""
+    return role_in_centre == task.role
+
+
+def can_use_inbox(who: Principal) -> bool:
+    return bool(who.centres_with(CASE_READERS))
+
+
+def can_use_intake(who: Principal) -> bool:
+    return bool(who.centres_with(INTAKE_ROLES))
+
+
+def can_view_case_audit(who: Principal, case: CaseLike) -> bool:
+    return can_view_audit(who, case.centre_id)
+
+
 def require(allowed: bool, message: str = "you may not do this") -> None:
     if not allowed:
         raise PermissionDenied(message)

@@ -128,3 +128,22 @@ def user_for_token(uow: UnitOfWork, token: str, now: datetime) -> User | None:
         return None
     row.last_used_at = now
     return user
+
+
+LOCALES = ("bg", "en")
+
+
+def find_user_by_id(uow: UnitOfWork, user_id: int) -> User | None:
+    """The active user with this id, or None (a deactivated user is signed out on their next request)."""
+    user = uow.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def set_locale(uow: UnitOfWork, user_id: int, locale: str) -> None:
+    """Remember the language a user chose; an unknown language is refused."""
+    if locale not in LOCALES:
+        raise ValidationFailed("unknown language", {"locale": [f"one of {', '.join(LOCALES)}"]})
+    user = uow.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    user.locale = locale

@@ -1,20 +1,134 @@
-"""The Flask app factory."""
+"""The Flask app factory: configuration, extensions, security headers, blueprints.
+
+One unit of work per request (``web.db``): the app commits it once, after the view returned, and
+rolls it back on any error. Every page is server-rendered; the only script is the diagram viewer
+bundle, served from ``static/dist`` (no CDN), so the Content-Security-Policy allows only 'self'.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
 
 from engine.config import Settings, load_settings
+from engine.permissions import (
+    can_edit_pathway,
+    can_manage_users,
+    can_use_inbox,
+    can_use_intake,
+)
 from engine.services import Services
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+class CasepathFlask(Flask):
+    """Flask whose request commits the request's unit of work once the view has succeeded."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        from web.db import commit_request
+
+        result = super().dispatch_request()
+        commit_request()
+        return result
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=False)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_upload_bytes)
+    app = CasepathFlask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=False)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_NAME="casepath_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the session, which ends after the idle timeout
+        WTF_CSRF_SSL_STRICT=settings.secure_cookies,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE="Europe/Sofia",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        CASEPATH_LOGIN_LIMIT="10 per minute",
+    )
     app.extensions["casepath"] = services or Services.from_settings(settings)
-
-    from web import health
-
-    app.register_blueprint(health.bp)
+    _init_extensions(app, settings)
+    _register_blueprints(app)
+    __import__("web.sweeper").sweeper.start_sweeper(app, settings)  # no Redis: deadlines fire in here
     return app
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    from web import db, errors, i18n
+    from web.auth import LIMITER_KEY
+    from web.security import enforce_idle_timeout, login_manager, reject_nul_bytes
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    errors.register(app)
+    app.extensions[LIMITER_KEY] = Limiter(
+        key_func=get_remote_address,
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        key_prefix="casepath",
+        default_limits=[],
+    )
+    app.before_request(reject_nul_bytes)
+    app.before_request(enforce_idle_timeout)
+    app.after_request(security_headers)
+    app.teardown_request(db.close_request)
+    app.context_processor(navigation)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web import admin, api, auth, cases, health, inbox, intake, pathways, task
+
+    for module in (health, auth, inbox, task, cases, intake, pathways, admin):
+        app.register_blueprint(module.bp)
+    api.register(app)  # the JSON API at /api/v1
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Content-Type-Options"] = "nosniff"
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def navigation() -> dict[str, Any]:
+    """What the menu offers the signed-in user: the same predicates the services enforce."""
+    from web.security import find_principal
+
+    principal = find_principal()
+    here = request.full_path.rstrip("?") if request.method == "GET" else url_for("auth.home")
+    if principal is None:
+        return {"nav": {}, "principal": None, "here": here}
+    return {
+        "principal": principal,
+        "here": here,
+        "nav": {
+            "inbox": can_use_inbox(principal),
+            "cases": can_use_inbox(principal),
+            "intake": can_use_intake(principal),
+            "pathways": can_edit_pathway(principal),
+            "admin": can_manage_users(principal),
+        },
+    }

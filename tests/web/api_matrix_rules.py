@@ -1,0 +1,85 @@
+"""Who may call each ``/api/v1`` route: the JSON API's rows of the permission matrix.
+
+``tests/web/test_permission_matrix.py`` calls every route of the URL map as every role, signed in by
+session, for the own centre's case and task and for the other centre's. Its requests send form
+data, which the API's JSON endpoints refuse with 422 before any service runs (their permissions
+are covered with JSON bodies in ``test_api.py``). Nobody signed in gets 401, never a redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+from tests.integration.conftest import mini_pathway
+from tests.web.conftest import WebWorld
+
+READERS = {"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"}
+API = "/api/v1"
+Role = str | None
+
+
+@dataclass(frozen=True)
+class ApiRule:
+    """The matrix's ``Rule``: where to call, what to expect per (role, own centre), what to send."""
+
+    path: Callable[[WebWorld, bool], str]
+    expect: Callable[[Role, bool], int]
+    data: Callable[[bool], dict[str, Any]] | None = None
+
+
+def fixed(path: str) -> Callable[[WebWorld, bool], str]:
+    return lambda w, own: f"{API}{path}"
+
+
+def case_url(suffix: str = "") -> Callable[[WebWorld, bool], str]:
+    return lambda w, own: f"{API}/cases/{w.own_case if own else w.other_case}{suffix}"
+
+
+def task_url(suffix: str) -> Callable[[WebWorld, bool], str]:
+    return lambda w, own: f"{API}/tasks/{w.own_task if own else w.other_task}{suffix}"
+
+
+def signed_in(status: int) -> Callable[[Role, bool], int]:
+    return lambda role, own: 401 if role is None else status
+
+
+def for_roles(allowed: set[str], ok: int = 200) -> Callable[[Role, bool], int]:
+    return lambda role, own: 401 if role is None else ok if role in allowed else 403
+
+
+def on_case(allowed: set[str], ok: int = 200) -> Callable[[Role, bool], int]:
+    """Another centre's case or task is a 404, and so is any case for roles that read no cases."""
+
+    def expect(role: Role, own: bool) -> int:
+        if role is None:
+            return 401
+        if not own or role not in READERS:
+            return 404
+        return ok if role in allowed else 403
+
+    return expect
+
+
+API_RULES: dict[tuple[str, str], ApiRule] = {
+    ("api-docs.openapi_json", "GET"): ApiRule(fixed("/openapi.json"), lambda role, own: 200),
+    ("api_tasks.list_tasks", "GET"): ApiRule(fixed("/tasks"), for_roles(READERS)),
+    ("api_tasks.claim_task", "POST"): ApiRule(task_url("/claim"), on_case({"social_worker"})),
+    ("api_tasks.complete", "POST"): ApiRule(
+        task_url("/complete"), signed_in(422), lambda own: {"note": "form data, not JSON"}
+    ),
+    ("api_cases.index", "GET"): ApiRule(fixed("/cases"), for_roles(READERS)),
+    ("api_cases.open_case", "POST"): ApiRule(
+        fixed("/cases"), signed_in(422), lambda own: {"centre": "kc-test" if own else "kc-other"}
+    ),
+    ("api_cases.show", "GET"): ApiRule(case_url(), on_case(READERS)),
+    ("api_cases.audit", "GET"): ApiRule(case_url("/audit"), on_case({"manager"})),
+    ("api_pathways.list_pathways", "GET"): ApiRule(fixed("/pathways"), signed_in(200)),
+    ("api_pathways.upload_pathway", "POST"): ApiRule(
+        fixed("/pathways"),
+        for_roles({"coordinator"}, ok=201),
+        lambda own: {"file": (BytesIO(mini_pathway()), "mini.bpmn")},
+    ),
+}

@@ -1,0 +1,98 @@
+"""``/api/v1/cases``: the caller's centres' cases, intake, one case file, and its audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import casefile
+from engine.case_list import list_cases
+from engine.cases import Intake
+from engine.intake import admit
+from engine.permissions import can_use_inbox, require
+from web.api.auth import caller
+from web.api.base import api_blueprint, errors
+from web.api.schemas import AuditSchema, CaseListQuerySchema, CasePageSchema, CaseSchema, IntakeSchema
+from web.db import current_services, request_uow
+
+blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
+
+
+@blp.get("/cases")
+@blp.arguments(CaseListQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, CasePageSchema)
+@errors(blp, 403, 422)
+def index(status: str, search: str, page: int) -> dict[str, Any]:
+    """Cases of the caller's centres, newest admission first."""
+    who = caller()
+    require(can_use_inbox(who), "the case list is for staff who work on cases")
+    found = list_cases(request_uow(), who, status, search, page)
+    return {"items": found.rows, "page": found.page, "page_size": found.per_page, "total": found.total}
+
+
+@blp.post("/cases")
+@blp.arguments(IntakeSchema)
+@blp.response(201, CaseSchema)
+@errors(blp, 400, 403, 404, 409, 422)
+def open_case(body: dict[str, Any]) -> dict[str, Any]:
+    """Intake: open a case on the pathway that fits the centre and the person's age.
+
+    A full centre answers 422 (field `over_capacity`) unless `over_capacity` is true.
+    404 when the centre code does not exist; 403 when the caller may not admit there.
+    """
+    who = caller()
+    over_capacity = body.pop("over_capacity")
+    centre_code = body.pop("centre")
+    uow = request_uow()
+    case = admit(uow, who, Intake(centre_code=centre_code, **body), current_services().forms, over_capacity)
+    return case_body(casefile.read_case(uow, who, case.public_id, view="api"))
+
+
+@blp.get("/cases/<case_id>")
+@blp.response(200, CaseSchema)
+@errors(blp, 404)
+def show(case_id: str) -> dict[str, Any]:
+    """One case file: header with `cap_at` and pending `deadlines`, current tasks, completed forms.
+
+    The read is recorded in the case's audit trail.
+    """
+    return case_body(casefile.read_case(request_uow(), caller(), case_id, view="api"))
+
+
+@blp.get("/cases/<case_id>/audit")
+@blp.response(200, AuditSchema)
+@errors(blp, 403, 404)
+def audit(case_id: str) -> dict[str, Any]:
+    """Every read and change of the case, newest first: for managers of the case's centre."""
+    return {"items": casefile.who_viewed(request_uow(), caller(), case_id)}
+
+
+def case_body(case: casefile.CaseFile) -> dict[str, Any]:
+    header = case.header
+    return {
+        "id": header.public_id,
+        "number": header.number,
+        "display_name": header.display_name,
+        "status": header.status,
+        "centre": {"name": header.centre_name, "address": header.centre_address},
+        "legal_basis": header.legal_basis,
+        "target_group": header.target_group,
+        "referral_number": header.referral_number,
+        "birth_date": header.birth_date,
+        "admitted_at": header.admitted_at,
+        "closed_at": header.closed_at,
+        "day_of_stay": header.day_of_stay,
+        "cap_at": header.cap_at,
+        "days_to_cap": header.days_to_cap,
+        "pathway": {"key": header.pathway, "name": header.pathway_name, "version": header.pathway_version},
+        "incident": _incident(header),
+        "deadlines": case.deadlines,
+        "current_tasks": case.current_tasks,
+        "completed_forms": case.completed,
+        "timeline": case.timeline,
+    }
+
+
+def _incident(header: casefile.CaseHeader) -> dict[str, str] | None:
+    if not header.incident_element and not header.incident_message:
+        return None
+    return {"element_id": header.incident_element, "message": header.incident_message}

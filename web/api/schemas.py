@@ -1,0 +1,365 @@
+"""Marshmallow schemas of the API: what comes in is validated here, what goes out is documented here.
+
+Instants go out as ISO 8601 in Sofia time with their offset (``2025-08-31T10:00:00+03:00``); dates as
+``YYYY-MM-DD``. Ids are the opaque public ids, never database keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
+
+from engine.case_list import STATUSES
+from engine.cases import LEGAL_BASES, TARGET_GROUPS
+from engine.clock import isoformat_local
+from engine.inbox import DUE_FILTERS, SCOPES
+
+MAX_PAGE = 100_000
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+def storable(value: Any) -> None:
+    """Text the database and the pages can hold: no NUL, no lone UTF-16 surrogate (JSON's "\\ud800")."""
+    pending = [value]
+    while pending:  # iterative: a body may nest as deep as the JSON decoder allows
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            _check_text(item)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise ValidationError("must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValidationError("must be valid Unicode text") from error
+
+
+class Text(fields.String):
+    """A string input that the database can store."""
+
+    def __init__(self, *, max_length: int | None = None, min_length: int | None = None, **kwargs: Any):
+        checks: list[Any] = [storable]
+        if max_length is not None or min_length is not None:
+            checks.append(validate.Length(min=min_length, max=max_length))
+        super().__init__(validate=checks, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only: not 0, 1, "yes" or "on"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class Instant(fields.AwareDateTime):
+    """An instant written in Sofia time with its UTC offset."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else isoformat_local(value)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(
+        required=True, metadata={"description": "stable error code", "example": "not_found"}
+    )
+    message = fields.String(required=True, metadata={"description": "what went wrong, for people"})
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "messages per field (form field, input field or BPMN element id)"},
+    )
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    page_size = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class PageInfoSchema(Schema):
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "items across all pages"})
+
+
+# --- pathways ------------------------------------------------------------------------------------
+
+
+class PathwaySchema(Schema):
+    key = fields.String(required=True, metadata={"example": "crisis_centre_adult"})
+    name = fields.String(required=True)
+    centre_kind = fields.String(required=True)
+    target = fields.String(required=True, metadata={"description": "adult, child or any"})
+    version = fields.Integer(required=True, metadata={"description": "the newest deployed version"})
+
+
+class PathwayListSchema(Schema):
+    items = fields.List(fields.Nested(PathwaySchema), required=True)
+
+
+class DeployedSchema(Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    deployed_at = Instant(required=True)
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+
+class InboxQuerySchema(Schema):
+    scope = fields.String(
+        load_default="all",
+        validate=validate.OneOf(SCOPES),
+        metadata={
+            "description": "all = mine and unclaimed for my role; team = my centres' (case leads, managers)"
+        },
+    )
+    centre = Text(load_default="", max_length=40, metadata={"description": "centre code"})
+    pathway = Text(load_default="", max_length=80, metadata={"description": "pathway key"})
+    task_type = Text(
+        load_default="", max_length=200, metadata={"description": "a task's element id or form key"}
+    )
+    due = fields.String(load_default="", validate=validate.OneOf(DUE_FILTERS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    page_size = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class CaseRefSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "opaque public id of the case"})
+    number = fields.String(required=True)
+    display_name = fields.String(required=True)
+
+
+class InboxTaskSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "opaque public id"})
+    name = fields.String(required=True)
+    element_id = fields.String(required=True)
+    form_key = fields.String(required=True)
+    role = fields.String(required=True)
+    case = fields.Nested(CaseRefSchema, required=True)
+    centre = fields.String(required=True, metadata={"description": "centre name"})
+    pathway = fields.String(required=True)
+    due_at = Instant(required=True, allow_none=True)
+    legal_source = fields.String(required=True)
+    assignee = fields.String(
+        required=True, allow_none=True, metadata={"description": "who holds it, if anyone"}
+    )
+
+    @pre_dump
+    def _from_row(self, row: Any, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "id": row.task_id,
+            "name": row.task_name,
+            "element_id": row.element_id,
+            "form_key": row.form_key,
+            "role": row.role,
+            "case": {"id": row.case_id, "number": row.case_number, "display_name": row.display_name},
+            "centre": row.centre_name,
+            "pathway": row.pathway,
+            "due_at": row.due_at,
+            "legal_source": row.legal_source,
+            "assignee": (row.assignee_name or None) if row.assignee_id is not None else None,
+        }
+
+
+class InboxCountsSchema(Schema):
+    mine = fields.Integer(required=True)
+    unclaimed = fields.Integer(required=True)
+    team = fields.Integer(required=True)
+    matching = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+    due_today = fields.Integer(required=True)
+
+
+class InboxPageSchema(PageInfoSchema):
+    items = fields.List(fields.Nested(InboxTaskSchema), required=True)
+    counts = fields.Nested(InboxCountsSchema, required=True)
+
+
+class TaskSchema(Schema):
+    """A task as the case sees it (engine.casefile.TaskSummary)."""
+
+    id = fields.String(required=True, attribute="public_id")
+    name = fields.String(required=True)
+    element_id = fields.String(required=True)
+    form_key = fields.String(required=True)
+    role = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "open, completed or cancelled"})
+    assignee = fields.String(required=True, allow_none=True, attribute="assignee_name")
+    created_at = Instant(required=True)
+    due_at = Instant(required=True, allow_none=True)
+    legal_source = fields.String(required=True)
+    completed_at = Instant(required=True, allow_none=True)
+    completed_by = fields.String(required=True, allow_none=True)
+    can_complete = fields.Boolean(
+        required=True, metadata={"description": "whether the caller may complete it"}
+    )
+
+    @pre_dump
+    def _nulls(self, task: Any, **kwargs: Any) -> dict[str, Any]:
+        values = {name: getattr(task, name) for name in task.__dataclass_fields__}
+        values["assignee_name"] = (task.assignee_name or None) if task.assignee_id is not None else None
+        values["completed_by"] = task.completed_by or None
+        return values
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        validate=storable,
+        metadata={"description": "the form's fields, as its JSON Schema describes them"},
+    )
+
+
+class CompletedSchema(Schema):
+    task = fields.Nested(TaskSchema, required=True)
+    case = fields.Nested(CaseRefSchema, required=True)
+    case_status = fields.String(required=True)
+    next_tasks = fields.List(
+        fields.Nested(TaskSchema), required=True, metadata={"description": "the case's open tasks now"}
+    )
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+class IntakeSchema(Schema):
+    centre = Text(required=True, max_length=40, metadata={"description": "centre code", "example": "kc-demo"})
+    display_name = Text(
+        required=True, min_length=1, max_length=200, metadata={"description": "how staff refer to the person"}
+    )
+    legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES))
+    target_group = fields.String(required=True, validate=validate.OneOf(TARGET_GROUPS))
+    birth_date = fields.Date(load_default=None, allow_none=True)
+    referral_number = Text(
+        load_default="",
+        max_length=80,
+        metadata={"description": "number of the referral or order (направление, заповед)"},
+    )
+    referral_date = fields.Date(load_default=None, allow_none=True)
+
+    over_capacity = StrictBoolean(
+        load_default=False,
+        metadata={"description": "admit even though the centre has no free places (otherwise 422)"},
+    )
+
+
+class CaseListQuerySchema(Schema):
+    status = fields.String(load_default="open", validate=validate.OneOf(STATUSES))
+    search = Text(
+        load_default="", max_length=100, metadata={"description": "part of the case number or name"}
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class CaseSummarySchema(Schema):
+    id = fields.String(required=True, attribute="public_id", metadata={"description": "opaque public id"})
+    number = fields.String(required=True, metadata={"example": "KC-DEMO-2025-0001"})
+    display_name = fields.String(required=True)
+    centre = fields.String(required=True, attribute="centre_name")
+    pathway = fields.String(required=True)
+    legal_basis = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "open, incident or closed"})
+    admitted_at = Instant(required=True)
+    open_tasks = fields.Integer(required=True)
+
+
+class CasePageSchema(PageInfoSchema):
+    items = fields.List(fields.Nested(CaseSummarySchema), required=True)
+
+
+class CentreSchema(Schema):
+    name = fields.String(required=True)
+    address = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "confidential: given only to staff of this centre, null otherwise"},
+    )
+
+
+class PathwayRefSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class DeadlineSchema(Schema):
+    kind = fields.String(required=True, metadata={"description": "what falls due"})
+    due_at = Instant(required=True)
+    legal_source = fields.String(required=True, metadata={"description": "the law that sets the deadline"})
+
+
+class IncidentSchema(Schema):
+    element_id = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class CompletedFormSchema(Schema):
+    task_id = fields.String(required=True)
+    task_name = fields.String(required=True)
+    form_key = fields.String(required=True)
+    completed_at = Instant(required=True, allow_none=True)
+    completed_by = fields.String(required=True)
+    data = fields.Dict(required=True)
+
+
+class TimelineEntrySchema(Schema):
+    at = Instant(required=True)
+    action = fields.String(required=True)
+    actor = fields.String(required=True)
+    subject = fields.String(required=True)
+
+
+class CaseSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "opaque public id"})
+    number = fields.String(required=True)
+    display_name = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "open, incident or closed"})
+    centre = fields.Nested(CentreSchema, required=True)
+    legal_basis = fields.String(required=True)
+    target_group = fields.String(required=True)
+    referral_number = fields.String(required=True)
+    birth_date = fields.Date(required=True, allow_none=True)
+    admitted_at = Instant(required=True)
+    closed_at = Instant(required=True, allow_none=True)
+    day_of_stay = fields.Integer(required=True)
+    cap_at = Instant(
+        required=True, metadata={"description": "admitted_at + 6 calendar months (the stay's cap)"}
+    )
+    days_to_cap = fields.Integer(required=True)
+    pathway = fields.Nested(PathwayRefSchema, required=True)
+    incident = fields.Nested(IncidentSchema, required=True, allow_none=True)
+    deadlines = fields.List(
+        fields.Nested(DeadlineSchema), required=True, metadata={"description": "pending ones, earliest first"}
+    )
+    current_tasks = fields.List(fields.Nested(TaskSchema), required=True)
+    completed_forms = fields.List(fields.Nested(CompletedFormSchema), required=True)
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+
+
+class AuditEntrySchema(Schema):
+    at = Instant(required=True)
+    actor = fields.String(required=True, metadata={"description": "username, or 'system'"})
+    actor_name = fields.String(required=True)
+    action = fields.String(required=True, metadata={"example": "case.read"})
+    subject = fields.String(required=True)
+    ip = fields.String(required=True, metadata={"description": "the address the request came from"})
+
+
+class AuditSchema(Schema):
+    items = fields.List(
+        fields.Nested(AuditEntrySchema), required=True, metadata={"description": "newest first"}
+    )

@@ -1,0 +1,129 @@
+"""Signing in and out, and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_limiter import Limiter, RateLimitExceeded
+
+from engine.audit import record
+from engine.permissions import (
+    Principal,
+    can_edit_pathway,
+    can_manage_users,
+    can_use_inbox,
+    can_use_intake,
+)
+from engine.users import LOCALES, authenticate, set_locale
+from web.db import current_services, request_uow
+from web.security import client_ip, find_principal, sign_in, sign_out
+
+bp = Blueprint("auth", __name__)
+LIMITER_KEY = "casepath_limiter"
+
+
+def limiter() -> Limiter:
+    found: Limiter = current_app.extensions[LIMITER_KEY]
+    return found
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never another host, never a scheme."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target:
+        return fallback
+    return target
+
+
+def home_for(principal: Principal) -> str:
+    if can_use_inbox(principal):
+        return url_for("inbox.index")
+    if can_edit_pathway(principal):
+        return url_for("pathways.index")
+    if can_manage_users(principal):
+        return url_for("admin.index")
+    if can_use_intake(principal):
+        return url_for("intake.new")
+    return url_for("auth.no_access")
+
+
+def demo_hint() -> str:
+    """In demo mode only (``CASEPATH_DEMO=1``), the demo accounts' password for the sign-in page."""
+    if not current_services().settings.demo_mode:
+        return ""
+    from engine.demo import DEMO_PASSWORD
+
+    return DEMO_PASSWORD
+
+
+@bp.get("/")
+def home() -> Any:
+    principal = find_principal()
+    return redirect(home_for(principal) if principal else url_for("auth.login"))
+
+
+@bp.get("/no-access")
+def no_access() -> Any:
+    if find_principal() is None:
+        return redirect(url_for("auth.login"))
+    return render_template("no_access.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    next_url = request.values.get("next", "")
+    if request.method == "GET":
+        principal = find_principal()
+        if principal is not None:
+            return redirect(safe_next(next_url, home_for(principal)))
+        return render_template("login.html", next_url=next_url, error="", demo=demo_hint())
+    try:
+        with limiter().limit(lambda: current_app.config["CASEPATH_LOGIN_LIMIT"], scope="login"):
+            pass
+    except RateLimitExceeded:
+        message = _("Too many sign-in attempts from this computer. Wait a minute and try again.")
+        return render_template("login.html", next_url=next_url, error=message, demo=demo_hint()), 429
+    username = request.form.get("username", "")[:80]
+    password = request.form.get("password", "")[:1024]
+    uow = request_uow()
+    user = authenticate(uow, username, password)
+    now = current_services().clock.now()
+    if user is None:
+        who = Principal(None, "anonymous", {}, client_ip())
+        record(uow.session, now, who, "auth.failed", subject=username.strip().lower()[:80])
+        message = _("The username or the password is not right.")
+        return render_template("login.html", next_url=next_url, error=message, demo=demo_hint()), 401
+    sign_in(user)
+    principal = find_principal()
+    assert principal is not None
+    record(uow.session, now, principal, "auth.login", subject=user.username)
+    return redirect(safe_next(next_url, home_for(principal)))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    principal = find_principal()
+    if principal is not None:
+        record(request_uow().session, current_services().clock.now(), principal, "auth.logout")
+    sign_out()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language() -> Any:
+    chosen = request.form.get("locale", "")
+    if chosen not in LOCALES:
+        chosen = current_services().settings.default_locale
+    session["locale"] = chosen
+    principal = find_principal()
+    if principal is not None and principal.user_id is not None:
+        set_locale(request_uow(), principal.user_id, chosen)
+    return redirect(safe_next(request.form.get("next"), url_for("auth.home")))

@@ -1,0 +1,111 @@
+"""Case pages: the list, the case file, its diagram, events, and the audit of who read it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import casefile, inbox
+from engine.case_list import list_cases
+from engine.cases import signal_case
+from engine.permissions import can_use_inbox, require
+from web.db import current_services, request_uow
+from web.forms_render import shown_data
+from web.i18n import locale, show_datetime
+from web.labels import ACTIONS, label
+from web.security import current_principal, require_sign_in
+
+bp = Blueprint("cases", __name__)
+bp.before_request(require_sign_in)
+
+
+@bp.get("/cases")
+def index() -> Any:
+    who = current_principal()
+    require(can_use_inbox(who), "the case list is for staff who work on cases")
+    status = request.args.get("status", "open") or "open"
+    search = request.args.get("q", "")
+    page = list_cases(request_uow(), who, status, search, max(1, request.args.get("page", 1, type=int) or 1))
+    return render_template("cases.html", page=page, status=status, search=search)
+
+
+@bp.get("/cases/<case_id>")
+def show(case_id: str) -> Any:
+    who = current_principal()
+    case = casefile.read_case(request_uow(), who, case_id)
+    forms = current_services().forms
+    lang = locale()
+    completed = [
+        (
+            entry,
+            shown_data(
+                forms.get(entry.form_key) if forms.exists(entry.form_key) else None,
+                entry.data,
+                lang,
+                _("yes"),
+                _("no"),
+            ),
+        )
+        for entry in case.completed
+    ]
+    assignees = (
+        inbox.assignee_options(request_uow(), who) if any(t.can_reassign for t in case.current_tasks) else {}
+    )
+    return render_template("case.html", case=case, completed=completed, assignees=assignees)
+
+
+@bp.get("/cases/<case_id>/diagram.bpmn")
+def diagram(case_id: str) -> Any:
+    xml = casefile.case_diagram(request_uow(), current_principal(), case_id)
+    response = Response(xml, mimetype="application/xml")
+    # Opened directly it downloads instead of rendering as a document (the viewer uses fetch()).
+    response.headers["Content-Disposition"] = 'attachment; filename="pathway.bpmn"'
+    return response
+
+
+@bp.post("/cases/<case_id>/signal")
+def signal(case_id: str) -> Any:
+    name = request.form.get("signal", "")[:80]
+    signal_case(request_uow(), current_principal(), case_id, name, current_services().forms)
+    flash(_("The event is recorded and the pathway moved on."), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.get("/cases/<case_id>/audit")
+def audit(case_id: str) -> Any:
+    entries = casefile.who_viewed(request_uow(), current_principal(), case_id)
+    return render_template("case_audit.html", case_id=case_id, entries=entries)
+
+
+@bp.get("/cases/<case_id>/audit.csv")
+def audit_csv(case_id: str) -> Any:
+    entries = casefile.who_viewed(request_uow(), current_principal(), case_id, export=True)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("When"), _("Who"), _("Username"), _("What"), _("About"), _("From address")])
+    for entry in entries:
+        writer.writerow(
+            [
+                cell_safe(value)
+                for value in (
+                    show_datetime(entry.at),
+                    entry.actor_name,
+                    entry.actor,
+                    label(ACTIONS, entry.action),
+                    entry.subject,
+                    entry.ip,
+                )
+            ]
+        )
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="case-{case_id[:12]}-audit.csv"'
+    return response
+
+
+def cell_safe(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: make them text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

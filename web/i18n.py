@@ -1,0 +1,86 @@
+"""Language and dates: Bulgarian by default, English available; every date shown in Europe/Sofia."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, session
+from flask_babel import Babel, format_date, format_time, get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine.clock import SOFIA, days_between
+from engine.users import LOCALES
+from web import labels
+from web.db import current_services
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return str(chosen)
+    user_locale = getattr(current_user, "locale", "")
+    if user_locale in LOCALES:
+        return str(user_locale)
+    return current_services().settings.default_locale
+
+
+def locale() -> str:
+    found = get_locale()
+    return str(found.language) if found is not None else "bg"
+
+
+def show_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(SOFIA).date()
+    return str(format_date(value, "medium"))
+
+
+def show_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{show_date(value)}, {format_time(value, 'short')}"
+
+
+def due_text(due_at: datetime | None) -> tuple[str, str]:
+    """A due date as people say it, and a CSS class: overdue, today, soon or later."""
+    if due_at is None:
+        return "none", _("no due date")
+    now = current_services().clock.now()
+    if due_at < now:
+        days = days_between(due_at, now)
+        if days == 0:
+            return "overdue", _("overdue since today")
+        return "overdue", ngettext("overdue by %(num)d day", "overdue by %(num)d days", days)
+    days = days_between(now, due_at)
+    if days == 0:
+        return "today", _("due today")
+    return ("soon" if days <= 3 else "later"), ngettext("due in %(num)d day", "due in %(num)d days", days)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Sofia")
+    app.jinja_env.filters.update(
+        date=show_date,
+        datetime=show_datetime,
+        due=due_text,
+        legal_basis=lambda code: labels.label(labels.LEGAL_BASES, code),
+        target_group=lambda code: labels.label(labels.TARGET_GROUPS, code),
+        case_status=lambda code: labels.label(labels.CASE_STATUSES, code),
+        task_status=lambda code: labels.label(labels.TASK_STATUSES, code),
+        centre_kind=lambda code: labels.label(labels.CENTRE_KINDS, code),
+        signal=lambda code: labels.label(labels.SIGNALS, code),
+        action=lambda code: labels.label(labels.ACTIONS, code),
+        role=lambda code: labels.role_name(code, locale()),
+    )
+    app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title)
+
+
+def form_title(form_key: str) -> str:
+    """The title of a task's form in the reader's language ("" when the task has no form)."""
+    forms = current_services().forms
+    return forms.get(form_key).title(locale()) if form_key and forms.exists(form_key) else ""

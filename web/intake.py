@@ -1,0 +1,154 @@
+"""Intake: open a case from a referral, an order, police protection or an urgent arrival."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from engine.cases import LEGAL_BASES, TARGET_GROUPS, Intake, validate_intake
+from engine.clock import SOFIA
+from engine.errors import ValidationFailed
+from engine.intake import admit, intake_centres
+from web.db import current_services, discard_changes, request_uow
+from web.security import current_principal, require_sign_in
+
+bp = Blueprint("intake", __name__)
+bp.before_request(require_sign_in)
+
+EARLIEST = date(1900, 1, 1)
+FIELDS = (
+    "centre",
+    "display_name",
+    "birth_date",
+    "legal_basis",
+    "target_group",
+    "referral_number",
+    "referral_date",
+    "admitted_on",
+    "admitted_time",
+)
+
+
+# The engine's messages for intake fields, in the reader's language.
+ENGINE_MESSAGES = {
+    "required, at most 200 characters": _l("Required, at most 200 characters."),
+    "a referral or an order needs its document number": _l(
+        "A referral or an order needs its document number."
+    ),
+    "at most 80 characters": _l("At most 80 characters."),
+    "the centre is full: confirm to admit over capacity": _l(
+        "The centre has no free places. Tick the box below to admit the person over capacity."
+    ),
+}
+
+
+def _translated(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {
+        name: [
+            str(
+                ENGINE_MESSAGES.get(
+                    message, message if message.endswith(".") else _l("Choose one of the options.")
+                )
+            )
+            for message in messages
+        ]
+        for name, messages in errors.items()
+    }
+
+
+def _render(values: dict[str, str], errors: dict[str, list[str]], status: int = 200) -> Any:
+    centres = intake_centres(request_uow(), current_principal())
+    page = render_template(
+        "intake.html",
+        centres=centres,
+        legal_bases=LEGAL_BASES,
+        target_groups=TARGET_GROUPS,
+        values=values,
+        errors=_translated(errors),
+    )
+    return page, status
+
+
+@bp.get("/intake")
+def new() -> Any:
+    today = current_services().clock.now().astimezone(SOFIA)
+    values = {"admitted_on": today.date().isoformat(), "admitted_time": today.strftime("%H:%M")}
+    centres = intake_centres(request_uow(), current_principal())
+    if len(centres) == 1:
+        values["centre"] = centres[0].code
+    return _render(values, {})
+
+
+def _date(values: dict[str, str], name: str, errors: dict[str, list[str]]) -> date | None:
+    raw = values.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = [_("Enter a date as YYYY-MM-DD.")]
+        return None
+    if day < EARLIEST:
+        errors[name] = [_("Enter a date after 1900.")]
+        return None
+    return day
+
+
+def _admitted_at(values: dict[str, str], errors: dict[str, list[str]]) -> datetime | None:
+    day = _date(values, "admitted_on", errors)
+    if day is None:
+        return None
+    try:
+        hour, minute = (int(part) for part in (values.get("admitted_time") or "00:00").split(":")[:2])
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SOFIA)
+    except ValueError:
+        errors["admitted_time"] = [_("Enter a time as HH:MM.")]
+        return None
+
+
+def _intake(values: dict[str, str]) -> Intake:
+    errors: dict[str, list[str]] = {}
+    birth_date = _date(values, "birth_date", errors)
+    referral_date = _date(values, "referral_date", errors)
+    admitted_at = _admitted_at(values, errors)
+    now = current_services().clock.now()
+    if admitted_at is not None and admitted_at > now:
+        errors["admitted_on"] = [_("The admission cannot be in the future.")]
+    if birth_date is not None and birth_date > now.date():
+        errors["birth_date"] = [_("The birth date cannot be in the future.")]
+    intake = Intake(
+        centre_code=values.get("centre", ""),
+        display_name=values.get("display_name", ""),
+        legal_basis=values.get("legal_basis", ""),
+        target_group=values.get("target_group", ""),
+        birth_date=birth_date,
+        referral_number=values.get("referral_number", ""),
+        referral_date=referral_date,
+        admitted_at=admitted_at,
+    )
+    try:
+        validate_intake(intake)  # so every field's problem is shown at once, not one kind at a time
+    except ValidationFailed as error:
+        errors = {**error.fields, **errors}
+    if errors:
+        raise ValidationFailed("the intake has errors", errors)
+    return intake
+
+
+@bp.post("/intake")
+def create() -> Any:
+    values = {name: request.form.get(name, "")[:500] for name in FIELDS}
+    over_capacity = request.form.get("over_capacity") == "yes"
+    try:
+        case = admit(
+            request_uow(), current_principal(), _intake(values), current_services().forms, over_capacity
+        )
+    except ValidationFailed as error:
+        discard_changes()
+        return _render(values, error.fields, 422)
+    flash(_("The case %(number)s is open.", number=case.number), "success")
+    return redirect(url_for("cases.show", case_id=case.public_id))

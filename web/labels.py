@@ -1,0 +1,65 @@
+"""Names of codes (legal bases, target groups, audit actions, signals …) in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from engine.roles import role_label
+
+LEGAL_BASES = {
+    "referral": _l("Referral by the social assistance directorate (направление)"),
+    "order": _l("Placement order for a child (заповед)"),
+    "police": _l("Police protection of a child"),
+    "court": _l("Court decision"),
+    "urgent": _l("Urgent arrival without a referral"),
+    "trafficking_referral": _l("Trafficking victim referral"),
+    "walk_in": _l("Walk-in (open access)"),
+    "municipality_referral": _l("Referral by the municipality"),
+    "self_request": _l("The child's own request"),
+}
+
+TARGET_GROUPS = {
+    "domestic_violence": _l("Domestic violence"),
+    "trafficking": _l("Trafficking"),
+    "exploitation": _l("Other exploitation"),
+    "child_at_risk": _l("Child at risk"),
+    "other": _l("Other"),
+}
+
+CASE_STATUSES = {"open": _l("open"), "incident": _l("stopped by an error"), "closed": _l("closed")}
+TASK_STATUSES = {"open": _l("waiting"), "completed": _l("completed"), "cancelled": _l("cancelled")}
+CENTRE_KINDS = {
+    "crisis_centre": _l("Crisis centre (КЦ)"),
+    "community_support": _l("Community support centre (ЦОП)"),
+}
+
+SIGNALS = {
+    "risk_changed": _l("Risk changed"),
+    "violence_disclosed": _l("Violence disclosed"),
+}
+
+ACTIONS = {
+    "case.open": _l("Case opened"),
+    "case.read": _l("Case read"),
+    "case.audit_read": _l("Audit of the case read"),
+    "case.signal": _l("Event reported"),
+    "case.close": _l("Case closed"),
+    "case.incident": _l("Pathway stopped by an error"),
+    "case.retry": _l("Pathway resumed"),
+    "task.complete": _l("Task completed"),
+    "task.claim": _l("Task taken"),
+    "task.unclaim": _l("Task released"),
+    "task.reassign": _l("Task reassigned"),
+    "task.draft": _l("Draft saved"),
+    "deadline.fired": _l("Deadline reached"),
+    "escalation": _l("Escalated"),
+}
+
+
+def label(table: dict[str, object], code: str) -> str:
+    value = table.get(code)
+    return str(value) if value is not None else code
+
+
+def role_name(code: str, locale: str) -> str:
+    return role_label(code, locale)

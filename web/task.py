@@ -1,0 +1,96 @@
+"""The task page: its form, drafts, completing it, and what comes next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import casefile, taskfile
+from engine.cases import complete_task, get_task
+from engine.errors import ConcurrencyConflict, ValidationFailed
+from engine.forms import Form
+from web.db import current_services, discard_changes, request_uow
+from web.forms_render import form_fields, parse_submission, shown_data
+from web.i18n import locale
+from web.security import current_principal, require_sign_in
+
+bp = Blueprint("task", __name__)
+bp.before_request(require_sign_in)
+
+
+def _form(form_key: str) -> Form | None:
+    forms = current_services().forms
+    return forms.get(form_key) if form_key and forms.exists(form_key) else None
+
+
+def render_task(
+    task_id: str,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    conflict: str = "",
+    status: int = 200,
+) -> Any:
+    view = taskfile.read_task(request_uow(), current_principal(), task_id)
+    form = _form(view.task.form_key)
+    lang = locale()
+    if values is None:
+        values = view.draft if view.task.status == "open" else view.data
+    fields = form_fields(form, values, errors, lang) if form is not None else []
+    done = (
+        shown_data(form, view.data or {}, lang, _("yes"), _("no")) if view.task.status == "completed" else []
+    )
+    general = (errors or {}).get("_form", []) + (errors or {}).get("data", [])
+    page = render_template(
+        "task.html",
+        view=view,
+        form=form,
+        heading=form.title(lang) if form is not None else view.task.name,
+        form_help=form.schema.get("x-description-en" if lang == "en" else "description", "") if form else "",
+        fields=fields,
+        done=done,
+        conflict=conflict,
+        general_errors=general,
+        has_draft=bool(view.draft),
+    )
+    return page, status
+
+
+@bp.get("/tasks/<task_id>")
+def show(task_id: str) -> Any:
+    return render_task(task_id)
+
+
+def _submitted(task_id: str) -> dict[str, Any]:
+    task = get_task(request_uow(), task_id)
+    form = _form(task.form_key)
+    return parse_submission(form, request.form) if form is not None else {}
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> Any:
+    data = _submitted(task_id)
+    services = current_services()
+    try:
+        complete_task(request_uow(), current_principal(), task_id, data, services.forms, locale())
+    except ValidationFailed as error:
+        discard_changes()
+        return render_task(task_id, data, error.fields, status=422)
+    except ConcurrencyConflict as error:
+        discard_changes()
+        return render_task(task_id, data, conflict=error.message, status=409)
+    flash(_("The task is completed."), "success")
+    return redirect(url_for("task.show", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/draft")
+def draft(task_id: str) -> Any:
+    data = _submitted(task_id)
+    try:
+        casefile.save_draft(request_uow(), current_principal(), task_id, data, current_services().forms)
+    except ConcurrencyConflict as error:
+        discard_changes()
+        return render_task(task_id, data, conflict=error.message, status=409)
+    flash(_("The draft is saved. You can come back to it later."), "success")
+    return redirect(url_for("task.show", task_id=task_id))
