@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from engine.cases import Intake, get_centre, open_case, validate_intake
-from engine.centres import occupancy
+from engine.centres import Occupancy, occupancy
 from engine.errors import ValidationFailed
 from engine.forms import FormCatalog
 from engine.permissions import INTAKE_ROLES, Principal, can_open_case, require
@@ -16,20 +16,12 @@ from engine.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
-class IntakeCentre:
-    code: str
-    name: str
-    kind: str
-    capacity: int
-    open_cases: int
+class IntakeCentre(Occupancy):
+    """A centre as the intake form offers it: its occupancy and how to name it."""
 
-    @property
-    def free(self) -> int:
-        return max(self.capacity - self.open_cases, 0)
-
-    @property
-    def full(self) -> bool:
-        return self.open_cases >= self.capacity
+    code: str = ""
+    name: str = ""
+    kind: str = ""
 
 
 def intake_centres(uow: UnitOfWork, who: Principal) -> list[IntakeCentre]:
@@ -43,12 +35,22 @@ def intake_centres(uow: UnitOfWork, who: Principal) -> list[IntakeCentre]:
         .subquery()
     )
     rows = uow.session.execute(
-        select(Centre.code, Centre.name, Centre.kind, Centre.capacity, func.coalesce(open_cases.c.n, 0))
+        select(
+            Centre.id,
+            Centre.code,
+            Centre.name,
+            Centre.kind,
+            Centre.capacity,
+            func.coalesce(open_cases.c.n, 0),
+        )
         .outerjoin(open_cases, open_cases.c.centre_id == Centre.id)
         .where(Centre.id.in_(ids))
         .order_by(Centre.name)
     ).all()
-    return [IntakeCentre(*row) for row in rows]
+    return [
+        IntakeCentre(centre_id=id_, open_cases=int(n), capacity=capacity, code=code, name=name, kind=kind)
+        for id_, code, name, kind, capacity, n in rows
+    ]
 
 
 def admit(
