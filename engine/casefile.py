@@ -22,8 +22,10 @@ from engine.forms import FormCatalog
 from engine.permissions import (
     Principal,
     can_claim,
+    can_close_case,
     can_complete,
     can_reassign,
+    can_retry_incident,
     can_save_draft,
     can_signal_case,
     can_unclaim,
@@ -72,6 +74,7 @@ class CaseHeader:
     pathway_version: int
     incident_element: str
     incident_message: str
+    incident_expression: str
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class CaseFile:
     signals: list[str]
     can_signal: bool
     can_view_audit: bool
+    can_retry: bool  # the case is an incident and the reader may run it again
+    can_close: bool  # the case is not closed and the reader may close it by hand
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -149,6 +154,8 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         signals=progress.signals,
         can_signal=can_signal_case(who, case),
         can_view_audit=can_view_case_audit(who, case),
+        can_retry=case.status == "incident" and can_retry_incident(who, case),
+        can_close=case.status != "closed" and can_close_case(who, case),
     )
     record_read(uow, who, case, {"view": view})
     return casefile
@@ -191,6 +198,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         pathway_version=version[2],
         incident_element=case.incident_element,
         incident_message=case.incident_message,
+        incident_expression=case.incident_expression,
     )
 
 

@@ -292,10 +292,15 @@ def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str,
 
 
 def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str, forms: FormCatalog) -> Case:
+    """Run a case stopped by an error again; it stays an incident if the error happens again.
+
+    Coordinators may retry without reading case content; for anyone with neither right the case
+    does not exist (404), so another centre's case numbers do not leak.
+    """
     case = uow.session.scalar(select(Case).where(Case.public_id == case_public_id))
-    if case is None:
+    if case is None or not (can_view_case(who, case) or can_retry_incident(who, case)):
         raise NotFound("case not found")
-    require(can_retry_incident(who, case))
+    require(can_retry_incident(who, case), "only a coordinator or the manager may retry an incident")
     case = lock_case(uow, case.id)
     if case.status != "incident":
         raise ConcurrencyConflict("the case has no incident")

@@ -26,6 +26,8 @@ from engine.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20
+MAX_PAGE = 10_000
+MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
 DEADLINE_FIRED = "deadline.fired"
 
 
@@ -99,6 +101,7 @@ class NotificationView:
     link: str
     created_at: datetime
     read: bool
+    case_public_id: str | None = None  # the opaque id to link to; None once the case is gone
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,10 @@ class NotificationPage:
     def has_next(self) -> bool:
         return self.page * self.per_page < self.total
 
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
 
 def unread_count(uow: UnitOfWork, user_id: int) -> int:
     query = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
@@ -120,7 +127,7 @@ def unread_count(uow: UnitOfWork, user_id: int) -> int:
 
 def list_for(uow: UnitOfWork, user_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> NotificationPage:
     """A user's notifications, newest first, one page at a time (pages start at 1)."""
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     total = uow.session.scalar(select(func.count()).where(Notification.user_id == user_id)) or 0
     rows = uow.session.execute(
         select(
@@ -130,20 +137,25 @@ def list_for(uow: UnitOfWork, user_id: int, page: int = 1, per_page: int = PAGE_
             Notification.link,
             Notification.created_at,
             Notification.read_at,
+            Case.public_id,
         )
+        .outerjoin(Case, Case.id == Notification.case_id)
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
     items = [
-        NotificationView(r.id, r.kind, r.text, r.link, r.created_at, r.read_at is not None) for r in rows
+        NotificationView(r.id, r.kind, r.text, r.link, r.created_at, r.read_at is not None, r.public_id)
+        for r in rows
     ]
     return NotificationPage(items, page, int(total), per_page)
 
 
 def mark_read(uow: UnitOfWork, who: Principal, notification_id: int) -> None:
     """Mark one of the user's own notifications read; someone else's does not exist for them."""
+    if not 0 < notification_id <= MAX_ID:  # beyond the column's range: PostgreSQL would refuse the query
+        raise NotFound("notification not found")
     row = uow.session.get(Notification, notification_id)
     if row is None or row.user_id != who.user_id:
         raise NotFound("notification not found")

@@ -22,6 +22,7 @@ from engine.errors import PermissionDenied
 CASE_READERS = frozenset({"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"})
 INTAKE_ROLES = frozenset({"social_worker", "case_lead", "manager"})
 REASSIGNERS = frozenset({"case_lead", "manager"})
+INCIDENT_HANDLERS = frozenset({"coordinator", "manager"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,11 @@ class TaskLike(Protocol):
 
 
 def can_view_case(who: Principal, case: CaseLike) -> bool:
-    return who.role_in(case.centre_id) in CASE_READERS
+    return can_read_cases_of(who, case.centre_id)
+
+
+def can_read_cases_of(who: Principal, centre_id: int) -> bool:
+    return who.role_in(centre_id) in CASE_READERS
 
 
 def can_open_case(who: Principal, centre_id: int) -> bool:
@@ -102,7 +107,12 @@ def can_edit_pathway(who: Principal) -> bool:
 
 
 def can_retry_incident(who: Principal, case: CaseLike) -> bool:
-    return who.role_in(case.centre_id) in {"coordinator", "manager"}
+    return who.role_in(case.centre_id) in INCIDENT_HANDLERS
+
+
+def can_view_incidents(who: Principal) -> bool:
+    """Coordinators and managers see the cases of their centres that an error stopped."""
+    return bool(who.centres_with(INCIDENT_HANDLERS))
 
 
 def can_view_audit(who: Principal, centre_id: int) -> bool:

@@ -22,6 +22,7 @@ from engine.permissions import (
     can_manage_users,
     can_use_inbox,
     can_use_intake,
+    can_view_incidents,
 )
 from engine.services import Services
 
@@ -94,9 +95,9 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, api, auth, cases, health, inbox, intake, pathways, task
+    from web import admin, api, auth, cases, health, inbox, incidents, intake, notifications, pathways, task
 
-    for module in (health, auth, inbox, task, cases, intake, pathways, admin):
+    for module in (health, auth, inbox, task, cases, incidents, notifications, intake, pathways, admin):
         app.register_blueprint(module.bp)
     api.register(app)  # the JSON API at /api/v1
 
@@ -115,19 +116,22 @@ def security_headers(response: Response) -> Response:
 
 def navigation() -> dict[str, Any]:
     """What the menu offers the signed-in user: the same predicates the services enforce."""
+    from web.notifications import unread_badge
     from web.security import find_principal
 
     principal = find_principal()
     here = request.full_path.rstrip("?") if request.method == "GET" else url_for("auth.home")
     if principal is None:
-        return {"nav": {}, "principal": None, "here": here}
+        return {"nav": {}, "principal": None, "here": here, "unread": None}
     return {
         "principal": principal,
         "here": here,
+        "unread": unread_badge(principal),
         "nav": {
             "inbox": can_use_inbox(principal),
             "cases": can_use_inbox(principal),
             "intake": can_use_intake(principal),
+            "incidents": can_view_incidents(principal),
             "pathways": can_edit_pathway(principal),
             "admin": can_manage_users(principal),
         },

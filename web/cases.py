@@ -1,4 +1,4 @@
-"""Case pages: the list, the case file, its diagram, events, and the audit of who read it."""
+"""Case pages: the list, the case file, its diagram, events, retry, closing, and who read it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 
 from engine import casefile, inbox
 from engine.case_list import list_cases
-from engine.cases import signal_case
+from engine.cases import close_case, retry_incident, signal_case
 from engine.permissions import can_use_inbox, require
+from web.auth import safe_next
 from web.db import current_services, request_uow
 from web.forms_render import shown_data
 from web.i18n import locale, show_datetime
@@ -20,6 +21,7 @@ from web.labels import ACTIONS, label
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("cases", __name__)
+MAX_REASON = 500  # the audit keeps this much of a closing reason
 bp.before_request(require_sign_in)
 
 
@@ -72,6 +74,26 @@ def signal(case_id: str) -> Any:
     name = request.form.get("signal", "")[:80]
     signal_case(request_uow(), current_principal(), case_id, name, current_services().forms)
     flash(_("The event is recorded and the pathway moved on."), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/cases/<case_id>/retry")
+def retry(case_id: str) -> Any:
+    """Run a case stopped by an error again (coordinators and managers); say whether it moved on."""
+    case = retry_incident(request_uow(), current_principal(), case_id, current_services().forms)
+    if case.status == "incident":
+        flash(_("Case %(number)s is still stopped by an error.", number=case.number), "error")
+    else:
+        flash(_("Case %(number)s is running again.", number=case.number), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("incidents.index")))
+
+
+@bp.post("/cases/<case_id>/close")
+def close(case_id: str) -> Any:
+    """Close a case by hand with a reason (case lead, manager): open tasks and deadlines are cancelled."""
+    reason = request.form.get("reason", "")[:MAX_REASON]
+    case = close_case(request_uow(), current_principal(), case_id, reason)
+    flash(_("Case %(number)s is closed.", number=case.number), "success")
     return redirect(url_for("cases.show", case_id=case_id))
 
 

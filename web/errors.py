@@ -148,6 +148,9 @@ def _is_lock_error(error: OperationalError) -> bool:
 
 
 def handle_server_error(error: Exception) -> Any:
+    from web.db import discard_changes
+
+    discard_changes()  # a failed statement leaves PostgreSQL's transaction unusable for the page's header
     original = getattr(error, "original_exception", None) or error
     # Frames only: an exception's message may quote case data, which never goes to the logs.
     frames = "".join(traceback.format_tb(original.__traceback__)) if original.__traceback__ else ""

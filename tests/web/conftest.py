@@ -1,4 +1,5 @@
-"""Fixtures for the web app: two centres, a user for every role in each, a case in each centre.
+"""Fixtures for the web app: two centres, a user for every role in each, a case in each centre,
+and one unread notification for each centre's manager about their centre's case.
 
 The app runs on the test's savepoint-isolated session factory (SQLite and PostgreSQL), with the
 fixture pathway (``tests/fixtures/mini.bpmn``) deployed as ``crisis_centre_adult``. CSRF is off in
@@ -24,10 +25,11 @@ from engine.centres import ensure_centre
 from engine.clock import FrozenClock
 from engine.config import Settings
 from engine.forms import FormCatalog
+from engine.notifications import DEADLINE_FIRED, deadline_texts, notify_roles
 from engine.permissions import SYSTEM
 from engine.roles import ROLES
 from engine.services import Services
-from engine.store.models import Case, CaseTask
+from engine.store.models import Case, CaseTask, Notification
 from engine.users import create_user, principal_for
 from tests.conftest import FIXTURES
 from tests.integration.conftest import mini_pathway
@@ -71,6 +73,8 @@ class WebWorld:
     other_case: str
     own_task: str  # "Initial assessment", for a social worker
     other_task: str
+    own_notification: int  # the own centre's manager's, about the own case
+    other_notification: int  # the other centre's manager's
 
 
 def username(role: str, own: bool = True) -> str:
@@ -126,6 +130,8 @@ def build_world(services: Services) -> WebWorld:
         pathways.deploy(uow, mini_pathway(), services.forms, coordinator, "mini.bpmn")
         own_case = open_case(uow, services, "kc-test", username("social_worker"), "Мария П.")
         other_case = open_case(uow, services, "kc-other", username("social_worker", False), "Елена Д.")
+        [own_note] = notify_manager(uow, own_case)
+        [other_note] = notify_manager(uow, other_case)
         uow.commit()
         return WebWorld(
             own.id,
@@ -134,7 +140,14 @@ def build_world(services: Services) -> WebWorld:
             other_case.public_id,
             first_task(uow, own_case.id),
             first_task(uow, other_case.id),
+            own_note.id,
+            other_note.id,
         )
+
+
+def notify_manager(uow, case: Case) -> list[Notification]:  # type: ignore[no-untyped-def]
+    texts = deadline_texts(case.number, "Първа оценка", "Initial assessment")
+    return notify_roles(uow, case, ["manager"], DEADLINE_FIRED, texts)
 
 
 def _user(uow, name):  # type: ignore[no-untyped-def]
@@ -178,6 +191,17 @@ def as_role(app: Flask, world: WebWorld) -> Iterator:  # type: ignore[type-arg]
         return client
 
     yield make
+
+
+def csrf_client(services: Services, role: str) -> FlaskClient:
+    """A client of an app with CSRF on, signed in through the login form as ``role`` of the own centre."""
+    client = make_app(services, csrf=True).test_client()
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"username": username(role), "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    return client
 
 
 def csrf_token_of(html: str) -> str:

@@ -408,6 +408,16 @@ def test_upload_refusals(api):
     error_of(huge, 413, "too_large")
 
 
+def test_upload_goes_through_the_engines_catalogue_service(api, monkeypatch):
+    """The coordinator check lives in ``engine.pathway_catalogue``, not in the view."""
+    xml = {"Content-Type": "application/xml"}
+    empty = api.post("/pathways", "coordinator", data=b"", headers=xml)
+    assert set(error_of(empty, 422, "validation_failed")["fields"]) == {"file"}
+    monkeypatch.setattr("engine.pathway_catalogue.can_edit_pathway", lambda who: True)
+    diagram = mini_pathway("api_upload")
+    assert api.post("/pathways", "social_worker", data=diagram, headers=xml).status_code == 201
+
+
 def test_nul_characters_are_refused_before_they_reach_the_database(api):
     """PostgreSQL cannot store NUL in text: the app refuses it (400), the API's schemas too (422)."""
     for response in (

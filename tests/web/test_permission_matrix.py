@@ -22,6 +22,7 @@ from tests.web.conftest import ROLE_CODES, WebWorld, login, username
 READERS = {"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"}
 INTAKE = {"social_worker", "case_lead", "manager"}
 REASSIGNERS = {"case_lead", "manager"}
+INCIDENT_HANDLERS = {"coordinator", "manager"}
 ANON = None
 LOGIN = 302  # a page asked for by nobody signed in sends them to the sign-in page
 Role = str | None
@@ -53,6 +54,29 @@ def on_case(allowed: set[str], ok: int, refused: int = 403) -> Callable[[Role, b
         return ok if role in allowed else refused
 
     return expect
+
+
+def on_incident(role: Role, own: bool) -> int:
+    """Retrying: coordinators may, without reading the case; for those with neither right it does not exist.
+
+    The world's cases are running, not stopped: an allowed retry reaches the service and gets 409.
+    """
+    if role is ANON:
+        return LOGIN
+    if not own or role not in READERS | INCIDENT_HANDLERS:
+        return 404
+    return 409 if role in INCIDENT_HANDLERS else 403
+
+
+def own_notification_only(role: Role, own: bool) -> int:
+    """Only the own centre's manager has the own notification; anybody else's does not exist (404)."""
+    if role is ANON:
+        return LOGIN
+    return 302 if own and role == "manager" else 404
+
+
+def notification_url(suffix: str) -> Callable[[WebWorld, bool], str]:
+    return lambda w, own: f"/notifications/{w.own_notification if own else w.other_notification}{suffix}"
 
 
 def case_url(suffix: str = "") -> Callable[[WebWorld, bool], str]:
@@ -98,6 +122,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("cases.signal", "POST"): Rule(
         case_url("/signal"), on_case(READERS, 422), lambda own: {"signal": "risk_changed"}
     ),
+    ("cases.retry", "POST"): Rule(case_url("/retry"), on_incident),
+    ("cases.close", "POST"): Rule(
+        case_url("/close"), on_case(REASSIGNERS, 302), lambda own: {"reason": "Напусна по свое желание."}
+    ),
+    ("incidents.index", "GET"): Rule(fixed("/incidents"), for_roles(INCIDENT_HANDLERS)),
+    ("notifications.index", "GET"): Rule(fixed("/notifications"), signed_in(200)),
+    ("notifications.read", "POST"): Rule(notification_url("/read"), own_notification_only),
+    ("notifications.read_all", "POST"): Rule(fixed("/notifications/read-all"), signed_in(302)),
     ("cases.audit", "GET"): Rule(case_url("/audit"), on_case({"manager"}, 200)),
     ("cases.audit_csv", "GET"): Rule(case_url("/audit.csv"), on_case({"manager"}, 200)),
     ("intake.new", "GET"): Rule(fixed("/intake"), for_roles(INTAKE)),

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from webargs.flaskparser import abort
 
-from engine import pathways
-from engine.permissions import can_edit_pathway, require
+from engine import pathway_catalogue, pathways
+from engine.permissions import require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import DeployedSchema, PathwayListSchema
-from web.db import request_uow
+from web.db import current_services, request_uow
 
 blp = api_blueprint("pathways", "Case pathways (BPMN diagrams) and their versions")
 
@@ -52,10 +52,8 @@ def upload_pathway() -> dict[str, Any]:
     element id in `fields`. Uploading the newest version again changes nothing and answers with it.
     """
     who = caller()
-    require(can_edit_pathway(who), "only a coordinator may deploy pathways")
     data, label = _uploaded_file()
-    services = current_app.extensions["casepath"]
-    version = pathways.deploy(request_uow(), data, services.forms, who, label)
+    version = pathway_catalogue.upload_pathway(request_uow(), who, data, label, current_services().forms)
     return {"key": version.pathway.key, "version": version.version, "deployed_at": version.deployed_at}
 
 

@@ -1,0 +1,23 @@
+"""Incidents: the cases of a coordinator's or manager's centres that an error in the pathway stopped.
+
+Retrying one is a case action (``POST /cases/<id>/retry`` in ``web.cases``); this page lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from engine.incidents import list_incidents
+from web.db import request_uow
+from web.security import current_principal, require_sign_in
+
+bp = Blueprint("incidents", __name__)
+bp.before_request(require_sign_in)
+
+
+@bp.get("/incidents")
+def index() -> Any:
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    return render_template("incidents.html", page=list_incidents(request_uow(), current_principal(), page))
