@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, select
 
 from engine.errors import ValidationFailed
+from engine.paging import page_count
 from engine.permissions import CASE_READERS, Principal
 from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -38,7 +39,7 @@ class CaseListPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def list_cases(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from engine.audit import record
 from engine.clock import SOFIA, local_date
 from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
+from engine.paging import page_count
 from engine.permissions import (
     CASE_READERS,
     REASSIGNERS,
@@ -105,7 +106,7 @@ class InboxPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.counts.matching // self.per_page))
+        return page_count(self.counts.matching, self.per_page)
 
 
 def list_inbox(

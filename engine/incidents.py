@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from engine.paging import page_count
 from engine.permissions import INCIDENT_HANDLERS, Principal, can_read_cases_of, can_view_incidents, require
 from engine.store.models import AuditEvent, Case, Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -45,7 +46,7 @@ class IncidentPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def list_incidents(uow: UnitOfWork, who: Principal, page: int = 1) -> IncidentPage:

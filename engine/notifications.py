@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 
 from engine.errors import NotFound
+from engine.paging import page_count
 from engine.permissions import Principal
 from engine.roles import resolve_role
 from engine.store.models import Case, Membership, Notification, User
@@ -117,7 +118,7 @@ class NotificationPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def unread_count(uow: UnitOfWork, user_id: int) -> int:
