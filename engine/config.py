@@ -26,6 +26,10 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "casepath@localhost"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    trusted_proxies: int = 0  # reverse proxies in front of the app whose X-Forwarded-* headers count
     base_url: str = "http://127.0.0.1:5000"
     default_locale: str = "bg"
     secure_cookies: bool = False
@@ -66,6 +70,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_host=env.get("CASEPATH_SMTP_HOST", ""),
         smtp_port=int(env.get("CASEPATH_SMTP_PORT", "25")),
         smtp_sender=env.get("CASEPATH_SMTP_SENDER", defaults.smtp_sender),
+        smtp_user=env.get("CASEPATH_SMTP_USER", ""),
+        smtp_password=env.get("CASEPATH_SMTP_PASSWORD", ""),
+        smtp_starttls=_flag(env.get("CASEPATH_SMTP_STARTTLS", "0")),
+        trusted_proxies=int(env.get("CASEPATH_TRUSTED_PROXIES", "0")),
         base_url=env.get("CASEPATH_BASE_URL", defaults.base_url),
         default_locale=env.get("CASEPATH_DEFAULT_LOCALE", "bg"),
         secure_cookies=_flag(env.get("CASEPATH_SECURE_COOKIES", "0")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -189,10 +190,20 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
-    """Plain SMTP through the standard library (a relay on the host or the local network)."""
+    """SMTP through the standard library: a relay as it is, or a server asking for STARTTLS and a login."""
 
-    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        timeout: float = 10.0,
+        user: str = "",
+        password: str = "",
+        starttls: bool = False,
+    ) -> None:
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+        self.user, self.password, self.starttls = user, password, starttls
 
     def send(self, email: Email) -> None:
         message = EmailMessage()
@@ -201,6 +212,10 @@ class SmtpMailer:
         message["Subject"] = email.subject
         message.set_content(email.body)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password)
             smtp.send_message(message)
 
 

@@ -52,7 +52,14 @@ class Services:
 def email_dispatcher(services: Services) -> EmailDispatcher:
     """Sends notification e-mails through ``settings.smtp_*``; its own unit of work dispatches nothing."""
     settings = services.settings
-    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    mailer = SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_sender,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
     return EmailDispatcher(
         lambda: UnitOfWork(services.session_factory, services.clock), mailer, settings.base_url
     )

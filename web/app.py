@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import Settings, load_settings
 from engine.permissions import (
@@ -25,6 +26,7 @@ from engine.permissions import (
     can_view_incidents,
 )
 from engine.services import Services
+from web.sweeper import start_sweeper
 
 csrf = CSRFProtect()
 
@@ -67,7 +69,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["casepath"] = services or Services.from_settings(settings)
     _init_extensions(app, settings)
     _register_blueprints(app)
-    __import__("web.sweeper").sweeper.start_sweeper(app, settings)  # no Redis: deadlines fire in here
+    start_sweeper(app, settings)  # no Redis: deadlines fire in this process
+    if settings.trusted_proxies:
+        # Behind a reverse proxy the audit must record the client's address, not the proxy's.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
 
 
