@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, select
 
 from engine.errors import ValidationFailed
-from engine.paging import page_count
+from engine.paging import Page
 from engine.permissions import CASE_READERS, Principal
 from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -30,16 +30,7 @@ class CaseRow:
     open_tasks: int
 
 
-@dataclass(frozen=True)
-class CaseListPage:
-    rows: list[CaseRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
+CaseListPage = Page[CaseRow]
 
 
 def list_cases(

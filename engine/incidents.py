@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from engine.paging import page_count
+from engine.paging import Page
 from engine.permissions import INCIDENT_HANDLERS, Principal, can_read_cases_of, can_view_incidents, require
 from engine.store.models import AuditEvent, Case, Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -37,16 +37,7 @@ class IncidentRow:
     can_open_case: bool  # managers read the case; coordinators only see this row and retry
 
 
-@dataclass(frozen=True)
-class IncidentPage:
-    rows: list[IncidentRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
+IncidentPage = Page[IncidentRow]
 
 
 def list_incidents(uow: UnitOfWork, who: Principal, page: int = 1) -> IncidentPage:
