@@ -46,6 +46,22 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> User | None:
     return user if password_matches(user.password_hash, password) else None
 
 
+def sign_in(uow: UnitOfWork, username: str, password: str, ip: str = "") -> User | None:
+    """Check the credentials and audit the attempt, successful or not (who tried, from where)."""
+    user = authenticate(uow, username, password)
+    now = uow.clock.now()
+    if user is None:
+        stranger = Principal(None, "anonymous", {}, ip)
+        record(uow.session, now, stranger, "auth.failed", subject=username.strip().lower()[:80])
+        return None
+    record(uow.session, now, principal_for(user, ip), "auth.login", subject=user.username)
+    return user
+
+
+def sign_out(uow: UnitOfWork, who: Principal) -> None:
+    record(uow.session, uow.clock.now(), who, "auth.logout")
+
+
 def find_user(uow: UnitOfWork, username: str) -> User | None:
     return uow.session.scalar(select(User).where(User.username == username))
 

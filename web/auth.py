@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 
-from engine.audit import record
+from engine import users
 from engine.permissions import (
     Principal,
     can_edit_pathway,
@@ -17,7 +17,7 @@ from engine.permissions import (
     can_use_inbox,
     can_use_intake,
 )
-from engine.users import LOCALES, authenticate, set_locale
+from engine.users import LOCALES, set_locale
 from web.db import current_services, request_uow
 from web.security import client_ip, find_principal, sign_in, sign_out
 
@@ -92,18 +92,13 @@ def login() -> Any:
         return render_template("login.html", next_url=next_url, error=message, demo=demo_hint()), 429
     username = request.form.get("username", "")[:80]
     password = request.form.get("password", "")[:1024]
-    uow = request_uow()
-    user = authenticate(uow, username, password)
-    now = current_services().clock.now()
+    user = users.sign_in(request_uow(), username, password, client_ip())
     if user is None:
-        who = Principal(None, "anonymous", {}, client_ip())
-        record(uow.session, now, who, "auth.failed", subject=username.strip().lower()[:80])
         message = _("The username or the password is not right.")
         return render_template("login.html", next_url=next_url, error=message, demo=demo_hint()), 401
     sign_in(user)
     principal = find_principal()
     assert principal is not None
-    record(uow.session, now, principal, "auth.login", subject=user.username)
     return redirect(safe_next(next_url, home_for(principal)))
 
 
@@ -111,7 +106,7 @@ def login() -> Any:
 def logout() -> Any:
     principal = find_principal()
     if principal is not None:
-        record(request_uow().session, current_services().clock.now(), principal, "auth.logout")
+        users.sign_out(request_uow(), principal)
     sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
