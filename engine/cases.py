@@ -29,7 +29,7 @@ from engine.permissions import (
     can_view_case,
     require,
 )
-from engine.store.models import Case, CaseTask, Centre
+from engine.store.models import Case, CaseTask, Centre, User
 from engine.store.uow import UnitOfWork
 from engine.sync import cancel_open_work, sync_case
 
@@ -241,7 +241,7 @@ def complete_task(
         raise NotFound("task not found")
     uow.session.refresh(task)
     if task.status != "open":
-        raise ConcurrencyConflict(_already_done(task))
+        raise ConcurrencyConflict(_already_done(uow, task))
     require(can_complete(who, task), "this task is for another role or another person")
     clean = forms.validate(task.form_key, data, locale) if task.form_key else dict(data)
     if case.status != "open":
@@ -270,9 +270,12 @@ def complete_task(
     return case
 
 
-def _already_done(task: CaseTask) -> str:
+def _already_done(uow: UnitOfWork, task: CaseTask) -> str:
+    """Who completed the task first and when (the caller may read the case: checked before)."""
     if task.status == "completed" and task.completed_at is not None:
-        return f"already completed at {isoformat_local(task.completed_at)} (user #{task.completed_by_id})"
+        user = uow.session.get(User, task.completed_by_id) if task.completed_by_id is not None else None
+        by = (user.display_name or user.username) if user is not None else "the system"
+        return f"already completed by {by} at {isoformat_local(task.completed_at)}"
     return f"the task is {task.status}"
 
 

@@ -8,8 +8,6 @@ from engine import inbox, taskfile
 from engine.casefile import task_query, task_summary
 from engine.cases import complete_task
 from engine.centres import find_centre
-from engine.clock import isoformat_local
-from engine.errors import ConcurrencyConflict
 from engine.permissions import can_use_inbox, require
 from engine.store.models import CaseTask
 from web.api.auth import caller
@@ -67,10 +65,7 @@ def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     """
     who = caller()
     uow = request_uow()
-    try:
-        complete_task(uow, who, task_id, body["data"], current_services().forms, locale())
-    except ConcurrencyConflict as conflict:
-        raise ConcurrencyConflict(_conflict_message(task_id, conflict)) from conflict
+    complete_task(uow, who, task_id, body["data"], current_services().forms, locale())
     view = taskfile.read_task(uow, who, task_id)
     return {
         "task": view.task,
@@ -83,13 +78,3 @@ def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 def _summary(task_pk: int) -> Any:
     row = request_uow().session.execute(task_query(CaseTask.id == task_pk)).one()
     return task_summary(caller(), row)
-
-
-def _conflict_message(task_id: str, conflict: ConcurrencyConflict) -> str:
-    """Name who completed the task first and when (the caller may read the case: checked before)."""
-    row = request_uow().session.execute(task_query(CaseTask.public_id == task_id)).first()
-    completed_at = row[0].completed_at if row is not None and row[0].status == "completed" else None
-    if row is None or completed_at is None:
-        return conflict.message
-    who = task_summary(caller(), row).completed_by or "someone"
-    return f"already completed by {who} at {isoformat_local(completed_at)}"
