@@ -20,6 +20,7 @@ from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from engine.forms import FormCatalog
 from engine.pathways import latest_version, parsed_version
 from engine.permissions import (
+    SYSTEM,
     Principal,
     can_close_case,
     can_complete,
@@ -188,16 +189,12 @@ def _park_incident(uow: UnitOfWork, case: Case, failure: runtime.RuntimeFailure)
     record(
         uow.session,
         uow.clock.now(),
-        _system(),
+        SYSTEM,
         "case.incident",
         case_id=case.id,
         subject=case.number,
         detail={"element": failure.element_id, "message": failure.message, "expression": failure.expression},
     )
-
-
-def _system() -> Principal:
-    return Principal(None, "system")
 
 
 def lock_case(uow: UnitOfWork, case_id: int) -> Case:
