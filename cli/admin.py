@@ -38,7 +38,11 @@ def users_group() -> None:
 @click.option("--name", "display_name", default="", help="full name shown to colleagues")
 @pass_ctx
 def users_create(ctx: Context, username: str, centre: str, role: str, display_name: str) -> None:
-    """Create USERNAME with ROLE in CENTRE; the password comes from stdin or a prompt."""
+    """Create the new user USERNAME with ROLE in CENTRE; the password comes from stdin or a prompt.
+
+    An existing USERNAME is refused (its password is never reset here): use `users grant` to give
+    an existing user a role in another centre.
+    """
     from engine.users import create_user
 
     if sys.stdin.isatty():
@@ -48,6 +52,24 @@ def users_create(ctx: Context, username: str, centre: str, role: str, display_na
     try:
         with ctx.services.uow() as uow:
             create_user(uow, SYSTEM, username, password, centre, role, display_name)
+            uow.commit()
+    except CasepathError as error:
+        _fail_with(error)
+    console.print(f"user {username.lower()} is {role} in {centre}")
+
+
+@users_group.command("grant")
+@click.argument("username")
+@click.option("--centre", "centre", required=True, help="centre code, e.g. kc-demo")
+@click.option("--role", "role", required=True, type=click.Choice(sorted(ROLE_CODES)))
+@pass_ctx
+def users_grant(ctx: Context, username: str, centre: str, role: str) -> None:
+    """Give the existing user USERNAME ROLE in CENTRE (their role there, if any, is replaced)."""
+    from engine.users import grant_role
+
+    try:
+        with ctx.services.uow() as uow:
+            grant_role(uow, SYSTEM, username, centre, role)
             uow.commit()
     except CasepathError as error:
         _fail_with(error)

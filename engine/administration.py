@@ -10,9 +10,19 @@ from engine import users
 from engine.audit import record
 from engine.centres import ensure_centre, find_centre
 from engine.errors import NotFound, ValidationFailed
-from engine.permissions import Principal, can_manage_users, require
+from engine.permissions import (
+    ADMINS,
+    Principal,
+    can_administer,
+    can_grant_role,
+    can_manage_account,
+    can_manage_users,
+    require,
+)
 from engine.store.models import Case, Centre, Membership, User
 from engine.store.uow import UnitOfWork
+
+NOT_YOURS = "you do not administer this centre"
 
 
 @dataclass(frozen=True)
@@ -41,11 +51,14 @@ class CentreRow:
 
 
 def list_users(uow: UnitOfWork, who: Principal) -> list[UserRow]:
+    """The users of the centres ``who`` administers, with their roles in those centres only."""
     require(can_manage_users(who), "only an administrator manages users")
+    administered = who.centres_with(ADMINS)
     rows = uow.session.execute(
         select(User.username, User.display_name, User.active, Centre.code, Centre.name, Membership.role)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .outerjoin(Centre, Centre.id == Membership.centre_id)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Centre, Centre.id == Membership.centre_id)
+        .where(Membership.centre_id.in_(administered))
         .order_by(User.username, Centre.code)
     ).all()
     found: dict[str, UserRow] = {}
@@ -57,7 +70,7 @@ def list_users(uow: UnitOfWork, who: Principal) -> list[UserRow]:
 
 
 def list_centres(uow: UnitOfWork, who: Principal) -> list[CentreRow]:
-    """Centres with their places and staff counts; never the confidential address."""
+    """The centres ``who`` administers, with places and staff counts; never the confidential address."""
     require(can_manage_users(who), "only an administrator manages centres")
     open_cases = (
         select(Case.centre_id, func.count().label("n"))
@@ -77,6 +90,7 @@ def list_centres(uow: UnitOfWork, who: Principal) -> list[CentreRow]:
         )
         .outerjoin(open_cases, open_cases.c.centre_id == Centre.id)
         .outerjoin(staff, staff.c.centre_id == Centre.id)
+        .where(Centre.id.in_(who.centres_with(ADMINS)))
         .order_by(Centre.code)
     ).all()
     return [CentreRow(*row) for row in rows]
@@ -91,19 +105,39 @@ def add_user(
     role: str,
     display_name: str = "",
 ) -> User:
-    """Create a user, or give an existing one a role in another centre (the password is then reset)."""
+    """Create a new account in a centre ``who`` administers; an existing username is refused."""
     require(can_manage_users(who), "only an administrator manages users")
+    centre = users.get_centre_for(uow, centre_code, "cannot create the user")
+    if not can_grant_role(who, None, centre.id):
+        raise ValidationFailed("cannot create the user", {"centre": [NOT_YOURS]})
     return users.create_user(uow, who, username, password, centre_code, role, display_name)
+
+
+def grant_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str, role: str) -> User:
+    """Give an existing user a role in a centre ``who`` administers; never to ``who`` themselves."""
+    require(can_manage_users(who), "only an administrator manages users")
+    centre = users.get_centre_for(uow, centre_code, "cannot grant the role")
+    if not can_administer(who, centre.id):
+        raise ValidationFailed("cannot grant the role", {"centre": [NOT_YOURS]})
+    user = users.find_user(uow, username.strip().lower())
+    if user is None:
+        raise ValidationFailed("cannot grant the role", {"username": ["no such user"]})
+    if not can_grant_role(who, user.id, centre.id):
+        raise ValidationFailed("cannot grant the role", {"username": ["you cannot grant a role to yourself"]})
+    return users.grant_role(uow, who, user.username, centre.code, role)
 
 
 def set_user_active(uow: UnitOfWork, who: Principal, username: str, active: bool) -> User:
     """Deactivate (sign out at the next request, no more sign-ins) or reactivate a user."""
     require(can_manage_users(who), "only an administrator manages users")
     user = users.find_user(uow, username.strip().lower())
-    if user is None:
+    if user is None or not any(can_administer(who, m.centre_id) for m in user.memberships):
         raise NotFound("user not found")
     if user.id == who.user_id and not active:
         raise ValidationFailed("you cannot deactivate yourself", {"username": ["that is you"]})
+    centres = [m.centre_id for m in user.memberships]
+    elsewhere = "the user also works in a centre you do not administer"
+    require(can_manage_account(who, user.id, centres), elsewhere)
     user.active = active
     action = "user.activate" if active else "user.deactivate"
     record(uow.session, uow.clock.now(), who, action, subject=user.username)
@@ -113,11 +147,18 @@ def set_user_active(uow: UnitOfWork, who: Principal, username: str, active: bool
 def add_centre(
     uow: UnitOfWork, who: Principal, code: str, name: str, kind: str, capacity: int, address: str = ""
 ) -> Centre:
-    """Create a centre; its address is written here and shown afterwards only to its staff."""
+    """Create a centre, administered by its creator; its address is shown afterwards only to its staff."""
     require(can_manage_users(who), "only an administrator manages centres")
     code = code.strip().lower()
     if len(name) > 200 or len(address) > 1000:
         raise ValidationFailed("too long", {"name" if len(name) > 200 else "address": ["too long"]})
     if find_centre(uow, code) is not None:
         raise ValidationFailed("the centre exists", {"code": ["a centre with this code exists"]})
-    return ensure_centre(uow, who, code, name, kind, capacity, address.strip())
+    centre = ensure_centre(uow, who, code, name, kind, capacity, address.strip())
+    creator = uow.session.get(User, who.user_id) if who.user_id is not None else None
+    if creator is not None:  # the new centre has no staff yet: its creator administers it
+        users.set_membership(uow, creator, centre, "admin")
+        uow.session.flush()
+        detail = {"centre": centre.code, "role": "admin", "previous": ""}
+        record(uow.session, uow.clock.now(), who, "role.grant", subject=creator.username, detail=detail)
+    return centre

@@ -31,6 +31,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 10_000
 MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
 DEADLINE_FIRED = "deadline.fired"
+ROLE_GRANTED = "role.granted"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,30 @@ def notify_roles(
             created_at=now,
         )
         for user in recipients(uow, case.centre_id, roles)
+    ]
+    if rows:
+        uow.session.add_all(rows)
+        uow.session.flush()
+        uow.emit(NotificationsCreated(tuple(row.id for row in rows)))
+    return rows
+
+
+def notify_centre(
+    uow: UnitOfWork,
+    centre_id: int,
+    roles: Iterable[str],
+    kind: str,
+    texts: Mapping[str, str],
+    exclude: Iterable[int] = (),
+) -> list[Notification]:
+    """One notification about the centre itself (no case) per user holding a role there."""
+    now, skip = uow.clock.now(), set(exclude)
+    rows = [
+        Notification(
+            user_id=user.id, kind=kind, text=(texts.get(user.locale) or texts["bg"])[:500], created_at=now
+        )
+        for user in recipients(uow, centre_id, roles)
+        if user.id not in skip
     ]
     if rows:
         uow.session.add_all(rows)

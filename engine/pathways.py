@@ -16,13 +16,14 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from engine import runtime
-from engine.audit import Actor, record
+from engine.audit import record
 from engine.clock import is_duration
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem
 from engine.expressions import check_expression
 from engine.forms import FormCatalog
+from engine.permissions import Principal, can_deploy_pathway, require
 from engine.roles import resolve_role
-from engine.store.models import Pathway, PathwayVersion
+from engine.store.models import Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -299,6 +300,8 @@ class PathwayInfo:
     version_id: int
 
 
+NOT_YOUR_PATHWAY = "only a coordinator of a centre that uses this pathway may deploy it"
+# The shipped pathways: the name, the kind of centre that runs it (its intake), the people it is for.
 CATALOGUE = {
     "crisis_centre_adult": ("Кризисен център – пълнолетни", "crisis_centre", "adult"),
     "crisis_centre_child": ("Кризисен център – деца", "crisis_centre", "child"),
@@ -306,13 +309,34 @@ CATALOGUE = {
 }
 
 
+def centre_kind_of(uow: UnitOfWork, key: str) -> str:
+    """The kind of centre whose intake runs this pathway (see ``cases.choose_pathway``); "" for none."""
+    stored = uow.session.scalar(select(Pathway.centre_kind).where(Pathway.key == key))
+    return stored if stored is not None else CATALOGUE.get(key, ("", "", ""))[1]
+
+
+def centres_using(uow: UnitOfWork, key: str) -> list[int]:
+    """The centres that use a pathway: every centre of the kind it is written for."""
+    kind = centre_kind_of(uow, key)
+    if not kind:
+        return []
+    return list(uow.session.scalars(select(Centre.id).where(Centre.kind == kind).order_by(Centre.id)))
+
+
 def deploy(
-    uow: UnitOfWork, data: bytes, forms: FormCatalog, actor: Actor, label: str = "upload"
+    uow: UnitOfWork, data: bytes, forms: FormCatalog, actor: Principal, label: str = "upload"
 ) -> PathwayVersion:
-    """Check and store a new version of a pathway; an identical diagram is not stored twice."""
+    """Check and store a new version of a pathway; an identical diagram is not stored twice.
+
+    A person deploys only a pathway that a centre they coordinate uses; the system (the operator's
+    ``deploy-shipped`` and the demo loader) deploys the shipped ones.
+    """
     verdict, parsed = check_document(data, forms, label)
     if parsed is None:
         raise PathwayInvalid(f"{label} cannot be deployed", verdict.problems)
+    if actor.user_id is not None:
+        used_by = centres_using(uow, parsed.process_id)
+        require(can_deploy_pathway(actor, used_by), NOT_YOUR_PATHWAY)
     session = uow.session
     sha = hashlib.sha256(data).hexdigest()
     pathway = session.scalar(select(Pathway).where(Pathway.key == parsed.process_id))
@@ -388,7 +412,7 @@ def shipped_files(workflows_dir: Path) -> list[Path]:
 
 
 def deploy_shipped(
-    uow: UnitOfWork, workflows_dir: Path, forms: FormCatalog, actor: Actor
+    uow: UnitOfWork, workflows_dir: Path, forms: FormCatalog, actor: Principal
 ) -> list[PathwayVersion]:
     """Deploy every shipped diagram whose content is not yet the latest version."""
     return [deploy(uow, path.read_bytes(), forms, actor, path.name) for path in shipped_files(workflows_dir)]

@@ -6,14 +6,18 @@ Rules (DOMAIN.md, issue "roles scoped to centres"):
 * staff see only cases of centres where they have a casework role;
 * a task is claimed and completed by a user whose role in the case's centre is the task's role;
   the case lead and the manager may reassign;
-* coordinators manage pathways; managers see every case and the audit of their centre;
-* administrators manage users and centres but never open case content (separation of duties);
+* coordinators manage pathways, and deploy only pathways that a centre they coordinate uses;
+  managers see every case and the audit of their centre;
+* administrators manage users and centres but never open case content (separation of duties): they
+  manage only the centres they administer and never grant a role to themselves;
+* a task is completed (or its draft saved) only by the colleague who holds it, or, while nobody
+  holds it, by anyone of its role in its centre;
 * the confidential address of a centre is shown only to that centre's staff.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,6 +27,8 @@ CASE_READERS = frozenset({"social_worker", "psychologist", "educator", "medical"
 INTAKE_ROLES = frozenset({"social_worker", "case_lead", "manager"})
 REASSIGNERS = frozenset({"case_lead", "manager"})
 INCIDENT_HANDLERS = frozenset({"coordinator", "manager"})
+ADMINS = frozenset({"admin"})
+COORDINATORS = frozenset({"coordinator"})
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,14 @@ def can_claim(who: Principal, task: TaskLike) -> bool:
 
 
 def can_complete(who: Principal, task: TaskLike) -> bool:
-    return can_claim(who, task)
+    """The holder completes a held task; an unclaimed one, anybody of its role in its centre."""
+    held_by_other = task.assignee_id is not None and task.assignee_id != who.user_id
+    return (
+        who.user_id is not None
+        and task.status == "open"
+        and who.role_in(task.centre_id) == task.role
+        and not held_by_other
+    )
 
 
 def can_reassign(who: Principal, task: TaskLike) -> bool:
@@ -104,6 +117,12 @@ def can_close_case(who: Principal, case: CaseLike) -> bool:
 
 def can_edit_pathway(who: Principal) -> bool:
     return who.has_role("coordinator")
+
+
+def can_deploy_pathway(who: Principal, used_by: Collection[int]) -> bool:
+    """A coordinator deploys a pathway that one of their centres uses, or one no centre uses yet."""
+    coordinated = set(who.centres_with(COORDINATORS))
+    return bool(coordinated) and (not used_by or bool(coordinated & set(used_by)))
 
 
 def can_retry_incident(who: Principal, case: CaseLike) -> bool:
@@ -124,7 +143,34 @@ def can_view_address(who: Principal, centre_id: int) -> bool:
 
 
 def can_manage_users(who: Principal) -> bool:
-    return who.has_role("admin")
+    """Whether the user administers any centre (the admin pages); what they manage is per centre."""
+    return bool(who.centres_with(ADMINS))
+
+
+def can_administer(who: Principal, centre_id: int) -> bool:
+    return who.role_in(centre_id) == "admin"
+
+
+def can_grant_role(who: Principal, user_id: int | None, centre_id: int) -> bool:
+    """An administrator grants roles in a centre they administer, to anybody but themselves.
+
+    ``user_id`` is None for an account being created.
+    """
+    return can_administer(who, centre_id) and (user_id is None or user_id != who.user_id)
+
+
+def can_manage_account(who: Principal, user_id: int, centre_ids: Collection[int]) -> bool:
+    """(De)activating an account: another person whose every centre the administrator administers."""
+    return (
+        user_id != who.user_id
+        and bool(centre_ids)
+        and all(can_administer(who, centre) for centre in centre_ids)
+    )
+
+
+def roles_compatible(role: str, other_role: str | None) -> bool:
+    """Casework roles and the admin role are never held by one person at the same centre."""
+    return other_role is None or (role == "admin") == (other_role == "admin")
 
 
 def can_view_task(who: Principal, task: CaseLike) -> bool:

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from engine.audit import record
 from engine.errors import NotFound, ValidationFailed
-from engine.permissions import Principal
-from engine.roles import ROLE_CODES
+from engine.notifications import ROLE_GRANTED, notify_centre
+from engine.permissions import Principal, roles_compatible
+from engine.roles import ROLE_CODES, role_label
 from engine.store.models import ApiToken, Centre, Membership, User
 from engine.store.uow import UnitOfWork
 
@@ -82,40 +83,84 @@ def create_user(
     role: str,
     display_name: str = "",
 ) -> User:
-    """Create a user (or add a centre to an existing one) with a role in that centre."""
+    """Create a new account with a role in one centre; an existing account is never touched."""
     fields: dict[str, list[str]] = {}
     username = username.strip().lower()
     if not _USERNAME.match(username):
         fields["username"] = ["2–80 characters: lower-case letters, digits, '.', '_' or '-'"]
+    elif find_user(uow, username) is not None:
+        fields["username"] = ["this username is taken: give the existing user a role instead"]
     if role not in ROLE_CODES:
         fields["role"] = [f"one of {', '.join(sorted(ROLE_CODES))}"]
     if len(password) < MIN_PASSWORD:
         fields["password"] = [f"at least {MIN_PASSWORD} characters"]
     if fields:
         raise ValidationFailed("cannot create the user", fields)
-    centre = uow.session.scalar(select(Centre).where(Centre.code == centre_code))
-    if centre is None:
-        raise ValidationFailed("cannot create the user", {"centre": [f"no centre with code '{centre_code}'"]})
+    centre = get_centre_for(uow, centre_code, "cannot create the user")
     now = uow.clock.now()
-    user = find_user(uow, username)
-    if user is None:
-        user = User(username=username, display_name=display_name or username, created_at=now, active=True)
-        uow.session.add(user)
-    user.password_hash = hash_password(password)
-    set_membership(uow, user, centre, role)
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        created_at=now,
+        active=True,
+    )
+    uow.session.add(user)
     uow.session.flush()
     record(
         uow.session, now, who, "user.create", subject=username, detail={"centre": centre.code, "role": role}
     )
+    _grant(uow, who, user, centre, role)
     return user
 
 
-def set_membership(uow: UnitOfWork, user: User, centre: Centre, role: str) -> None:
+def grant_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str, role: str) -> User:
+    """Give an existing user ``role`` in a centre (replacing their role there); the password is untouched."""
+    user = get_user(uow, username.strip().lower())
+    if role not in ROLE_CODES:
+        raise ValidationFailed("cannot grant the role", {"role": [f"one of {', '.join(sorted(ROLE_CODES))}"]})
+    centre = get_centre_for(uow, centre_code, "cannot grant the role")
+    current = next((m.role for m in user.memberships if m.centre_id == centre.id), None)
+    if not roles_compatible(role, current):
+        message = "the admin role and casework roles are never held by one person at the same centre"
+        raise ValidationFailed("cannot grant the role", {"role": [message]})
+    _grant(uow, who, user, centre, role)
+    return user
+
+
+def get_centre_for(uow: UnitOfWork, centre_code: str, message: str) -> Centre:
+    centre = uow.session.scalar(select(Centre).where(Centre.code == centre_code.strip().lower()))
+    if centre is None:
+        raise ValidationFailed(message, {"centre": [f"no centre with code '{centre_code}'"]})
+    return centre
+
+
+def _grant(uow: UnitOfWork, who: Principal, user: User, centre: Centre, role: str) -> None:
+    """Set the membership, audit the grant, and tell the centre's managers (all in this transaction)."""
+    previous = set_membership(uow, user, centre, role)
+    uow.session.flush()
+    detail = {"centre": centre.code, "role": role, "previous": previous or ""}
+    record(uow.session, uow.clock.now(), who, "role.grant", subject=user.username, detail=detail)
+    if who.user_id is not None:  # a person's grant; the operator's CLI and the demo loader set up centres
+        texts = role_grant_texts(user.username, role, centre.name)
+        notify_centre(uow, centre.id, ["manager"], ROLE_GRANTED, texts, exclude={user.id})
+
+
+def role_grant_texts(username: str, role: str, centre_name: str) -> dict[str, str]:
+    return {
+        "bg": f"{centre_name}: {username} получи ролята „{role_label(role, 'bg')}“",
+        "en": f"{centre_name}: {username} was given the role “{role_label(role, 'en')}”",
+    }
+
+
+def set_membership(uow: UnitOfWork, user: User, centre: Centre, role: str) -> str | None:
+    """Give ``user`` ``role`` in ``centre``; returns the role they had there before, if any."""
     existing = next((m for m in user.memberships if m.centre_id == centre.id), None)
     if existing is None:
         user.memberships.append(Membership(centre=centre, role=role))
-    else:
-        existing.role = role
+        return None
+    previous, existing.role = existing.role, role
+    return previous
 
 
 def principal_for(user: User, ip: str = "") -> Principal:

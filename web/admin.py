@@ -21,6 +21,7 @@ bp.before_request(require_sign_in)
 def _render(
     user_values: dict[str, str] | None = None,
     centre_values: dict[str, str] | None = None,
+    grant_values: dict[str, str] | None = None,
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> Any:
@@ -35,6 +36,7 @@ def _render(
         kinds=KINDS,
         user_values=user_values or {},
         centre_values=centre_values or {},
+        grant_values=grant_values or {},
         errors=errors or {},
     )
     return page, status
@@ -65,6 +67,28 @@ def create_user() -> Any:
         discard_changes()
         return _render(user_values=values, errors=error.fields, status=422)
     flash(_("The user %(username)s is saved.", username=values["username"].strip().lower()), "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/roles")
+def grant_role() -> Any:
+    """Give an existing user a role in a centre the administrator administers (never to oneself)."""
+    values = {
+        name: request.form.get(name, "")[:200] for name in ("grant_username", "grant_centre", "grant_role")
+    }
+    try:
+        user = administration.grant_role(
+            request_uow(),
+            current_principal(),
+            values["grant_username"],
+            values["grant_centre"],
+            values["grant_role"],
+        )
+    except ValidationFailed as error:
+        discard_changes()
+        errors = {f"grant_{name}": messages for name, messages in error.fields.items()}
+        return _render(grant_values=values, errors=errors, status=422)
+    flash(_("The role of %(username)s is saved.", username=user.username), "success")
     return redirect(url_for("admin.index"))
 
 

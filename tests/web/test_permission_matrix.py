@@ -75,6 +75,11 @@ def own_notification_only(role: Role, own: bool) -> int:
     return 302 if own and role == "manager" else 404
 
 
+def administered(ok: int, other: int) -> Callable[[Role, bool], int]:
+    """Admin actions: allowed in the administrator's own centre, refused for another centre."""
+    return lambda role, own: LOGIN if role is ANON else 403 if role != "admin" else ok if own else other
+
+
 def notification_url(suffix: str) -> Callable[[WebWorld, bool], str]:
     return lambda w, own: f"/notifications/{w.own_notification if own else w.other_notification}{suffix}"
 
@@ -150,9 +155,11 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda own: {"file": (BytesIO(mini_pathway()), "mini.bpmn")},
     ),
     ("admin.index", "GET"): Rule(fixed("/admin"), for_roles({"admin"})),
+    # An administrator manages only the centres it administers: another centre is refused (422 on the
+    # form, naming the centre), and its people do not exist for it (404).
     ("admin.create_user", "POST"): Rule(
         fixed("/admin/users"),
-        for_roles({"admin"}, ok=302),
+        administered(ok=302, other=422),
         lambda own: {
             "username": "new-person",
             "password": "long enough password",
@@ -162,8 +169,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("admin.set_active", "POST"): Rule(
         lambda w, own: f"/admin/users/{username('psychologist', own)}/active",
-        for_roles({"admin"}, ok=302),
+        administered(ok=302, other=404),
         lambda own: {"active": "no"},
+    ),
+    ("admin.grant_role", "POST"): Rule(
+        fixed("/admin/roles"),
+        administered(ok=302, other=422),
+        lambda own: {
+            "grant_username": username("psychologist", own),
+            "grant_centre": "kc-test" if own else "kc-other",
+            "grant_role": "educator",
+        },
     ),
     ("admin.create_centre", "POST"): Rule(
         fixed("/admin/centres"),
