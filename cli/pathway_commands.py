@@ -51,7 +51,8 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
 @click.option("--by", "username", required=True, help="the coordinator deploying it")
 @pass_ctx
 def deploy(ctx: Context, file: str, username: str) -> None:
-    """Check FILE and store it as the pathway's newest version."""
+    """Check FILE and store it as the pathway's newest version (by a coordinator of a centre using it)."""
+    from engine.pathway_catalogue import upload_pathway
     from engine.users import get_user, principal_for
 
     try:
@@ -65,7 +66,7 @@ def deploy(ctx: Context, file: str, username: str) -> None:
             who = principal_for(user)
             if not who.has_role("coordinator"):
                 fail(f"{username} is not a coordinator", 1)
-            version = pathways.deploy(uow, data, services.forms, who, Path(file).name)
+            version = upload_pathway(uow, who, data, Path(file).name, services.forms)
             uow.commit()
     except CasepathError as error:
         _report(error)

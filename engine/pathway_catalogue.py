@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from engine.errors import ValidationFailed
 from engine.forms import FormCatalog
-from engine.pathways import PathwayInfo, deploy, list_pathways
-from engine.permissions import Principal, can_edit_pathway, require
+from engine.pathways import PathwayInfo, centres_using, deploy, list_pathways
+from engine.permissions import Principal, can_deploy_pathway, can_edit_pathway, require
 from engine.store.models import PathwayVersion
 from engine.store.uow import UnitOfWork
+
+NOT_YOUR_PATHWAY = "only a coordinator of a centre that uses this pathway may deploy it"
 
 
 def pathway_catalogue(uow: UnitOfWork, who: Principal) -> list[PathwayInfo]:
@@ -18,9 +20,18 @@ def pathway_catalogue(uow: UnitOfWork, who: Principal) -> list[PathwayInfo]:
 def upload_pathway(
     uow: UnitOfWork, who: Principal, data: bytes, filename: str, forms: FormCatalog
 ) -> PathwayVersion:
-    """Check and deploy an uploaded diagram; PathwayInvalid lists the problems per element id."""
+    """Check and deploy an uploaded diagram; PathwayInvalid lists the problems per element id.
+
+    A coordinator deploys only a pathway that a centre they coordinate uses (see
+    docs/pathway-centres.md); the web page, the JSON API and ``casepath pathways deploy --by`` all
+    come here.
+    """
     require(can_edit_pathway(who), "only a coordinator manages pathways")
     if not data:
         raise ValidationFailed("no file", {"file": ["choose a .bpmn file"]})
     label = (filename or "upload.bpmn").replace("\\", "/").rsplit("/", 1)[-1][:120]
-    return deploy(uow, data, forms, who, label)
+
+    def authorise(key: str) -> None:
+        require(can_deploy_pathway(who, centres_using(uow, key)), NOT_YOUR_PATHWAY)
+
+    return deploy(uow, data, forms, who, label, authorise)

@@ -8,6 +8,7 @@ problems naming element ids; "not executable: …" is a verdict too, never a tra
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -16,12 +17,11 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from engine import runtime
-from engine.audit import record
+from engine.audit import Actor, record
 from engine.clock import is_duration
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem
 from engine.expressions import check_expression
 from engine.forms import FormCatalog
-from engine.permissions import Principal, can_deploy_pathway, require
 from engine.roles import resolve_role
 from engine.store.models import Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -300,7 +300,6 @@ class PathwayInfo:
     version_id: int
 
 
-NOT_YOUR_PATHWAY = "only a coordinator of a centre that uses this pathway may deploy it"
 # The shipped pathways: the name, the kind of centre that runs it (its intake), the people it is for.
 CATALOGUE = {
     "crisis_centre_adult": ("Кризисен център – пълнолетни", "crisis_centre", "adult"),
@@ -324,19 +323,23 @@ def centres_using(uow: UnitOfWork, key: str) -> list[int]:
 
 
 def deploy(
-    uow: UnitOfWork, data: bytes, forms: FormCatalog, actor: Principal, label: str = "upload"
+    uow: UnitOfWork,
+    data: bytes,
+    forms: FormCatalog,
+    actor: Actor,
+    label: str = "upload",
+    authorise: Callable[[str], None] | None = None,
 ) -> PathwayVersion:
     """Check and store a new version of a pathway; an identical diagram is not stored twice.
 
-    A person deploys only a pathway that a centre they coordinate uses; the system (the operator's
-    ``deploy-shipped`` and the demo loader) deploys the shipped ones.
+    ``authorise`` is called with the pathway's key once the diagram is read, before anything is
+    stored (``pathway_catalogue.upload_pathway`` checks there who may deploy it).
     """
     verdict, parsed = check_document(data, forms, label)
     if parsed is None:
         raise PathwayInvalid(f"{label} cannot be deployed", verdict.problems)
-    if actor.user_id is not None:
-        used_by = centres_using(uow, parsed.process_id)
-        require(can_deploy_pathway(actor, used_by), NOT_YOUR_PATHWAY)
+    if authorise is not None:
+        authorise(parsed.process_id)
     session = uow.session
     sha = hashlib.sha256(data).hexdigest()
     pathway = session.scalar(select(Pathway).where(Pathway.key == parsed.process_id))
@@ -412,7 +415,7 @@ def shipped_files(workflows_dir: Path) -> list[Path]:
 
 
 def deploy_shipped(
-    uow: UnitOfWork, workflows_dir: Path, forms: FormCatalog, actor: Principal
+    uow: UnitOfWork, workflows_dir: Path, forms: FormCatalog, actor: Actor
 ) -> list[PathwayVersion]:
     """Deploy every shipped diagram whose content is not yet the latest version."""
     return [deploy(uow, path.read_bytes(), forms, actor, path.name) for path in shipped_files(workflows_dir)]

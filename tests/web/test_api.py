@@ -414,6 +414,7 @@ def test_upload_goes_through_the_engines_catalogue_service(api, monkeypatch):
     empty = api.post("/pathways", "coordinator", data=b"", headers=xml)
     assert set(error_of(empty, 422, "validation_failed")["fields"]) == {"file"}
     monkeypatch.setattr("engine.pathway_catalogue.can_edit_pathway", lambda who: True)
+    monkeypatch.setattr("engine.pathway_catalogue.can_deploy_pathway", lambda who, used_by: True)
     diagram = mini_pathway("api_upload")
     assert api.post("/pathways", "social_worker", data=diagram, headers=xml).status_code == 201
 
