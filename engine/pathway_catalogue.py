@@ -23,7 +23,7 @@ def upload_pathway(
     """Check and deploy an uploaded diagram; PathwayInvalid lists the problems per element id.
 
     A coordinator deploys only a pathway that a centre they coordinate uses (see
-    docs/pathway-centres.md); the web page, the JSON API and ``casepath pathways deploy --by`` all
+    docs/people.md); the web page, the JSON API and ``casepath pathways deploy --by`` all
     come here.
     """
     require(can_edit_pathway(who), "only a coordinator manages pathways")
