@@ -95,12 +95,7 @@ def can_claim(who: Principal, task: TaskLike) -> bool:
 def can_complete(who: Principal, task: TaskLike) -> bool:
     """The holder completes a held task; an unclaimed one, anybody of its role in its centre."""
     held_by_other = task.assignee_id is not None and task.assignee_id != who.user_id
-    return (
-        who.user_id is not None
-        and task.status == "open"
-        and who.role_in(task.centre_id) == task.role
-        and not held_by_other
-    )
+    return task.status == "open" and who.role_in(task.centre_id) == task.role and not held_by_other
 
 
 def can_reassign(who: Principal, task: TaskLike) -> bool:
