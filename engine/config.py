@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -100,10 +101,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 def _run_limits(env: Mapping[str, str]) -> RunLimits:
     default = RunLimits()
+    min_cycle = env.get("CASEPATH_MIN_CYCLE", default.min_cycle).strip().upper()
+    if not re.fullmatch(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?", min_cycle):
+        raise ValueError(f"CASEPATH_MIN_CYCLE must be an ISO 8601 duration such as PT1H, not {min_cycle!r}")
     return RunLimits(
         max_steps=int(env.get("CASEPATH_RUN_MAX_STEPS", str(default.max_steps))),
         max_seconds=float(env.get("CASEPATH_RUN_MAX_SECONDS", str(default.max_seconds))),
-        min_cycle=env.get("CASEPATH_MIN_CYCLE", default.min_cycle),
+        min_cycle=min_cycle,
         max_tasks_per_day=int(env.get("CASEPATH_MAX_TASKS_PER_CASE_DAY", str(default.max_tasks_per_day))),
         max_notifications_per_day=int(
             env.get("CASEPATH_MAX_NOTIFICATIONS_PER_CASE_DAY", str(default.max_notifications_per_day))

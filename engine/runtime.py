@@ -187,7 +187,7 @@ class CasepathCycle(CycleTimerEventDefinition):  # type: ignore[misc]
 
 def cycle_too_short(duration: str, minimum: str) -> bool:
     """Whether a cycle's duration is shorter than ``minimum`` (both ISO 8601 durations)."""
-    anchor = clocks.parse_instant("2001-01-01T00:00:00+00:00")  # months and years at their shortest
+    anchor = clocks.parse_instant("2001-02-01T00:00:00+00:00")  # a month at its shortest (28 days)
     return clocks.add_duration(anchor, duration) < clocks.add_duration(anchor, minimum)
 
 
