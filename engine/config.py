@@ -22,7 +22,7 @@ class RunLimits:
     (see docs/operations.md); the lint refuses literal cycle timers shorter than ``min_cycle``.
     """
 
-    max_steps: int = 500  # engine steps (gateways, scripts, events) in one run
+    max_steps: int = 200  # engine steps (gateways, scripts, events) in one run; shipped pathways need <= 14
     max_seconds: float = 5.0  # wall-clock time of one run's engine steps
     min_cycle: str = "PT1H"  # ISO 8601 duration: the shortest repeating timer a pathway may use
     max_tasks_per_day: int = 200  # human tasks one case may create in 24 hours
