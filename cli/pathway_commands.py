@@ -34,7 +34,7 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
     invalid = io_errors = 0
     for name in files:
         try:
-            verdict = pathways.verdict_for_file(Path(name), forms)
+            verdict = pathways.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle)
         except OSError as error:
             err.print(f"{name}: cannot read: {error.strerror or error}")
             io_errors += 1
@@ -110,7 +110,7 @@ def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
         data = path.read_bytes()
     except OSError:
         fail(f"{target}: no such file or shipped pathway")
-    verdict, parsed = pathways.check_document(data, forms, str(target))
+    verdict, parsed = pathways.check_document(data, forms, str(target), ctx.settings.run_limits.min_cycle)
     if parsed is None:
         console.print(verdict.summary(), markup=False)
         sys.exit(1)

@@ -75,6 +75,7 @@ class CaseHeader:
     incident_element: str
     incident_message: str
     incident_expression: str
+    incident_problem: str
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         incident_element=case.incident_element,
         incident_message=case.incident_message,
         incident_expression=case.incident_expression,
+        incident_problem=case.incident_problem,
     )
 
 

@@ -7,6 +7,7 @@ the workflow (an expression that breaks at run time) parks the case as an incide
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -127,7 +128,7 @@ def open_case(uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalo
     uow.session.add(case)
     uow.session.flush()
     data = start_data(case, age, intake.extra)
-    drive(uow, case, forms, lambda: runtime.start(parsed_version(version), data, uow.clock))
+    drive(uow, case, forms, lambda: runtime.start(parsed_version(version), data, uow.clock, uow.limits))
     record(
         uow.session,
         now,
@@ -165,24 +166,38 @@ def _next_number(uow: UnitOfWork, centre: Centre, admitted_at: datetime) -> str:
 
 
 def drive(uow: UnitOfWork, case: Case, forms: FormCatalog, step: Any) -> Any:
-    """Run one workflow step; on a failure inside the workflow, store where it stopped as an incident."""
+    """Run one workflow step and sync the read models; a failure in either parks the case as an incident.
+
+    The read models fail on a due date that cannot be computed and on the daily caps of tasks and
+    notifications (``uow.limits``).
+    """
     try:
         workflow = step()
+        case.status = "closed" if runtime.is_completed(workflow) else "open"
+        case.closed_at = uow.clock.now() if case.status == "closed" else None
+        case.incident_element = case.incident_message = case.incident_expression = case.incident_problem = ""
+        sync_case(uow, case, workflow, forms)
     except runtime.RuntimeFailure as failure:
         _park_incident(uow, case, failure)
         return None
-    case.status = "closed" if runtime.is_completed(workflow) else "open"
-    case.closed_at = uow.clock.now() if case.status == "closed" else None
-    case.incident_element = case.incident_message = case.incident_expression = ""
-    sync_case(uow, case, workflow, forms)
     return workflow
 
 
+def guard(uow: UnitOfWork, case: Case, action: Callable[[], None]) -> None:
+    """Run a side step of a case (announcing a fired deadline); a RuntimeFailure parks the case."""
+    try:
+        action()
+    except runtime.RuntimeFailure as failure:
+        _park_incident(uow, case, failure)
+
+
 def _park_incident(uow: UnitOfWork, case: Case, failure: runtime.RuntimeFailure) -> None:
+    """Park the case: element, expression and the kind of problem; never the error's text (case data)."""
     if failure.workflow is not None:
         case.workflow_state = runtime.dump_state(failure.workflow)
     case.status = "incident"
     case.incident_element = failure.element_id[:200]
+    case.incident_problem = failure.problem
     case.incident_message = failure.message
     case.incident_expression = failure.expression
     uow.session.flush()
@@ -193,7 +208,7 @@ def _park_incident(uow: UnitOfWork, case: Case, failure: runtime.RuntimeFailure)
         "case.incident",
         case_id=case.id,
         subject=case.number,
-        detail={"element": failure.element_id, "message": failure.message, "expression": failure.expression},
+        detail={"element": failure.element_id, "problem": failure.problem, "expression": failure.expression},
     )
 
 
@@ -213,7 +228,8 @@ def get_case(uow: UnitOfWork, who: Principal, public_id: str) -> Case:
 
 
 def load_workflow(uow: UnitOfWork, case: Case) -> Any:
-    return runtime.load_state(case.workflow_state, parsed_version(case.pathway_version), uow.clock)
+    parsed = parsed_version(case.pathway_version)
+    return runtime.load_state(case.workflow_state, parsed, uow.clock, uow.limits)
 
 
 def get_task(uow: UnitOfWork, public_id: str) -> CaseTask:

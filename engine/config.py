@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -10,6 +11,22 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """How much one case may do: a run's work budget, the shortest cycle timer, daily caps.
+
+    A run is one engine call (open, complete, signal, fire, retry). A run over its budget, a case over
+    a daily cap and a cycle timer shorter than ``min_cycle`` at run time park the case as an incident
+    (see docs/operations.md); the lint refuses literal cycle timers shorter than ``min_cycle``.
+    """
+
+    max_steps: int = 200  # engine steps (gateways, scripts, events) in one run; shipped pathways need <= 14
+    max_seconds: float = 5.0  # wall-clock time of one run's engine steps
+    min_cycle: str = "PT1H"  # ISO 8601 duration: the shortest repeating timer a pathway may use
+    max_tasks_per_day: int = 200  # human tasks one case may create in 24 hours
+    max_notifications_per_day: int = 500  # notifications one case may send in 24 hours
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class Settings:
     default_locale: str = "bg"
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
+    run_limits: RunLimits = field(default_factory=RunLimits)
 
     @property
     def forms_dir(self) -> Path:
@@ -77,6 +95,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base_url=env.get("CASEPATH_BASE_URL", defaults.base_url),
         default_locale=env.get("CASEPATH_DEFAULT_LOCALE", "bg"),
         secure_cookies=_flag(env.get("CASEPATH_SECURE_COOKIES", "0")),
+        run_limits=_run_limits(env),
+    )
+
+
+def _run_limits(env: Mapping[str, str]) -> RunLimits:
+    default = RunLimits()
+    min_cycle = env.get("CASEPATH_MIN_CYCLE", default.min_cycle).strip().upper()
+    if not re.fullmatch(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?", min_cycle):
+        raise ValueError(f"CASEPATH_MIN_CYCLE must be an ISO 8601 duration such as PT1H, not {min_cycle!r}")
+    return RunLimits(
+        max_steps=int(env.get("CASEPATH_RUN_MAX_STEPS", str(default.max_steps))),
+        max_seconds=float(env.get("CASEPATH_RUN_MAX_SECONDS", str(default.max_seconds))),
+        min_cycle=min_cycle,
+        max_tasks_per_day=int(env.get("CASEPATH_MAX_TASKS_PER_CASE_DAY", str(default.max_tasks_per_day))),
+        max_notifications_per_day=int(
+            env.get("CASEPATH_MAX_NOTIFICATIONS_PER_CASE_DAY", str(default.max_notifications_per_day))
+        ),
     )
 
 

@@ -44,6 +44,12 @@ class ConcurrencyConflict(CasepathError):
     code = "conflict"
 
 
+class IntegrityFault(CasepathError):
+    """A database constraint refused a write that was not a race: a bug in Casepath, not the user's."""
+
+    code = "integrity_error"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a diagram: the element it is about and what is wrong."""
@@ -70,7 +76,8 @@ class ExpressionError(CasepathError):
 
     code = "expression_error"
 
-    def __init__(self, message: str, expression: str = "", element_id: str = "") -> None:
+    def __init__(self, message: str, expression: str = "", element_id: str = "", problem: str = "") -> None:
         super().__init__(message)
         self.expression = expression
         self.element_id = element_id
+        self.problem = problem or "expression"  # its kind, without values: engine/run_problems.py

@@ -31,6 +31,8 @@ MAX_REPEAT = 10_000
 MAX_ROUND_DIGITS = 15
 MAX_EXPONENT = 100
 MAX_DATA_DEPTH = 100
+UNREADABLE = "unreadable_value"  # problem kinds an incident names (engine/run_problems.py)
+MISSING = "missing_item"
 
 Function = Callable[..., Any]
 
@@ -72,7 +74,7 @@ def check_number(value: int | float) -> int | float:
         if not math.isfinite(value):
             raise ExpressionError("number too large" if math.isinf(value) else "not a number")
     elif abs(value) > MAX_INT:
-        raise ExpressionError("number too large (at most 10**18)")
+        raise ExpressionError("number too large (at most 10**18)", problem="too_large")
     return value
 
 
@@ -100,19 +102,19 @@ def bounded_size(value: object, budget: int, *, text: bool = False) -> int:
 def _items(name: str, value: object) -> list[Any] | tuple[Any, ...] | str | dict[Any, Any]:
     if isinstance(value, list | tuple | str | dict):
         return value
-    raise ExpressionError(f"{name}() needs a list, not {kind(value)}")
+    raise ExpressionError(f"{name}() needs a list, not {kind(value)}", problem="wrong_kind")
 
 
 def _text(name: str, value: object) -> str:
     if isinstance(value, str):
         return value
-    raise ExpressionError(f"{name}() needs text, not {kind(value)}")
+    raise ExpressionError(f"{name}() needs text, not {kind(value)}", problem="wrong_kind")
 
 
 def _number(name: str, value: object) -> int | float:
     if isinstance(value, int | float):
         return value
-    raise ExpressionError(f"{name}() needs a number, not {kind(value)}")
+    raise ExpressionError(f"{name}() needs a number, not {kind(value)}", problem="wrong_kind")
 
 
 def _short_text(value: str) -> str:
@@ -161,7 +163,8 @@ def _int(value: object) -> int:
         try:
             return int(check_number(int(_short_text(value))))
         except ValueError:
-            raise ExpressionError(f"int() cannot read {short(value)} as a whole number") from None
+            message = f"int() cannot read {short(value)} as a whole number"
+            raise ExpressionError(message, problem=UNREADABLE) from None
     return int(check_number(int(_number("int", value))))
 
 
@@ -170,7 +173,8 @@ def _float(value: object) -> float:
         try:
             return float(check_number(float(_short_text(value))))
         except ValueError:
-            raise ExpressionError(f"float() cannot read {short(value)} as a number") from None
+            message = f"float() cannot read {short(value)} as a number"
+            raise ExpressionError(message, problem=UNREADABLE) from None
     return float(check_number(float(_number("float", value))))
 
 
@@ -209,7 +213,9 @@ def _instant(name: str, value: object) -> datetime:
     try:
         return clocks.parse_instant(_short_text(_text(name, value)))
     except ValueError:
-        raise ExpressionError(f"{name}() cannot read {short(value)} as an ISO date or datetime") from None
+        raise ExpressionError(
+            f"{name}() cannot read {short(value)} as an ISO date or datetime", problem=UNREADABLE
+        ) from None
 
 
 def _add_duration(moment: object, duration: object) -> str:
@@ -255,7 +261,7 @@ def make_functions(clock: Clock) -> dict[str, Function]:
 
 
 def _unsupported(symbol: str, left: object, right: object) -> ExpressionError:
-    return ExpressionError(f"cannot use '{symbol}' on {kind(left)} and {kind(right)}")
+    return ExpressionError(f"cannot use '{symbol}' on {kind(left)} and {kind(right)}", problem="wrong_kind")
 
 
 def _arithmetic(symbol: str, compute: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -301,7 +307,7 @@ def _power(base: Any, exponent: Any) -> Any:
         raise ExpressionError(f"exponent too large (at most {MAX_EXPONENT})")
     # An integer result has at least (bits of base - 1) * exponent bits: refuse before computing it.
     if isinstance(base, int) and isinstance(exponent, int) and (abs(base).bit_length() - 1) * exponent > 63:
-        raise ExpressionError("number too large (at most 10**18)")
+        raise ExpressionError("number too large (at most 10**18)", problem="too_large")
     result = base**exponent
     if isinstance(result, complex):
         raise ExpressionError("result is not a real number")
@@ -359,14 +365,14 @@ def get_item(container: Any, key: Any) -> Any:
         try:
             return container[key]
         except KeyError:
-            raise ExpressionError(f"key {short(key)} not found") from None
+            raise ExpressionError(f"key {short(key)} not found", problem=MISSING) from None
         except TypeError:
             raise ExpressionError(f"{kind(key)} cannot be a dict key") from None
     if isinstance(container, list | tuple | str):
         if not isinstance(key, int):
             raise ExpressionError(f"an index must be a whole number, not {kind(key)}")
         if not -len(container) <= key < len(container):
-            raise ExpressionError(f"index {key} out of range (length {len(container)})")
+            raise ExpressionError(f"index {key} out of range (length {len(container)})", problem=MISSING)
         return container[key]
     raise ExpressionError(f"cannot take an item of {kind(container)}")
 

@@ -279,6 +279,17 @@ def _message(exc: Exception) -> str:
     return short(str(exc), 200) or type(exc).__name__
 
 
+def _kind_of_problem(exc: Exception) -> str:
+    """The kind of problem, without values, for an incident (engine/run_problems.py)."""
+    if isinstance(exc, ExpressionError):
+        return exc.problem
+    if isinstance(exc, ZeroDivisionError):
+        return "division_by_zero"
+    if isinstance(exc, OverflowError | RecursionError | MemoryError):
+        return "too_large"
+    return "expression"
+
+
 class Evaluator:
     """Evaluates expressions and runs scripts from diagrams; safe to share between threads."""
 
@@ -307,7 +318,7 @@ class Evaluator:
             if not isinstance(result, _SCALARS):
                 _check_result(result)
         except Exception as exc:
-            raise ExpressionError(_message(exc), expression) from exc
+            raise ExpressionError(_message(exc), expression, problem=_kind_of_problem(exc)) from exc
         return result
 
     def execute(self, script: str, context: dict[str, Any]) -> None:
@@ -325,7 +336,9 @@ class Evaluator:
             try:
                 self._run(statement, names, assigned, budget)
             except Exception as exc:
-                raise ExpressionError(f"line {statement.lineno}: {_message(exc)}", script) from exc
+                raise ExpressionError(
+                    f"line {statement.lineno}: {_message(exc)}", script, problem=_kind_of_problem(exc)
+                ) from exc
         context.update(assigned)
 
     def _eval(self, node: ast.expr, names: Names) -> Any:
@@ -338,7 +351,7 @@ class Evaluator:
         try:
             value = names[node.id]
         except KeyError:
-            raise ExpressionError(f"unknown name '{node.id}'") from None
+            raise ExpressionError(f"unknown name '{node.id}'", problem="unknown_name") from None
         return value if isinstance(value, _DATA_TYPES) else _admit(value, f"'{node.id}'")
 
     def _bool_op(self, node: ast.BoolOp, names: Names) -> Any:

@@ -32,7 +32,8 @@ class IncidentRow:
     pathway_version: int
     element_id: str
     expression: str
-    message: str
+    message: str  # the value-free text of ``problem`` (engine/run_problems.py), never case data
+    problem: str
     since: datetime | None  # when the case was parked (its latest ``case.incident`` audit entry)
     can_open_case: bool  # managers read the case; coordinators only see this row and retry
 
@@ -65,6 +66,7 @@ def list_incidents(uow: UnitOfWork, who: Principal, page: int = 1) -> IncidentPa
             Case.incident_element,
             Case.incident_expression,
             Case.incident_message,
+            Case.incident_problem,
             since,
         )
         .join(Centre, Centre.id == Case.centre_id)
@@ -86,6 +88,7 @@ def list_incidents(uow: UnitOfWork, who: Principal, page: int = 1) -> IncidentPa
             element_id=r.incident_element,
             expression=r.incident_expression,
             message=r.incident_message,
+            problem=r.incident_problem,
             since=r.since,
             can_open_case=can_read_cases_of(who, r.centre_id),
         )

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from engine import runtime
 from engine.audit import Actor, record
 from engine.clock import is_duration
+from engine.config import RunLimits
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem
 from engine.expressions import check_expression
 from engine.forms import FormCatalog
@@ -120,9 +121,12 @@ class Verdict:
 
 
 def check_document(
-    data: bytes, forms: FormCatalog, label: str = "upload"
+    data: bytes, forms: FormCatalog, label: str = "upload", min_cycle: str = RunLimits().min_cycle
 ) -> tuple[Verdict, runtime.ParsedPathway | None]:
-    """Full verdict on a BPMN document: safe parse, executability, lint, SpiffWorkflow's own parse."""
+    """Full verdict on a BPMN document: safe parse, executability, lint, SpiffWorkflow's own parse.
+
+    ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``).
+    """
     verdict = Verdict(label)
     try:
         root = parse_xml(data, label)
@@ -154,6 +158,7 @@ def check_document(
     try:
         parsed = runtime.parse_pathway(root, ids[0])
         verdict.problems.extend(runtime.check_scripts_of(parsed))
+        verdict.problems.extend(runtime.short_cycles_of(parsed, min_cycle))
     except PathwayInvalid as error:
         verdict.problems.extend(_plain(problem) for problem in error.problems)
         return verdict, None
@@ -280,10 +285,10 @@ def lint_user_task(
     return problems
 
 
-def verdict_for_file(path: Path, forms: FormCatalog) -> Verdict:
+def verdict_for_file(path: Path, forms: FormCatalog, min_cycle: str = RunLimits().min_cycle) -> Verdict:
     """Verdict on a file on disk; I/O errors are the caller's to report."""
     data = path.read_bytes()
-    verdict, _ = check_document(data, forms, str(path))
+    verdict, _ = check_document(data, forms, str(path), min_cycle)
     return verdict
 
 
@@ -335,7 +340,7 @@ def deploy(
     ``authorise`` is called with the pathway's key once the diagram is read, before anything is
     stored (``pathway_catalogue.upload_pathway`` checks there who may deploy it).
     """
-    verdict, parsed = check_document(data, forms, label)
+    verdict, parsed = check_document(data, forms, label, uow.limits.min_cycle)
     if parsed is None:
         raise PathwayInvalid(f"{label} cannot be deployed", verdict.problems)
     if authorise is not None:

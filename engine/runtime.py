@@ -14,6 +14,7 @@ timers, signal, dump and load. What Casepath changes in the library, and why:
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -48,8 +49,10 @@ from SpiffWorkflow.task import Task, TaskState
 
 from engine import clock as clocks
 from engine.clock import Clock
+from engine.config import RunLimits
 from engine.errors import ExpressionError, PathwayInvalid, Problem
 from engine.expressions import Evaluator, check_expression, check_script
+from engine.run_problems import problem_text
 
 SERIALIZER_VERSION = "casepath-1/spiff-1.5"
 
@@ -77,10 +80,11 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
 
 
 class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
-    """A script engine bound to a clock, whose environment is the safe one."""
+    """A script engine bound to a clock and to the case's run limits, whose environment is the safe one."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, limits: RunLimits | None = None) -> None:
         self.clock = clock
+        self.limits = limits or RunLimits()
         super().__init__(environment=SafeEnvironment(Evaluator(clock)))
 
     def validate(self, expression: str) -> None:
@@ -93,11 +97,15 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 # --- timers --------------------------------------------------------------------------------------
 
 
-def _engine_clock(task: Task) -> Clock:
-    engine = task.workflow.top_workflow.script_engine
+def _engine_of(workflow: BpmnWorkflow) -> SafeScriptEngine:
+    engine = workflow.top_workflow.script_engine
     if not isinstance(engine, SafeScriptEngine):  # a workflow must never run on the default engine
         raise ExpressionError("workflow is not bound to Casepath's script engine")
-    return engine.clock
+    return engine
+
+
+def _engine_clock(task: Task) -> Clock:
+    return _engine_of(task.workflow).clock
 
 
 def timer_value(task: Task, expression: str) -> str:
@@ -160,6 +168,7 @@ class CasepathCycle(CycleTimerEventDefinition):  # type: ignore[misc]
         now = _engine_clock(my_task).now()
         if state is None:
             cycles, start, duration = parse_cycle(timer_value(my_task, self.expression), now)
+            _refuse_short_cycle(my_task, duration)
             state = {"cycles": cycles, "next": start.isoformat(), "duration": duration, "n": 0}
         ready = False
         if state["cycles"] != 0:
@@ -174,6 +183,20 @@ class CasepathCycle(CycleTimerEventDefinition):  # type: ignore[misc]
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
         return ready
+
+
+def cycle_too_short(duration: str, minimum: str) -> bool:
+    """Whether a cycle's duration is shorter than ``minimum`` (both ISO 8601 durations)."""
+    anchor = clocks.parse_instant("2001-02-01T00:00:00+00:00")  # a month at its shortest (28 days)
+    return clocks.add_duration(anchor, duration) < clocks.add_duration(anchor, minimum)
+
+
+def _refuse_short_cycle(task: Task, duration: str) -> None:
+    """A computed cycle the lint could not see: at run time it stops the case, not the server."""
+    minimum = _engine_of(task.workflow).limits.min_cycle
+    if cycle_too_short(duration, minimum):
+        message = f"a repeating timer every {duration} is shorter than the minimum {minimum}"
+        raise ExpressionError(message, element_id=str(task.task_spec.bpmn_id), problem="short_cycle")
 
 
 def parse_cycle(text: str, now: datetime) -> tuple[int, datetime, str]:
@@ -329,11 +352,13 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     return zlib.compress(text.encode("utf-8"), 6)
 
 
-def load_state(state: bytes, pathway: ParsedPathway, clock: Clock) -> BpmnWorkflow:
-    """A workflow restored on the shared spec, bound to the safe script engine."""
+def load_state(
+    state: bytes, pathway: ParsedPathway, clock: Clock, limits: RunLimits | None = None
+) -> BpmnWorkflow:
+    """A workflow restored on the shared spec, bound to the safe script engine and the run limits."""
     dct = json.loads(zlib.decompress(state))
     workflow = _STATE.restore_state(dct, pathway.spec, pathway.subprocess_specs)
-    workflow.script_engine = SafeScriptEngine(clock)
+    workflow.script_engine = SafeScriptEngine(clock, limits)
     return workflow
 
 
@@ -341,19 +366,31 @@ def load_state(state: bytes, pathway: ParsedPathway, clock: Clock) -> BpmnWorkfl
 
 
 class RuntimeFailure(Exception):
-    """An error inside the workflow: where it happened and what failed, for an incident."""
+    """An error inside the workflow, for an incident: where it happened and the kind of problem.
 
-    def __init__(self, element_id: str, message: str, expression: str = "", workflow: Any = None) -> None:
-        super().__init__(message)
+    ``problem`` is a code from :mod:`engine.run_problems` and ``message`` its value-free text: both may
+    be shown to people who may not read the case. ``detail`` is the error as raised, which may quote
+    case data: only the simulation (scenario data, for the pathway's author) shows it; it is never stored.
+    """
+
+    def __init__(
+        self, element_id: str, problem: str, expression: str = "", workflow: Any = None, detail: str = ""
+    ) -> None:
+        super().__init__(problem_text(problem))
         self.element_id = element_id
-        self.message = message
+        self.problem = problem
+        self.message = problem_text(problem)
         self.expression = expression
         self.workflow = workflow  # the state where it stopped, stored with the incident
+        self.detail = detail or self.message
 
 
-def start(pathway: ParsedPathway, data: Mapping[str, Any], clock: Clock) -> BpmnWorkflow:
+def start(
+    pathway: ParsedPathway, data: Mapping[str, Any], clock: Clock, limits: RunLimits | None = None
+) -> BpmnWorkflow:
     """A new workflow with ``data`` in its start task, run until it needs people or time."""
-    workflow = BpmnWorkflow(pathway.spec, pathway.subprocess_specs, script_engine=SafeScriptEngine(clock))
+    engine = SafeScriptEngine(clock, limits)
+    workflow = BpmnWorkflow(pathway.spec, pathway.subprocess_specs, script_engine=engine)
     start_task = workflow.task_tree
     start_task.data.update(dict(data))
     for child in start_task.children:
@@ -362,11 +399,39 @@ def start(pathway: ParsedPathway, data: Mapping[str, Any], clock: Clock) -> Bpmn
 
 
 def run(workflow: BpmnWorkflow) -> BpmnWorkflow:
-    """Fire due timers and run engine steps until only people or time can move the workflow on."""
+    """Fire due timers and run engine steps until only people or time can move the workflow on.
+
+    The run is bounded by the work budget of the workflow's limits: more engine steps or more time
+    than allowed stop it where it is (an endless loop parks the case instead of holding its lock).
+    """
+    budget = _Budget(_engine_of(workflow).limits)
     with _failures_of(workflow):
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=budget.spend)
     return workflow
+
+
+class _OverBudget(Exception):
+    def __init__(self, problem: str, element_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.problem, self.element_id, self.detail = problem, element_id, detail
+
+
+class _Budget:
+    """Counts the engine steps of one run and the time they take; raises _OverBudget past either."""
+
+    def __init__(self, limits: RunLimits) -> None:
+        self.steps_left = limits.max_steps
+        self.limits = limits
+        self.until = time.monotonic() + limits.max_seconds
+
+    def spend(self, task: Task) -> None:
+        self.steps_left -= 1
+        element = str(task.task_spec.bpmn_id or task.task_spec.name)
+        if self.steps_left < 0:
+            raise _OverBudget("step_budget", element, f"more than {self.limits.max_steps} engine steps")
+        if time.monotonic() > self.until:
+            raise _OverBudget("time_budget", element, f"longer than {self.limits.max_seconds} s")
 
 
 @contextmanager
@@ -376,22 +441,22 @@ def _failures_of(workflow: BpmnWorkflow, element_id: str = "") -> Iterator[None]
         yield
     except ExpressionError as error:
         element = element_id or error.element_id or _erroring_element(workflow)
-        raise RuntimeFailure(element, error.message, error.expression, workflow) from error
+        raise RuntimeFailure(element, error.problem, error.expression, workflow, error.message) from error
+    except _OverBudget as error:
+        raise RuntimeFailure(error.element_id, error.problem, "", workflow, error.detail) from error
     except (WorkflowException, SpiffWorkflowException) as error:
         raise _failure(workflow, error) from error
     except RecursionError as error:  # the library predicts loops recursively; a bad loop must not crash
-        raise RuntimeFailure(
-            element_id or "process", "the diagram loops without a gateway", "", workflow
-        ) from error
+        raise RuntimeFailure(element_id or "process", "loop", "", workflow) from error
 
 
 def _failure(workflow: BpmnWorkflow, error: SpiffWorkflowException) -> RuntimeFailure:
     task = getattr(error, "task", None)
-    element = task.task_spec.bpmn_id if task is not None else _erroring_element(workflow)
+    element = str((task.task_spec.bpmn_id if task is not None else _erroring_element(workflow)) or "process")
     cause = _expression_error_in(error)
     if cause is not None:
-        return RuntimeFailure(str(element or "process"), cause.message, cause.expression, workflow)
-    return RuntimeFailure(str(element or "process"), _first_line(error), "", workflow)
+        return RuntimeFailure(element, cause.problem, cause.expression, workflow, cause.message)
+    return RuntimeFailure(element, "engine", "", workflow, _first_line(error))
 
 
 def _expression_error_in(error: BaseException) -> ExpressionError | None:
@@ -593,6 +658,38 @@ def _check_task_spec(task_spec: Any) -> list[Problem]:
         except ExpressionError as error:
             problems.append(Problem(element, f"{kind} {text!r}: {error.message}"))
     return problems
+
+
+def short_cycles_of(pathway: ParsedPathway, minimum: str) -> list[Problem]:
+    """Cycle timers written as literals (``R/PT5M``) that repeat more often than ``minimum`` allows.
+
+    A cycle computed by an expression is checked when it starts (it parks the case if too short).
+    """
+    problems: list[Problem] = []
+    for spec in [pathway.spec, *pathway.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            definitions = [getattr(task_spec, "event_definition", None)]
+            if isinstance(definitions[0], MultipleEventDefinition):
+                definitions = list(definitions[0].event_definitions)
+            for definition in definitions:
+                duration = _literal_cycle(definition)
+                if duration and cycle_too_short(duration, minimum):
+                    element = str(getattr(task_spec, "bpmn_id", None) or task_spec.name)
+                    message = f"the timer repeats every {duration}: at least {minimum} is allowed"
+                    problems.append(Problem(element, message))
+    return problems
+
+
+def _literal_cycle(definition: Any) -> str:
+    if not isinstance(definition, CycleTimerEventDefinition):
+        return ""
+    text = (definition.expression or "").strip()
+    if not (text.upper().startswith("R") and "/" in text):
+        return ""  # an expression: known only at run time
+    try:
+        return parse_cycle(text, clocks.parse_instant("2000-01-01"))[2]
+    except ExpressionError:
+        return ""  # malformed: check_scripts_of reports it
 
 
 def _conditions_of(task_spec: Any) -> Iterator[str]:

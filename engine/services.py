@@ -46,7 +46,7 @@ class Services:
         return services
 
     def uow(self, clock: Clock | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch)
+        return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch, self.settings.run_limits)
 
 
 def email_dispatcher(services: Services) -> EmailDispatcher:

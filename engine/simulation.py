@@ -96,7 +96,7 @@ def simulate(
     except runtime.RuntimeFailure as failure:
         result.incident = failure
         result.steps.append(
-            Step(clock.now(), "incident", failure.element_id, failure.message, failure.expression)
+            Step(clock.now(), "incident", failure.element_id, failure.detail, failure.expression)
         )
         return result
     result.steps.append(

@@ -6,10 +6,10 @@ a state the workflow does not have.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import runtime
 from engine.audit import record
@@ -17,26 +17,31 @@ from engine.clock import add_duration, is_duration, parse_instant
 from engine.errors import ExpressionError
 from engine.expressions import Evaluator
 from engine.forms import FormCatalog
-from engine.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, parse_roles
+from engine.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, parse_roles, recipients
 from engine.pathways import parsed_version
 from engine.permissions import SYSTEM
 from engine.roles import resolve_role
-from engine.store.models import Case, CaseTask, Deadline
+from engine.store.models import Case, CaseTask, Deadline, Notification
 from engine.store.uow import UnitOfWork
+
+DAY = timedelta(hours=24)  # the daily caps count the last 24 hours
 
 
 def sync_case(uow: UnitOfWork, case: Case, workflow: Any, forms: FormCatalog) -> None:
+    """Bring the read models in line; a due date that fails or a daily cap raises RuntimeFailure."""
     case.workflow_state = runtime.dump_state(workflow)
     now = uow.clock.now()
     if case.status == "closed":
         cancel_open_work(uow, case)
         return
-    _sync_tasks(uow, case, runtime.ready_human_tasks(workflow), now)
+    _sync_tasks(uow, case, runtime.ready_human_tasks(workflow), now, workflow)
     _sync_deadlines(uow, case, runtime.waiting_timers(workflow), now)
     uow.session.flush()
 
 
-def _sync_tasks(uow: UnitOfWork, case: Case, ready: list[runtime.HumanTask], now: datetime) -> None:
+def _sync_tasks(
+    uow: UnitOfWork, case: Case, ready: list[runtime.HumanTask], now: datetime, workflow: Any
+) -> None:
     open_rows = {
         row.workflow_task_id: row
         for row in uow.session.scalars(
@@ -44,15 +49,34 @@ def _sync_tasks(uow: UnitOfWork, case: Case, ready: list[runtime.HumanTask], now
         )
     }
     ready_ids = {task.id for task in ready}
+    # Every new row is built (and its due date computed) before anything changes: a failure parks the
+    # case with its read models as they were.
+    new_rows = [_new_row(uow, case, task, now, workflow) for task in ready if task.id not in open_rows]
+    if new_rows:
+        _check_task_cap(uow, case, new_rows[0].element_id, len(new_rows), now, workflow)
     for task_id, row in open_rows.items():
         if task_id not in ready_ids:
             row.status = "cancelled"  # interrupted (a boundary event) or gone with its sub-process
-    for task in ready:
-        if task.id not in open_rows:
-            uow.session.add(_new_row(uow, case, task, now))
+    uow.session.add_all(new_rows)
 
 
-def _new_row(uow: UnitOfWork, case: Case, task: runtime.HumanTask, now: datetime) -> CaseTask:
+def _check_task_cap(
+    uow: UnitOfWork, case: Case, element: str, adding: int, now: datetime, workflow: Any
+) -> None:
+    since = now - DAY
+    query = select(func.count()).where(CaseTask.case_id == case.id, CaseTask.created_at > since)
+    if (uow.session.scalar(query) or 0) + adding > uow.limits.max_tasks_per_day:
+        raise runtime.RuntimeFailure(element, "task_cap", "", workflow)
+
+
+def _check_notification_cap(uow: UnitOfWork, case: Case, element: str, adding: int) -> None:
+    since = uow.clock.now() - DAY
+    query = select(func.count()).where(Notification.case_id == case.id, Notification.created_at > since)
+    if (uow.session.scalar(query) or 0) + adding > uow.limits.max_notifications_per_day:
+        raise runtime.RuntimeFailure(element, "notification_cap")
+
+
+def _new_row(uow: UnitOfWork, case: Case, task: runtime.HumanTask, now: datetime, workflow: Any) -> CaseTask:
     props = task.properties
     return CaseTask(
         case_id=case.id,
@@ -63,23 +87,28 @@ def _new_row(uow: UnitOfWork, case: Case, task: runtime.HumanTask, now: datetime
         role=resolve_role(props.get("role") or task.lane or "") or "case_lead",
         form_key=props.get("form", ""),
         created_at=now,
-        due_at=_due(uow, props.get("due", ""), task.data, now),
+        due_at=_due(uow, task, now, workflow),
         legal_source=props.get("legal_source", "")[:300],
         status="open",
     )
 
 
-def _due(uow: UnitOfWork, due: str, data: dict[str, Any], now: datetime) -> datetime | None:
-    """A task's due date: a duration from now, or an expression giving a date; None if it cannot say."""
+def _due(uow: UnitOfWork, task: runtime.HumanTask, now: datetime, workflow: Any) -> datetime | None:
+    """A task's due date: a duration from now, or an expression giving a date.
+
+    An expression that fails or gives no date parks the case (RuntimeFailure) instead of leaving the
+    task without the due date its pathway asks for.
+    """
+    due = task.properties.get("due", "")
     if not due:
         return None
     if is_duration(due):
         return add_duration(now, due)
     try:
-        value = Evaluator(uow.clock).evaluate(due, data)
+        value = Evaluator(uow.clock).evaluate(due, task.data)
         return parse_instant(str(value))
-    except (ExpressionError, ValueError):
-        return None
+    except (ExpressionError, ValueError) as error:
+        raise runtime.RuntimeFailure(task.element_id, "due_date", due, workflow) from error
 
 
 def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTimer], now: datetime) -> None:
@@ -128,6 +157,7 @@ def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:
     props = runtime.element_properties(parsed_version(case.pathway_version), row.element_id)
     roles = parse_roles(props.get("notify", ""))
     if roles:
+        _check_notification_cap(uow, case, row.element_id, len(recipients(uow, case.centre_id, roles)))
         texts = deadline_texts(case.number, row.kind, props.get("name_en", ""))
         notify_roles(uow, case, roles, DEADLINE_FIRED, texts)
 

@@ -91,7 +91,7 @@ def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> Fire
         # Still pending: the workflow waits on it (or stopped at an incident); cancelled: the case
         # ended in this very step. Either way it fell due and was handled now: mark it, never twice.
         deadline.status, deadline.fired_at = "fired", now
-        announce_fired(uow, case, deadline)
+        cases.guard(uow, case, lambda: announce_fired(uow, case, deadline))
     return FireResult(deadline_id, "fired", sum(row.status == "fired" for row in due))
 
 

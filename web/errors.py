@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import CasepathError, ConcurrencyConflict, PathwayInvalid, ValidationFailed
+from engine.store.uow import integrity_fault, is_lost_race
 
 log = logging.getLogger("casepath.web")
 
@@ -37,6 +38,7 @@ STATUS = {
     "validation_failed": 422,
     "pathway_invalid": 422,
     "expression_error": 422,
+    "integrity_error": 500,  # a constraint bug (engine.store.uow logged which constraint)
 }
 
 TITLES = {
@@ -138,6 +140,8 @@ def handle_lost_race(error: Exception) -> Any:
     """A concurrent writer met inside a service's flush (a unique number taken, a row changed)."""
     if isinstance(error, OperationalError) and not _is_lock_error(error):
         raise error  # the database itself failed: a 500
+    if isinstance(error, IntegrityError) and not is_lost_race(error):
+        return handle_casepath_error(integrity_fault(error))  # a constraint bug: a 500 and a log line
     log.warning("lost a race on %s %s: %s", request.method, request.path, type(error).__name__)
     return handle_casepath_error(ConcurrencyConflict("someone else changed this case at the same time"))
 

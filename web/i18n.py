@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
         centre_kind=lambda code: labels.label(labels.CENTRE_KINDS, code),
         signal=lambda code: labels.label(labels.SIGNALS, code),
         action=lambda code: labels.label(labels.ACTIONS, code),
+        incident_problem=lambda code: labels.label(labels.INCIDENT_PROBLEMS, code),
         role=lambda code: labels.role_name(code, locale()),
     )
     app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title)

@@ -56,6 +56,26 @@ ACTIONS = {
 }
 
 
+# What stopped a case (engine/run_problems.py: the same codes, the English texts as msgids).
+INCIDENT_PROBLEMS = {
+    "expression": _l("An expression or script failed while the case ran."),
+    "unknown_name": _l("An expression uses a name the case does not have (yet)."),
+    "unreadable_value": _l("An expression could not convert a value of the case (to a number or a date)."),
+    "wrong_kind": _l("An expression got a value of the wrong kind (text, number, list, date)."),
+    "missing_item": _l("An expression looked up a key or a position that the value does not have."),
+    "too_large": _l("An expression produced a value that is too large."),
+    "division_by_zero": _l("An expression divided by zero."),
+    "engine": _l("The workflow engine could not continue at this element."),
+    "loop": _l("The diagram loops without a gateway."),
+    "step_budget": _l("The run took more steps than allowed: the diagram probably loops without end."),
+    "time_budget": _l("The run took longer than allowed."),
+    "task_cap": _l("The case created more tasks in a day than allowed."),
+    "notification_cap": _l("The case sent more notifications in a day than allowed."),
+    "due_date": _l("The due date of a task could not be computed from its expression."),
+    "short_cycle": _l("A repeating timer repeats more often than allowed."),
+}
+
+
 def label(table: dict[str, object], code: str) -> str:
     value = table.get(code)
     return str(value) if value is not None else code

@@ -7,6 +7,8 @@ them only once the commit has succeeded, so nothing is announced that did not ha
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -14,11 +16,33 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from engine.clock import Clock, SystemClock
-from engine.errors import ConcurrencyConflict
+from engine.config import RunLimits
+from engine.errors import ConcurrencyConflict, IntegrityFault
+from engine.store.models import Base
 
 Dispatcher = Callable[[Iterable[Any]], None]
+log = logging.getLogger(__name__)
+
+# Constraints whose violation means a concurrent writer did the same thing first: a lost race, reported
+# as ConcurrencyConflict (409). Any other integrity error (another unique key, NOT NULL, a foreign key,
+# a check) is a bug in Casepath: it becomes IntegrityFault (500) with a log line naming the constraint,
+# never the statement's parameters.
+RACE_GUARDS = frozenset(
+    {
+        "uq_case_file_number",  # two intakes drew the same case number
+        "uq_audit_event_prev_hash",  # two writers extended the audit chain from the same link
+        "uq_audit_event_hash",
+        "uq_pathway_key",  # two first deployments of one pathway
+        "uq_pathway_version_number",  # two deployments of a new version of one pathway
+        "uq_centre_code",  # two admins added the same centre
+        "uq_user_account_username",  # … or the same user
+        "uq_membership_user_centre",  # … or the same role grant
+        "pk_sweep_status",  # two sweepers recorded their first run
+    }
+)
 
 
 def drop_events(events: Iterable[Any]) -> None:
@@ -31,9 +55,11 @@ class UnitOfWork:
         session_factory: sessionmaker[Session],
         clock: Clock | None = None,
         dispatch: Dispatcher = drop_events,
+        limits: RunLimits | None = None,
     ) -> None:
         self._factory = session_factory
         self.clock: Clock = clock or SystemClock()
+        self.limits: RunLimits = limits or RunLimits()  # what one case may do in a run and in a day
         self._dispatch = dispatch
         self._session: Session | None = None
         self.events: list[Any] = []
@@ -60,6 +86,8 @@ class UnitOfWork:
         if _is_lost_race(exc):
             # A flush inside a service met a concurrent writer: the caller sees one kind of error.
             raise ConcurrencyConflict("someone else changed this case at the same time") from exc
+        if isinstance(exc, IntegrityError):
+            raise integrity_fault(exc) from None  # the original's text quotes the statement's parameters
 
     def emit(self, event: Any) -> None:
         self.events.append(event)
@@ -70,6 +98,9 @@ class UnitOfWork:
             self.session.commit()
         except (StaleDataError, IntegrityError) as error:
             self.session.rollback()
+            if not is_lost_race(error):
+                assert isinstance(error, IntegrityError)
+                raise integrity_fault(error) from None  # the original's text quotes the parameters
             raise ConcurrencyConflict("someone else changed this case at the same time") from error
         except OperationalError as error:
             self.session.rollback()
@@ -86,9 +117,54 @@ class UnitOfWork:
 
 
 def _is_lost_race(error: BaseException | None) -> bool:
-    if isinstance(error, StaleDataError):
-        return True
+    if isinstance(error, StaleDataError | IntegrityError):
+        return is_lost_race(error)
     return isinstance(error, OperationalError) and _is_lock_error(error)
+
+
+def is_lost_race(error: StaleDataError | IntegrityError) -> bool:
+    """A row changed under us (version counter) or a race-guarding unique key taken by another writer."""
+    return isinstance(error, StaleDataError) or violated_constraint(error) in RACE_GUARDS
+
+
+def integrity_fault(error: IntegrityError) -> IntegrityFault:
+    """A constraint bug: logged by the constraint's name (never the parameters), a 500 for the caller."""
+    constraint = violated_constraint(error)
+    log.error("integrity error, not a conflict: constraint %s was violated", constraint)
+    return IntegrityFault(f"a database constraint was violated ({constraint})")
+
+
+_SQLITE_CONSTRAINT = re.compile(r"^(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: (.*))?$")
+
+
+def violated_constraint(error: IntegrityError) -> str:
+    """The violated constraint's name (PostgreSQL reports it; for SQLite it is found by its columns)."""
+    diag = getattr(error.orig, "diag", None)  # psycopg: the server's fields, never the parameters
+    if diag is not None and (diag.constraint_name or diag.column_name):
+        return str(diag.constraint_name or f"not null {diag.table_name}.{diag.column_name}")
+    match = _SQLITE_CONSTRAINT.match(str(error.orig).strip())
+    if match is None:
+        return "unknown"
+    kind, where = match.group(1), (match.group(2) or "").strip()
+    if kind == "UNIQUE":
+        return _UNIQUE_BY_COLUMNS.get(tuple(part.strip() for part in where.split(",")), f"unique {where}")
+    return f"{kind.lower()} {where}".strip()  # SQLite names no constraint here: the column says enough
+
+
+def _unique_constraints_by_columns() -> dict[tuple[str, ...], str]:
+    """``("case_file.number",)`` → ``"uq_case_file_number"``, as SQLite reports a unique violation."""
+    found: dict[tuple[str, ...], str] = {}
+    for table in Base.metadata.tables.values():
+        for constraint in table.constraints:
+            if not isinstance(constraint, ColumnCollectionConstraint):
+                continue
+            columns = tuple(f"{table.name}.{column.name}" for column in constraint.columns)
+            if columns and isinstance(constraint.name, str):
+                found.setdefault(columns, constraint.name)
+    return found
+
+
+_UNIQUE_BY_COLUMNS = _unique_constraints_by_columns()
 
 
 def _is_lock_error(error: OperationalError) -> bool:

@@ -187,7 +187,7 @@ def test_runtime_error_parks_case_as_incident(make_uow, world, fixture_forms):
     with make_uow() as uow:
         case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
         assert case.status == "incident"
-        assert case.incident_element == "score" and "division by zero" in case.incident_message
+        assert case.incident_element == "score" and case.incident_problem == "division_by_zero"
         done = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_id))
         assert done.status == "completed"  # the person's work is kept
     with make_uow() as uow:

@@ -61,7 +61,7 @@ def test_coordinators_and_managers_list_their_centres_incidents(
         assert [row.case_public_id for row in page.rows] == [first, second]  # longest parked first
         row = page.rows[0]
         assert (row.element_id, row.pathway_key, row.pathway_version) == ("score", "crisis_centre_adult", 2)
-        assert row.expression == "risk_score = 1 / 0" and "division by zero" in row.message
+        assert row.expression == "risk_score = 1 / 0" and row.problem == "division_by_zero"
         assert row.since == clock.now() - timedelta(hours=2)
         assert row.case_number.startswith("KC-TEST-") and not row.can_open_case  # coordinators read no cases
         assert page.total == 2 and page.pages == 1

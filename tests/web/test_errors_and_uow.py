@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from io import BytesIO
 
 import pytest
 from flask import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from engine.audit import record
 from engine.errors import (
@@ -52,6 +53,13 @@ def probe_app(services):
         record(uow.session, uow.clock.now(), current_principal_or_system(), "probe.write")
         return "ok"
 
+    def constraint_bug():  # type: ignore[no-untyped-def]
+        insert = text("INSERT INTO centre (code, kind, capacity, address) VALUES (:code, 'x', 1, '')")
+        request_uow().session.execute(insert, {"code": "Скрита-7"})  # no name: a NOT NULL violation
+        return "not reached"
+
+    blueprint.add_url_rule("/probe-bug", "bug", constraint_bug)
+    blueprint.add_url_rule("/api/v1/probe-bug", "api_bug", constraint_bug)
     blueprint.add_url_rule("/api/v1/probe/<kind>", "api_raise", raiser)
     blueprint.add_url_rule("/probe/<kind>", "page_raise", raiser)
     blueprint.add_url_rule("/probe-write/<kind>", "write_fail", write_then_fail)
@@ -183,3 +191,14 @@ def test_a_race_lost_inside_a_service_is_a_409_not_a_500(as_role, world, monkeyp
     )
     assert response.status_code == 409
     assert "Някой друг ви изпревари" in html_of(response)
+
+
+def test_a_constraint_bug_is_a_500_with_a_log_line_not_a_409(probe_app, caplog):
+    caplog.set_level(logging.DEBUG)
+    probe_app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = probe_app.test_client()
+    page = client.get("/probe-bug")
+    assert page.status_code == 500 and "Някой друг ви изпревари" not in html_of(page)
+    api = client.get("/api/v1/probe-bug")
+    assert api.status_code == 500 and api.get_json()["error"] == "integrity_error"
+    assert "centre.name" in caplog.text and "Скрита-7" not in caplog.text

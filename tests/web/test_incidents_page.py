@@ -12,8 +12,10 @@ from engine import cases, pathways
 from engine.store.models import Case
 from engine.users import get_user, principal_for
 from tests.integration.conftest import mini_pathway
+from tests.web import api_fixtures as fx
 from tests.web.conftest import csrf_client, csrf_token_of, first_task, html_of, open_case, username
 
+api, api_app, tokens = fx.api, fx.api_app, fx.tokens
 BROKEN = {'risk_score = 3 if risk == "high" else 1': "risk_score = 1 / 0"}
 
 
@@ -21,15 +23,15 @@ def as_user(uow, name: str):  # type: ignore[no-untyped-def]
     return principal_for(get_user(uow, name))
 
 
-def park(services, own: bool = True) -> tuple[str, str]:
+def park(services, own: bool = True, broken: dict[str, str] = BROKEN, note: str = "x") -> tuple[str, str]:
     """A case of the own (or other) centre stopped by an error: its public id and number."""
     with services.uow() as uow:
         coordinator = as_user(uow, username("coordinator", own))
-        pathways.deploy(uow, mini_pathway(replace=BROKEN), services.forms, coordinator, "broken.bpmn")
+        pathways.deploy(uow, mini_pathway(replace=broken), services.forms, coordinator, "broken.bpmn")
         worker = username("social_worker", own)
         case = open_case(uow, services, "kc-test" if own else "kc-other", worker, "Иван Т.")
         task_id = first_task(uow, case.id)
-        cases.complete_task(uow, as_user(uow, worker), task_id, {"note": "x", "risk": "low"}, services.forms)
+        cases.complete_task(uow, as_user(uow, worker), task_id, {"note": note, "risk": "low"}, services.forms)
         assert case.status == "incident"
         uow.commit()
         return case.public_id, case.number
@@ -53,7 +55,7 @@ def test_coordinators_see_their_centres_incidents_without_case_content(services,
     html = html_of(as_role("coordinator").get("/incidents"))
     assert number in html and other_number not in html
     assert "<code>score</code>" in html and "<code>risk_score = 1 / 0</code>" in html
-    assert "line 1: division by zero" in html and "31.08.2025 г., 10:00" in html
+    assert "Израз раздели на нула." in html and "31.08.2025 г., 10:00" in html
     assert "Кризисен център – пълнолетни" in html and "версия 2" in html
     assert "Иван Т." not in html and "ул. Тайна 1" not in html  # coordinators read no case content
     assert f'href="/cases/{public_id}"' not in html  # …so the number is not a link for them
@@ -112,7 +114,7 @@ def test_the_case_page_shows_the_incident_and_the_retry_button_to_those_allowed(
     public_id, _ = park(services)
     manager = html_of(as_role("manager").get(f"/cases/{public_id}"))
     assert "Пътеката спря на score" in manager and "<code>risk_score = 1 / 0</code>" in manager
-    assert "line 1: division by zero" in manager and f'action="/cases/{public_id}/retry"' in manager
+    assert "Израз раздели на нула." in manager and f'action="/cases/{public_id}/retry"' in manager
     worker = html_of(as_role("social_worker").get(f"/cases/{public_id}"))
     assert "<code>risk_score = 1 / 0</code>" in worker and f'action="/cases/{public_id}/retry"' not in worker
     healthy = html_of(as_role("manager").get(f"/cases/{world.own_case}"))
@@ -138,3 +140,20 @@ def test_retry_needs_the_forms_csrf_token(services, world):
     assert status_of(services, world.own_case) == "incident"
     done = client.post(f"/cases/{world.own_case}/retry", data={"csrf_token": csrf_token_of(page)})
     assert done.status_code == 302 and status_of(services, world.own_case) == "open"
+
+
+def test_no_page_shows_a_value_of_the_case_in_the_incident(services, as_role, world, api):
+    secret = "Бие ме, живея при сестра ми, ул. Скрита 7"
+    public_id, _ = park(
+        services, broken={'risk_score = 3 if risk == "high" else 1': "n = int(note)"}, note=secret
+    )
+    listed = html_of(as_role("coordinator").get("/incidents"))
+    case_page = html_of(as_role("manager").get(f"/cases/{public_id}"))
+    box = case_page[case_page.index('class="alert alert-error incident"') :]
+    box = box[: box.index("</dl>")]  # the incident's box (the case page shows the completed note elsewhere)
+    for html in (listed, box):
+        assert "<code>n = int(note)</code>" in html and "Израз не можа да преобразува стойност" in html
+        assert "Скрита" not in html and "Бие ме" not in html
+    incident = api.get(f"/cases/{public_id}", role="manager").get_json()["incident"]
+    assert incident["problem"] == "unreadable_value" and incident["element_id"] == "score"
+    assert incident["expression"] == "n = int(note)" and "Скрита" not in incident["message"]

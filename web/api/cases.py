@@ -13,6 +13,7 @@ from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import AuditSchema, CaseListQuerySchema, CasePageSchema, CaseSchema, IntakeSchema
 from web.db import current_services, request_uow
+from web.labels import INCIDENT_PROBLEMS, label
 
 blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
 
@@ -93,6 +94,13 @@ def case_body(case: casefile.CaseFile) -> dict[str, Any]:
 
 
 def _incident(header: casefile.CaseHeader) -> dict[str, str] | None:
+    """Where the pathway stopped and the kind of problem, in the reader's language; never a case value."""
     if not header.incident_element and not header.incident_message:
         return None
-    return {"element_id": header.incident_element, "message": header.incident_message}
+    problem = header.incident_problem or "expression"
+    return {
+        "element_id": header.incident_element,
+        "expression": header.incident_expression,
+        "problem": problem,
+        "message": label(INCIDENT_PROBLEMS, problem),
+    }

@@ -304,7 +304,9 @@ class DeadlineSchema(Schema):
 
 class IncidentSchema(Schema):
     element_id = fields.String(required=True)
-    message = fields.String(required=True)
+    expression = fields.String(required=True, metadata={"description": "the diagram's text that failed"})
+    problem = fields.String(required=True, metadata={"description": "kind of problem: a stable code"})
+    message = fields.String(required=True, metadata={"description": "the problem in words, no case values"})
 
 
 class CompletedFormSchema(Schema):
