@@ -28,6 +28,8 @@ from engine.store.uow import UnitOfWork
 T = TypeVar("T")
 DISPATCH_DUE_DEADLINES = "casepath.dispatch_due_deadlines"
 FIRE_DEADLINE = "casepath.fire_deadline"
+DISPATCH_DUE_MAIL = "casepath.dispatch_due_mail"
+DELIVER_MAIL = "casepath.deliver_mail"
 QUEUE = "casepath"
 
 
@@ -70,9 +72,10 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     app.casepath = CasepathContext(settings, services)  # type: ignore[attr-defined]
     app.conf.update(_config(settings))
-    from tasks import deadlines
+    from tasks import deadlines, mail
 
     deadlines.register(app)
+    mail.register(app)
     return app
 
 
@@ -96,7 +99,11 @@ def _config(settings: Settings) -> dict[str, Any]:
             "dispatch-due-deadlines": {
                 "task": DISPATCH_DUE_DEADLINES,
                 "schedule": float(settings.sweep_interval_seconds),
-            }
+            },
+            "dispatch-due-mail": {
+                "task": DISPATCH_DUE_MAIL,
+                "schedule": float(settings.sweep_interval_seconds),
+            },
         },
     }
 
