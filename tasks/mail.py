@@ -8,12 +8,19 @@ row records it with its next attempt, and a later dispatch picks it up.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from typing import Any
+
 from celery import Celery
 
 from engine import outbox
+from engine.notifications import EmailsQueued
+from engine.store.uow import Dispatcher
 from tasks.celery_app import DELIVER_MAIL, DISPATCH_DUE_MAIL, EngineTask
 from tasks.deadlines import RETRY
 
+log = logging.getLogger(__name__)
 DISPATCH_LIMIT = 1000  # per beat; a larger backlog drains over several beats
 
 
@@ -35,6 +42,23 @@ def deliver_mail(task: EngineTask, outbox_id: int) -> str:
     if services.mailer is None:
         return "skipped"
     return outbox.deliver_one(services.uow, services.mailer, services.settings.base_url, outbox_id)
+
+
+def deliver_after_commit(app: Celery) -> Dispatcher:
+    """An after-commit dispatcher: enqueue ``deliver_mail`` for the e-mails the transaction queued.
+
+    Only a shortcut: if the broker refuses, the rows are due and the next beat dispatches them.
+    """
+
+    def dispatch(events: Iterable[Any]) -> None:
+        ids = [i for event in events if isinstance(event, EmailsQueued) for i in event.outbox_ids]
+        try:
+            for outbox_id in ids:
+                app.tasks[DELIVER_MAIL].apply_async((outbox_id,), expires=3600)
+        except Exception as error:
+            log.warning("e-mail delivery not enqueued (%s); beat will find it", type(error).__name__)
+
+    return dispatch
 
 
 def register(app: Celery) -> None:

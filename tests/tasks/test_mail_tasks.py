@@ -15,7 +15,7 @@ from engine import outbox, timers
 from engine.config import Settings
 from engine.services import Services
 from engine.store.models import OutboxEmail
-from tasks.celery_app import DELIVER_MAIL, DISPATCH_DUE_MAIL, make_celery
+from tasks.celery_app import DELIVER_MAIL, DISPATCH_DUE_MAIL, FIRE_DEADLINE, make_celery
 from tests.conftest import need_service
 from tests.integration.test_notifications import Inbox, free_port, review_overdue, with_email
 from tests.tasks.conftest import broker_idle, running_worker, settings_for, wait_for
@@ -105,3 +105,20 @@ def test_a_failing_mail_server_is_retried_and_the_email_delivered_once(
         dispatch.delay()
         wait_for(broker_idle(redis_url), what="an idle broker")
     assert len(server.messages) == 1 and the_row(make_committed_uow) == ("sent", 2)
+
+
+def test_a_workers_commit_enqueues_the_delivery_without_waiting_for_beat(
+    make_committed_uow, committed_world, fixture_forms, clock, mail_services, flaky_smtp, redis_url
+):
+    server, _ = flaky_smtp
+    server.down = False
+    with_email(make_committed_uow, committed_world.staff["manager"])
+    _, _, overdue_id = review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
+    app = make_celery(mail_services.settings, mail_services)
+    assert app.casepath._dispatch is not None  # what services built by the worker itself get
+    mail_services.dispatch = app.casepath._dispatch
+    with running_worker(app):
+        app.tasks[FIRE_DEADLINE].delay(overdue_id)  # no dispatch_due_mail: only the kick can send it
+        wait_for(lambda: server.messages, what="the e-mail enqueued after the firing commit")
+        wait_for(broker_idle(redis_url), what="an idle broker")
+    assert the_row(make_committed_uow) == ("sent", 1) and len(server.messages) == 1
