@@ -40,6 +40,7 @@ MAX_ATTEMPTS = 8  # 1 + 7 retries: about four hours with the delays below
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=2)
 LEASE = timedelta(minutes=2)  # well beyond the SMTP timeout of one attempt
+MAX_AGE = timedelta(days=3)  # an older e-mail is given up: stale news (e.g. SMTP configured late)
 MAX_ID = 2**31 - 1
 
 UowFactory = Callable[[], UnitOfWork]
@@ -149,9 +150,9 @@ def deliver_one(make_uow: UowFactory, mailer: Mailer, base_url: str, outbox_id: 
     with make_uow() as uow:
         if not claim(uow, outbox_id):
             return "skipped"
-        email = compose(uow, outbox_id, base_url)
+        email, problem = _ready(uow, outbox_id, base_url)
         if email is None:
-            outcome = record_failure(uow, outbox_id, "no_address", give_up=True)
+            outcome = record_failure(uow, outbox_id, problem, give_up=True)
         uow.commit()
     if email is None:
         return outcome
@@ -163,6 +164,15 @@ def deliver_one(make_uow: UowFactory, mailer: Mailer, base_url: str, outbox_id: 
         record_sent(uow, outbox_id)
         uow.commit()
     return "sent"
+
+
+def _ready(uow: UnitOfWork, outbox_id: int, base_url: str) -> tuple[Email | None, str]:
+    """The e-mail to send, or None and why it never will be."""
+    created_at = uow.session.scalar(select(OutboxEmail.created_at).where(OutboxEmail.id == outbox_id))
+    if created_at is None or uow.clock.now() - created_at > MAX_AGE:
+        return None, "expired"
+    email = compose(uow, outbox_id, base_url)
+    return email, "" if email else "no_address"
 
 
 def _record(make_uow: UowFactory, outbox_id: int, error: Exception) -> str:
@@ -227,12 +237,17 @@ def list_mail(uow: UnitOfWork, state: str | None = None, limit: int = 100) -> li
 
 
 def retry(uow: UnitOfWork, outbox_id: int) -> OutboxView:
-    """Try a failed or given-up e-mail again at once (one more attempt); a sent one stays sent."""
+    """Try a failed or given-up e-mail again at once (one more attempt); a sent one stays sent, and
+    one older than :data:`MAX_AGE` is not news any more."""
     row = uow.session.get(OutboxEmail, outbox_id) if 0 < outbox_id <= MAX_ID else None
     if row is None:
         raise NotFound("e-mail not found in the outbox")
     if row.status == "sent":
         raise ValidationFailed("this e-mail has been sent", {"id": ["already sent"]})
+    if uow.clock.now() - row.created_at > MAX_AGE:
+        raise ValidationFailed(
+            "this e-mail is too old to send", {"id": ["older than the outbox keeps trying"]}
+        )
     row.status, row.next_attempt_at, row.claimed_until = "pending", uow.clock.now(), None
     uow.session.flush()
     kind = uow.session.scalar(select(Notification.kind).where(Notification.id == row.notification_id))

@@ -337,3 +337,16 @@ def test_a_newline_in_a_header_value_never_stops_the_mail(smtp):
     [message] = inbox.messages
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
     assert message["Subject"].startswith("Casepath: Случай КЦ-2025-0001") and message["Bcc"] is None
+
+
+def test_an_email_too_old_to_matter_is_given_up(make_uow, world, fixture_forms, clock, smtp):
+    inbox, port = smtp
+    with_email(make_uow, world.staff["manager"])
+    review_overdue(make_uow, world, fixture_forms, clock)
+    timers.sweep(make_uow, fixture_forms)  # queued while no mail server was configured
+    clock.advance(outbox.MAX_AGE + timedelta(seconds=1))
+    assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
+    [row] = outbox_rows(make_uow)
+    assert (row.status, row.last_error) == ("given_up", "expired") and inbox.messages == []
+    with make_uow() as uow, pytest.raises(ValidationFailed, match="too old"):
+        outbox.retry(uow, row.id)
