@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
+from sqlalchemy import update
 
 from cli.main import main
 from engine import timers
+from engine.store.models import OutboxEmail
 from tests.integration.test_notifications import Inbox, free_port, review_overdue, with_email
 from tests.tasks.conftest import database_url
 
@@ -46,6 +50,10 @@ def test_list_deliver_and_retry(env, make_committed_uow, committed_world, fixtur
     with_email(make_committed_uow, committed_world.staff["manager"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
     timers.sweep(make_committed_uow, fixture_forms)
+    with make_committed_uow() as uow:  # queued just now by the real clock the command runs on
+        now = datetime.now(UTC)
+        uow.session.execute(update(OutboxEmail).values(created_at=now, next_attempt_at=now))
+        uow.commit()
     listed = casepath(env, "mail", "list")
     assert listed.exit_code == 0 and "pending" in listed.output and "deadline.fired" in listed.output
     assert listed.output.splitlines()[-1] == "1 pending, 0 failed, 0 sent, 0 given_up"
