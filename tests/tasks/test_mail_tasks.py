@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
@@ -16,7 +15,6 @@ from engine.config import Settings
 from engine.services import Services
 from engine.store.models import OutboxEmail
 from tasks.celery_app import DELIVER_MAIL, DISPATCH_DUE_MAIL, FIRE_DEADLINE, make_celery
-from tests.conftest import need_service
 from tests.integration.test_notifications import Inbox, free_port, review_overdue, with_email
 from tests.tasks.conftest import broker_idle, running_worker, settings_for, wait_for
 
@@ -32,18 +30,6 @@ class FlakyServer(Inbox):
         if self.down:
             return "451 4.3.0 Try again later"
         return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def redis_url():
-    """The Redis database ``CASEPATH_TEST_REDIS_URL`` names (flushed before and after), not a fixed one:
-    several checkouts testing on one machine must not consume each other's messages."""
-    url = need_service("CASEPATH_TEST_REDIS_URL", "Redis")
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 @pytest.fixture
