@@ -1,21 +1,22 @@
-"""Notifications: in-app rows per user, written in the caller's transaction; e-mail only after commit.
+"""Notifications: in-app rows per user and outbox e-mails, written in the caller's transaction.
 
 A notification says which case (its number) and what happened, with a link that carries the case's
 opaque ``public_id``: never the person's name nor the centre's address (DOMAIN.md, confidentiality).
-Services call :func:`notify_roles`, which adds the rows and emits :class:`NotificationsCreated`; the
-unit of work hands that event to :class:`EmailDispatcher` only once the commit has succeeded.
+Services call :func:`notify_roles`, which adds the rows and, for users with an address, an
+``outbox_email`` row each; :mod:`engine.outbox` delivers those after the commit, outside the request,
+and retries them with backoff. This module also holds the SMTP transport (:class:`SmtpMailer`).
 """
 
 from __future__ import annotations
 
-import logging
+import re
 import smtplib
 import ssl
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 
@@ -23,10 +24,9 @@ from engine.errors import NotFound
 from engine.paging import page_count
 from engine.permissions import Principal
 from engine.roles import resolve_role
-from engine.store.models import Case, Membership, Notification, User
+from engine.store.models import Case, Membership, Notification, OutboxEmail, User
 from engine.store.uow import UnitOfWork
 
-log = logging.getLogger(__name__)
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
 MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
@@ -35,10 +35,10 @@ ROLE_GRANTED = "role.granted"
 
 
 @dataclass(frozen=True)
-class NotificationsCreated:
-    """Rows that were written; e-mailed by the dispatcher after the transaction commits."""
+class EmailsQueued:
+    """Outbox rows that were written; after commit, a dispatcher may wake whoever delivers them."""
 
-    notification_ids: tuple[int, ...]
+    outbox_ids: tuple[int, ...]
 
 
 def case_link(case: Case) -> str:
@@ -73,8 +73,10 @@ def recipients(uow: UnitOfWork, centre_id: int, roles: Iterable[str]) -> list[Us
 def notify_roles(
     uow: UnitOfWork, case: Case, roles: Iterable[str], kind: str, texts: Mapping[str, str]
 ) -> list[Notification]:
-    """One notification per user holding a role in the case's centre; e-mail follows the commit."""
+    """One notification per user holding a role in the case's centre, and an outbox e-mail for each
+    user with an address: rows in the caller's transaction, mailed after it commits (engine/outbox.py)."""
     now = uow.clock.now()
+    users = recipients(uow, case.centre_id, roles)
     rows = [
         Notification(
             user_id=user.id,
@@ -84,12 +86,12 @@ def notify_roles(
             link=case_link(case),
             created_at=now,
         )
-        for user in recipients(uow, case.centre_id, roles)
+        for user in users
     ]
     if rows:
         uow.session.add_all(rows)
         uow.session.flush()
-        uow.emit(NotificationsCreated(tuple(row.id for row in rows)))
+        queue_emails(uow, [row for row, user in zip(rows, users, strict=True) if user.email], now)
     return rows
 
 
@@ -103,18 +105,29 @@ def notify_centre(
 ) -> list[Notification]:
     """One notification about the centre itself (no case) per user holding a role there."""
     now, skip = uow.clock.now(), set(exclude)
+    users = [user for user in recipients(uow, centre_id, roles) if user.id not in skip]
     rows = [
         Notification(
             user_id=user.id, kind=kind, text=(texts.get(user.locale) or texts["bg"])[:500], created_at=now
         )
-        for user in recipients(uow, centre_id, roles)
-        if user.id not in skip
+        for user in users
     ]
     if rows:
         uow.session.add_all(rows)
         uow.session.flush()
-        uow.emit(NotificationsCreated(tuple(row.id for row in rows)))
+        queue_emails(uow, [row for row, user in zip(rows, users, strict=True) if user.email], now)
     return rows
+
+
+def queue_emails(uow: UnitOfWork, rows: list[Notification], now: datetime) -> None:
+    mails = [
+        OutboxEmail(notification_id=row.id, status="pending", next_attempt_at=now, created_at=now)
+        for row in rows
+    ]
+    if mails:
+        uow.session.add_all(mails)
+        uow.session.flush()
+        uow.emit(EmailsQueued(tuple(mail.id for mail in mails)))
 
 
 # --- read side, for the header badge and the list page -------------------------------------------
@@ -200,7 +213,7 @@ def mark_all_read(uow: UnitOfWork, who: Principal) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-# --- e-mail, after commit ------------------------------------------------------------------------------
+# --- e-mail: the transport; the outbox (engine/outbox.py) decides what goes out and when ----------------
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,18 @@ class Email:
 
 class Mailer(Protocol):
     def send(self, email: Email) -> None: ...
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def header_value(value: str, limit: int = 200) -> str:
+    """One line, whatever it is given: CR, LF and other control characters become one space.
+
+    A header value with a line break is refused by the e-mail library (the message never goes out)
+    and, written raw, would let the value add headers of its own.
+    """
+    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
 
 
 class SmtpMailer:
@@ -232,9 +257,9 @@ class SmtpMailer:
 
     def send(self, email: Email) -> None:
         message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = email.to
-        message["Subject"] = email.subject
+        message["From"] = header_value(self.sender)
+        message["To"] = header_value(email.to, 255)
+        message["Subject"] = header_value(email.subject)
         message.set_content(email.body)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
@@ -242,64 +267,3 @@ class SmtpMailer:
             if self.user:
                 smtp.login(self.user, self.password)
             smtp.send_message(message)
-
-
-def unsent_emails(uow: UnitOfWork, ids: Iterable[int], base_url: str) -> list[tuple[int, Email]]:
-    """The given notifications not yet e-mailed whose user has an address, as e-mails."""
-    rows = uow.session.execute(
-        select(Notification.id, Notification.text, Notification.link, User.email)
-        .join(User, User.id == Notification.user_id)
-        .where(Notification.id.in_(list(ids)), Notification.emailed_at.is_(None), User.email != "")
-        .order_by(Notification.id)
-    ).all()
-    return [
-        (
-            row.id,
-            Email(
-                row.email, f"Casepath: {row.text}"[:200], f"{row.text}\n\n{base_url.rstrip('/')}{row.link}\n"
-            ),
-        )
-        for row in rows
-    ]
-
-
-def mark_emailed(uow: UnitOfWork, ids: list[int], at: datetime) -> None:
-    if ids:
-        uow.session.execute(update(Notification).where(Notification.id.in_(ids)).values(emailed_at=at))
-
-
-class EmailDispatcher:
-    """The after-commit dispatcher: e-mails the notifications of committed transactions.
-
-    It runs outside the transaction that wrote the rows (which has committed), so it owns one small
-    transaction of its own to record ``emailed_at``. A mail server that is down costs a log line,
-    never the change that caused the notification; the in-app row is there either way.
-    """
-
-    def __init__(self, make_uow: Callable[[], UnitOfWork], mailer: Mailer, base_url: str) -> None:
-        self.make_uow, self.mailer, self.base_url = make_uow, mailer, base_url
-
-    def __call__(self, events: Iterable[Any]) -> None:
-        ids = [
-            i for event in events if isinstance(event, NotificationsCreated) for i in event.notification_ids
-        ]
-        if not ids:
-            return
-        try:
-            self.deliver(ids)
-        except Exception:
-            log.exception("e-mailing notifications %s failed", ids)
-
-    def deliver(self, ids: list[int]) -> int:
-        sent: list[int] = []
-        with self.make_uow() as uow:
-            for notification_id, email in unsent_emails(uow, ids, self.base_url):
-                try:
-                    self.mailer.send(email)
-                except (OSError, smtplib.SMTPException) as error:
-                    log.warning("notification %s not e-mailed: %s", notification_id, type(error).__name__)
-                    continue
-                sent.append(notification_id)
-            mark_emailed(uow, sent, uow.clock.now())
-            uow.commit()
-        return len(sent)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.forms import FormCatalog
-from engine.notifications import EmailDispatcher, SmtpMailer
+from engine.notifications import Mailer, SmtpMailer
 from engine.store.db import make_engine, make_session_factory
 from engine.store.uow import Dispatcher, UnitOfWork, drop_events
 
@@ -28,10 +28,11 @@ class Services:
     forms: FormCatalog
     clock: Clock = field(default_factory=SystemClock)
     dispatch: Dispatcher = drop_events
+    mailer: Mailer | None = None  # None: e-mails wait in the outbox until SMTP is configured
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None, **kwargs: Any) -> Services:
-        """Services for ``settings``; with ``smtp_host`` set, notifications are e-mailed after commit."""
+        """Services for ``settings``; with ``smtp_host`` set, the outbox's e-mails can be delivered."""
         engine = make_engine(settings.database_url)
         services = cls(
             settings=settings,
@@ -41,25 +42,21 @@ class Services:
             clock=clock or SystemClock(),
             **kwargs,
         )
-        if settings.smtp_host and "dispatch" not in kwargs:
-            services.dispatch = email_dispatcher(services)
+        if settings.smtp_host and "mailer" not in kwargs:
+            services.mailer = smtp_mailer(settings)
         return services
 
     def uow(self, clock: Clock | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch, self.settings.run_limits)
 
 
-def email_dispatcher(services: Services) -> EmailDispatcher:
-    """Sends notification e-mails through ``settings.smtp_*``; its own unit of work dispatches nothing."""
-    settings = services.settings
-    mailer = SmtpMailer(
+def smtp_mailer(settings: Settings) -> SmtpMailer:
+    """The SMTP transport of ``settings.smtp_*``; the outbox (engine/outbox.py) decides what it sends."""
+    return SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,
         settings.smtp_sender,
         user=settings.smtp_user,
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
-    )
-    return EmailDispatcher(
-        lambda: UnitOfWork(services.session_factory, services.clock), mailer, settings.base_url
     )

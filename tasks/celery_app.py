@@ -23,27 +23,33 @@ from celery import Celery, Task
 
 from engine.config import Settings, load_settings
 from engine.services import Services
-from engine.store.uow import UnitOfWork
+from engine.store.uow import Dispatcher, UnitOfWork
 
 T = TypeVar("T")
 DISPATCH_DUE_DEADLINES = "casepath.dispatch_due_deadlines"
 FIRE_DEADLINE = "casepath.fire_deadline"
+DISPATCH_DUE_MAIL = "casepath.dispatch_due_mail"
+DELIVER_MAIL = "casepath.deliver_mail"
 QUEUE = "casepath"
 
 
 class CasepathContext:
     """Settings and, built on first use inside the worker process (after any fork), the services."""
 
-    def __init__(self, settings: Settings, services: Services | None = None) -> None:
+    def __init__(
+        self, settings: Settings, services: Services | None = None, dispatch: Dispatcher | None = None
+    ) -> None:
         self.settings = settings
         self._services = services
+        self._dispatch = dispatch  # for services built here: what happens after each commit
         self._lock = threading.Lock()
 
     @property
     def services(self) -> Services:
         with self._lock:
             if self._services is None:
-                self._services = Services.from_settings(self.settings)
+                extra = {"dispatch": self._dispatch} if self._dispatch else {}
+                self._services = Services.from_settings(self.settings, **extra)
             return self._services
 
 
@@ -67,12 +73,14 @@ class EngineTask(Task):  # type: ignore[misc]
 
 def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     """A Celery app for ``settings``; pass ``services`` to share a clock or an engine (tests, benches)."""
-    app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
-    app.casepath = CasepathContext(settings, services)  # type: ignore[attr-defined]
-    app.conf.update(_config(settings))
-    from tasks import deadlines
+    from tasks import deadlines, mail
 
+    app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
+    # A worker's commit that queued e-mails enqueues their delivery at once (beat would find them too).
+    app.casepath = CasepathContext(settings, services, mail.deliver_after_commit(app))  # type: ignore[attr-defined]
+    app.conf.update(_config(settings))
     deadlines.register(app)
+    mail.register(app)
     return app
 
 
@@ -96,7 +104,11 @@ def _config(settings: Settings) -> dict[str, Any]:
             "dispatch-due-deadlines": {
                 "task": DISPATCH_DUE_DEADLINES,
                 "schedule": float(settings.sweep_interval_seconds),
-            }
+            },
+            "dispatch-due-mail": {
+                "task": DISPATCH_DUE_MAIL,
+                "schedule": float(settings.sweep_interval_seconds),
+            },
         },
     }
 

@@ -1,8 +1,10 @@
-"""``/healthz``: database, broker and the age of the last deadline sweep, as JSON.
+"""``/healthz``: database, broker, the age of the last deadline sweep and the e-mail outbox, as JSON.
 
 200 when the database answers, the broker answers (or none is configured: the embedded sweeper runs
 in the web process) and a sweep ran recently; 503 otherwise. A process that has never seen a sweep
-is given a grace period from its start before that counts against it.
+is given a grace period from its start before that counts against it. ``mail`` counts the outbox's
+e-mails per state (pending, failed, sent, given_up) for the operators; it does not change the status:
+a mail server that is down delays e-mails, the in-app notifications are there either way.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from flask import Blueprint, current_app
 from sqlalchemy import text
 
-from engine import timers
+from engine import outbox, timers
 from engine.services import Services
 
 bp = Blueprint("health", __name__)
@@ -31,6 +33,7 @@ def healthz() -> tuple[dict[str, Any], int]:
     services: Services = current_app.extensions["casepath"]
     report: dict[str, Any] = {"database": _database(services), "broker": _broker(services)}
     report.update(_sweep(services) if report["database"] == "ok" else {"last_sweep_age_seconds": None})
+    report["mail"] = _mail(services) if report["database"] == "ok" else None
     healthy = (
         report["database"] == "ok"
         and report["broker"] in {"ok", "embedded"}
@@ -83,3 +86,11 @@ def _sweep(services: Services) -> dict[str, Any]:
         "sweep": "ok" if age <= limit else "stale",
         "sweep_ok": age <= limit,
     }
+
+
+def _mail(services: Services) -> dict[str, int] | None:
+    try:
+        with services.uow() as uow:
+            return outbox.counts(uow)
+    except Exception:
+        return None

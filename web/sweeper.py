@@ -1,10 +1,12 @@
-"""The embedded sweeper: without Redis, the web process fires due deadlines itself.
+"""The embedded sweeper: without Redis, the web process fires due deadlines and sends the outbox itself.
 
-A daemon thread calls the same engine service as ``casepath timers sweep`` every
-``sweep_interval_seconds``. It runs only when ``settings.run_sweeper`` is on (``casepath serve`` turns
-it on) and no Redis is configured (then Celery beat and workers do the work). A lock keeps two sweeps
-from overlapping; an error is logged and the next tick tries again; :meth:`Sweeper.stop` ends it.
-Several web processes may each run one: firing is idempotent under the case lock.
+A daemon thread calls the same engine services as ``casepath timers sweep`` and ``casepath mail
+deliver`` every ``sweep_interval_seconds``; a commit that queued e-mails wakes it at once, so mail
+goes out within moments but never in the thread of the request that committed. It runs only when
+``settings.run_sweeper`` is on (``casepath serve`` turns it on) and no Redis is configured (then
+Celery beat and workers do the work). A lock keeps two sweeps from overlapping; an error is logged
+and the next tick tries again; :meth:`Sweeper.stop` ends it. Several web processes may each run one:
+firing is idempotent under the case lock, and an e-mail is claimed by one of them at a time.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask
 
-from engine import timers
+from engine import outbox, timers
 from engine.config import Settings
+from engine.notifications import EmailsQueued
 from engine.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,6 +32,7 @@ class Sweeper:
         self.services = services
         self.interval = interval
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._running = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="casepath-sweeper", daemon=True)
 
@@ -36,6 +42,7 @@ class Sweeper:
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the loop to end and wait for a sweep in progress to finish."""
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -52,15 +59,38 @@ class Sweeper:
         finally:
             self._running.release()
 
+    def deliver_mail_once(self) -> outbox.DeliveryRun | None:
+        """Send the e-mails due now (None without SMTP settings)."""
+        services = self.services
+        if services.mailer is None:
+            return None
+        return outbox.deliver_due(services.uow, services.mailer, services.settings.base_url)
+
+    def wake_on_queued_mail(self, forward: Any) -> Any:
+        """An after-commit dispatcher: wakes the loop when e-mails were queued, then forwards."""
+
+        def dispatch(events: Iterable[Any]) -> None:
+            events = list(events)
+            if any(isinstance(event, EmailsQueued) for event in events):
+                self._wake.set()
+            forward(events)
+
+        return dispatch
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 fired = self.sweep_once()
                 if fired:
                     log.info("fired %s deadlines", fired)
             except Exception:
                 log.exception("deadline sweep failed; trying again in %s s", self.interval)
-            self._stop.wait(self.interval)
+            try:
+                self.deliver_mail_once()
+            except Exception:
+                log.exception("mail delivery failed; trying again in %s s", self.interval)
+            self._wake.wait(self.interval)
 
 
 def start_sweeper(app: Flask, settings: Settings | None = None) -> Sweeper | None:
@@ -71,6 +101,7 @@ def start_sweeper(app: Flask, settings: Settings | None = None) -> Sweeper | Non
         return None
     sweeper = Sweeper(services, float(settings.sweep_interval_seconds))
     app.extensions["casepath_sweeper"] = sweeper
+    services.dispatch = sweeper.wake_on_queued_mail(services.dispatch)
     sweeper.start()
     atexit.register(sweeper.stop, 5.0)
     return sweeper

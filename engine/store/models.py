@@ -269,3 +269,28 @@ class SweepStatus(Base):
     last_due: Mapped[int] = mapped_column(Integer, default=0)  # due deadlines found
     last_fired: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: dispatched to workers
     runner: Mapped[str] = mapped_column(String(20), default="")  # embedded | celery | cli
+
+
+class OutboxEmail(Base):
+    """A notification e-mail waiting to go out: written with the notification, sent after commit.
+
+    ``status``: pending (never tried) | failed (tried, retried at ``next_attempt_at``) | sent |
+    given_up (out of attempts, or nobody to send it to). ``claimed_until`` is the lease of the
+    process sending it; ``last_error`` is an error code (an exception class or an SMTP reply code),
+    never a message, which could quote an address.
+    """
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

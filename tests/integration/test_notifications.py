@@ -1,11 +1,13 @@
 """Notifications: an overdue review notifies the manager and the case lead in the app and by e-mail
-(a real SMTP client against a local aiosmtpd server), with the case number and a link only."""
+(a real SMTP client against a local aiosmtpd server), with the case number and a link only. E-mails
+are outbox rows of the notifying transaction, delivered afterwards, retried with backoff, sent once."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,11 +15,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from engine import cases, notifications, timers
-from engine.errors import NotFound
-from engine.notifications import EmailDispatcher, SmtpMailer
-from engine.store.models import CaseTask, Deadline, Notification, User
-from engine.store.uow import UnitOfWork
+from engine import cases, notifications, outbox, timers
+from engine.errors import NotFound, ValidationFailed
+from engine.notifications import SmtpMailer
+from engine.store.models import CaseTask, Deadline, Notification, OutboxEmail, User
 from tests.timer_support import ADDRESS, DISPLAY_NAME, REVIEW_OVERDUE, deploy, open_in_stay, open_task_names
 
 BASE_URL = "https://casepath.example.bg"
@@ -49,9 +50,9 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.stop()
 
 
-def review_overdue(make_uow, world, forms, clock):
+def review_overdue(make_uow, world, forms, clock, variant=REVIEW_OVERDUE):
     """A case whose monthly review is open and seven days overdue at the clock's new time."""
-    deploy(make_uow, world, forms, REVIEW_OVERDUE)
+    deploy(make_uow, world, forms, variant)
     case_id, public_id = open_in_stay(make_uow, world, forms, clock)
     with make_uow() as uow:
         month = uow.session.scalar(select(Deadline.due_at).where(Deadline.element_id == "wait_month"))
@@ -124,29 +125,35 @@ def test_list_pages_and_mark_read_only_own(make_uow, world, fixture_forms, clock
         assert notifications.unread_count(uow, lead.user_id) == 0
 
 
-def test_email_goes_out_after_commit_with_number_and_link_only(
-    make_uow, session_factory, world, fixture_forms, clock, smtp
+def outbox_rows(make_uow) -> list[OutboxEmail]:
+    with make_uow() as uow:
+        rows = list(uow.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+        uow.session.expunge_all()  # kept as read, not expired by the rollback that ends the unit of work
+        return rows
+
+
+def deliver(make_uow, port: int):
+    return outbox.deliver_due(make_uow, SmtpMailer("127.0.0.1", port, "casepath@example.bg", 2), BASE_URL)
+
+
+def test_email_is_a_row_of_the_transaction_and_goes_out_after_commit(
+    make_uow, world, fixture_forms, clock, smtp
 ):
     inbox, port = smtp
     manager, lead = world.staff["manager"], world.staff["case_lead"]
     with_email(make_uow, manager)  # the case lead has no address: in-app only
     _, public_id, overdue_id = review_overdue(make_uow, world, fixture_forms, clock)
-    dispatcher = EmailDispatcher(
-        lambda: UnitOfWork(session_factory, clock),
-        SmtpMailer("127.0.0.1", port, "casepath@example.bg"),
-        BASE_URL,
-    )
-
-    def make_mailing_uow():
-        return UnitOfWork(session_factory, clock, dispatcher)
-
-    with make_mailing_uow() as uow:  # rolled back: nothing announced
+    with make_uow() as uow:  # rolled back: nothing queued
         timers.fire_deadline(uow, overdue_id, fixture_forms)
-    assert inbox.messages == []
-    with make_mailing_uow() as uow:
+        assert [type(event).__name__ for event in uow.events] == ["EmailsQueued"]
+    assert outbox_rows(make_uow) == []
+    with make_uow() as uow:
         timers.fire_deadline(uow, overdue_id, fixture_forms)
-        assert inbox.messages == []  # not before the commit
         uow.commit()
+    [row] = outbox_rows(make_uow)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, clock.now())
+    assert inbox.messages == []  # the committing thread sends nothing
+    assert deliver(make_uow, port) == outbox.DeliveryRun(sent=1)
     [message] = inbox.messages
     body = message.get_content()
     assert message["To"] == f"{manager.name}@example.bg"
@@ -155,29 +162,153 @@ def test_email_goes_out_after_commit_with_number_and_link_only(
         number = cases.get_case(uow, manager, public_id).number
         rows = {n.user_id: n for n in uow.session.scalars(select(Notification))}
         assert rows[manager.user_id].emailed_at == clock.now() and rows[lead.user_id].emailed_at is None
-    assert number in message["Subject"] and number in body
+        assert outbox.counts(uow) == {"pending": 0, "failed": 0, "sent": 1, "given_up": 0}
+    assert message["Subject"] == f"Casepath: случай {number}: изтекъл срок" and number in body
     for secret in (DISPLAY_NAME, "Мария", ADDRESS, "КЦ Тест"):
         assert secret not in body and secret not in message["Subject"]
+    assert deliver(make_uow, port) == outbox.DeliveryRun()  # delivered once, never again
+    assert len(inbox.messages) == 1
 
 
-def test_mail_server_down_keeps_the_change_and_the_in_app_row(
-    make_uow, session_factory, world, fixture_forms, clock
-):
+NEWLINE_IN_NAME = {
+    before: after.replace('name="Review overdue"', 'name="Review&#10;overdue"').replace(
+        'value="Review overdue"', 'value="Review&#13;&#10;overdue"'
+    )
+    for before, after in REVIEW_OVERDUE.items()
+}
+
+
+def test_a_newline_in_a_timer_name_is_mailed(make_uow, world, fixture_forms, clock, smtp):
+    inbox, port = smtp
     manager = world.staff["manager"]
     with_email(make_uow, manager)
-    case_id, _, overdue_id = review_overdue(make_uow, world, fixture_forms, clock)
-    dispatcher = EmailDispatcher(
-        lambda: UnitOfWork(session_factory, clock),
-        SmtpMailer("127.0.0.1", free_port(), "x@example.bg", 2),
-        BASE_URL,
-    )
-    with UnitOfWork(session_factory, clock, dispatcher) as uow:
-        assert timers.fire_deadline(uow, overdue_id, fixture_forms).outcome == "fired"
-        uow.commit()  # the refused connection is logged, never raised
+    _, _, overdue_id = review_overdue(make_uow, world, fixture_forms, clock, NEWLINE_IN_NAME)
     with make_uow() as uow:
-        row = uow.session.scalar(select(Notification).where(Notification.user_id == manager.user_id))
-        assert row.emailed_at is None
-        assert "Review escalation" in open_task_names(uow, case_id)
+        assert "\n" in uow.session.get(Deadline, overdue_id).kind
+    timers.sweep(make_uow, fixture_forms)
+    assert deliver(make_uow, port) == outbox.DeliveryRun(sent=1)
+    [message] = inbox.messages
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    assert "Review\noverdue" in message.get_content().replace("\r\n", "\n")  # the body keeps it
+
+
+def test_a_failed_email_is_retried_with_backoff_and_then_delivered(make_uow, world, fixture_forms, clock):
+    manager = world.staff["manager"]
+    with_email(make_uow, manager)
+    review_overdue(make_uow, world, fixture_forms, clock)
+    timers.sweep(make_uow, fixture_forms)
+    port = free_port()  # nothing listens there yet: the mail server is down
+    assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
+    [row] = outbox_rows(make_uow)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "ConnectionRefusedError")
+    assert row.next_attempt_at == clock.now() + timedelta(minutes=1)
+    clock.advance(timedelta(seconds=59))
+    assert deliver(make_uow, port) == outbox.DeliveryRun()  # not before its next attempt
+    clock.advance(timedelta(seconds=1))
+    assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
+    [row] = outbox_rows(make_uow)
+    assert (row.attempts, row.next_attempt_at) == (2, clock.now() + timedelta(minutes=2))
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()  # the server is back
+    try:
+        clock.advance(timedelta(minutes=2))
+        assert deliver(make_uow, port) == outbox.DeliveryRun(sent=1)
+    finally:
+        controller.stop()
+    [row] = outbox_rows(make_uow)
+    assert (row.status, row.attempts, row.sent_at, row.last_error) == ("sent", 3, clock.now(), "")
+    assert len(inbox.messages) == 1
+
+
+class Refusing(Inbox):
+    """A mail server that answers every message with a permanent SMTP error."""
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        return "554 5.7.1 Rejected for manager@example.bg"
+
+
+def test_gives_up_after_the_last_attempt_and_an_operator_retries(make_uow, world, fixture_forms, clock, smtp):
+    inbox, port = smtp
+    with_email(make_uow, world.staff["manager"])
+    review_overdue(make_uow, world, fixture_forms, clock)
+    timers.sweep(make_uow, fixture_forms)
+    bad_port = free_port()
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=bad_port)
+    controller.start()
+    try:
+        for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
+            assert deliver(make_uow, bad_port) == outbox.DeliveryRun(failed=1)
+            [row] = outbox_rows(make_uow)
+            assert row.attempts == attempt
+            clock.advance(outbox.retry_delay(attempt))
+    finally:
+        controller.stop()
+    assert (row.status, row.last_error) == ("given_up", "smtp_554")  # the code, not the reply's address
+    assert deliver(make_uow, port) == outbox.DeliveryRun()  # given up: not tried again by itself
+    with make_uow() as uow:
+        assert [v.id for v in outbox.list_mail(uow, "given_up")] == [row.id]
+        assert outbox.retry(uow, row.id).status == "pending"
+        uow.commit()
+    assert deliver(make_uow, port) == outbox.DeliveryRun(sent=1) and len(inbox.messages) == 1
+    with make_uow() as uow:
+        with pytest.raises(ValidationFailed):
+            outbox.retry(uow, row.id)  # sent stays sent
+        with pytest.raises(NotFound):
+            outbox.retry(uow, 2**40)
+        with pytest.raises(ValidationFailed):
+            outbox.list_mail(uow, "lost")
+
+
+def test_an_address_removed_before_sending_is_given_up(make_uow, world, fixture_forms, clock, smtp):
+    inbox, port = smtp
+    manager = world.staff["manager"]
+    with_email(make_uow, manager)
+    review_overdue(make_uow, world, fixture_forms, clock)
+    timers.sweep(make_uow, fixture_forms)
+    with make_uow() as uow:
+        uow.session.execute(update(User).where(User.id == manager.user_id).values(email=""))
+        uow.commit()
+    assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
+    [row] = outbox_rows(make_uow)
+    assert (row.status, row.last_error) == ("given_up", "no_address") and inbox.messages == []
+
+
+def test_a_claimed_email_is_sent_once_by_racing_deliverers(
+    make_committed_uow, committed_world, fixture_forms, clock, smtp
+):
+    inbox, port = smtp
+    with_email(make_committed_uow, committed_world.staff["manager"])
+    review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
+    timers.sweep(make_committed_uow, fixture_forms)
+    [row] = outbox_rows(make_committed_uow)
+    mailer = SmtpMailer("127.0.0.1", port, "casepath@example.bg", 5)
+    start, outcomes = threading.Barrier(4), []
+
+    def deliverer() -> None:
+        start.wait()
+        outcomes.append(outbox.deliver_one(make_committed_uow, mailer, BASE_URL, row.id))
+
+    threads = [threading.Thread(target=deliverer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["sent", "skipped", "skipped", "skipped"] and len(inbox.messages) == 1
+
+
+def test_a_lease_left_by_a_dead_deliverer_expires(make_uow, world, fixture_forms, clock, smtp):
+    inbox, port = smtp
+    with_email(make_uow, world.staff["manager"])
+    review_overdue(make_uow, world, fixture_forms, clock)
+    timers.sweep(make_uow, fixture_forms)
+    [row] = outbox_rows(make_uow)
+    with make_uow() as uow:
+        assert outbox.claim(uow, row.id)  # a deliverer that claimed it and died before sending
+        uow.commit()
+    assert deliver(make_uow, port) == outbox.DeliveryRun()
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    assert deliver(make_uow, port) == outbox.DeliveryRun(sent=1) and len(inbox.messages) == 1
 
 
 def test_unknown_roles_in_notify_are_ignored():
@@ -192,6 +323,30 @@ def test_services_send_mail_only_when_smtp_is_configured(tmp_path):
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
     plain = Services.from_settings(Settings(database_url=url, secret_key="x"))
     mailing = Services.from_settings(Settings(database_url=url, secret_key="x", smtp_host="127.0.0.1"))
-    assert not isinstance(plain.dispatch, EmailDispatcher) and isinstance(mailing.dispatch, EmailDispatcher)
+    assert plain.mailer is None and isinstance(mailing.mailer, SmtpMailer)
     plain.engine.dispose()
     mailing.engine.dispose()
+
+
+def test_a_newline_in_a_header_value_never_stops_the_mail(smtp):
+    inbox, port = smtp
+    subject = "Casepath: Случай КЦ-2025-0001: изтече срокът „Преглед\r\nBcc: x@evil.example“"
+    SmtpMailer("127.0.0.1", port, "casepath@example.bg").send(
+        notifications.Email("manager@example.bg", subject, "body\nwith lines\n")
+    )
+    [message] = inbox.messages
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    assert message["Subject"].startswith("Casepath: Случай КЦ-2025-0001") and message["Bcc"] is None
+
+
+def test_an_email_too_old_to_matter_is_given_up(make_uow, world, fixture_forms, clock, smtp):
+    inbox, port = smtp
+    with_email(make_uow, world.staff["manager"])
+    review_overdue(make_uow, world, fixture_forms, clock)
+    timers.sweep(make_uow, fixture_forms)  # queued while no mail server was configured
+    clock.advance(outbox.MAX_AGE + timedelta(seconds=1))
+    assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
+    [row] = outbox_rows(make_uow)
+    assert (row.status, row.last_error) == ("given_up", "expired") and inbox.messages == []
+    with make_uow() as uow, pytest.raises(ValidationFailed, match="too old"):
+        outbox.retry(uow, row.id)

@@ -38,9 +38,17 @@ def redis_db_url(url: str, db: int) -> str:
     return urlunparse(urlparse(url)._replace(path=f"/{db}"))
 
 
+def own_redis_db(url: str) -> int:
+    """The database the URL names, unless it is none or 0: checkouts testing side by side on one Redis
+    each name their own, and never flush or consume each other's queue."""
+    named = urlparse(url).path.strip("/")
+    return int(named) if named.isdigit() and int(named) != 0 else TEST_REDIS_DB
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    url = redis_db_url(need_service("CASEPATH_TEST_REDIS_URL", "Redis"), TEST_REDIS_DB)
+    url = need_service("CASEPATH_TEST_REDIS_URL", "Redis")
+    url = redis_db_url(url, own_redis_db(url))
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url

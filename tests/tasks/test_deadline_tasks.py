@@ -46,7 +46,7 @@ def test_make_celery_delivers_reliably_and_schedules_the_dispatch():
         1,
     )
     assert not conf.task_always_eager
-    [entry] = conf.beat_schedule.values()
+    entry = conf.beat_schedule["dispatch-due-deadlines"]
     assert (entry["task"], entry["schedule"]) == (DISPATCH_DUE_DEADLINES, 30.0)
     fire = app.tasks[FIRE_DEADLINE]
     assert ConcurrencyConflict in fire.autoretry_for and OperationalError in fire.autoretry_for
