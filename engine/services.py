@@ -45,8 +45,9 @@ class Services:
             services.dispatch = email_dispatcher(services)
         return services
 
-    def uow(self, clock: Clock | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch)
+    def uow(self, clock: Clock | None = None, *, writer: bool = True) -> UnitOfWork:
+        """A unit of work; ``writer=False`` for one that only reads (a plain BEGIN on SQLite)."""
+        return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch, writer)
 
 
 def email_dispatcher(services: Services) -> EmailDispatcher:

@@ -1,22 +1,27 @@
 """The unit of work: one transaction, owned by the caller, with side effects only after commit.
 
 Services receive a :class:`UnitOfWork`, use ``uow.session`` and may ``flush()``; they never commit.
+A unit of work is a writer unless opened with ``writer=False``: on SQLite a writer begins with
+``BEGIN IMMEDIATE`` (see ``db.py``), so read-then-write never meets "database is locked".
 They ``emit()`` small event objects (a notification to send, a task to enqueue); the dispatcher gets
 them only once the commit has succeeded, so nothing is announced that did not happen.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock, SystemClock
 from engine.errors import ConcurrencyConflict
+from engine.store.db import WRITER
 
 Dispatcher = Callable[[Iterable[Any]], None]
 
@@ -31,8 +36,10 @@ class UnitOfWork:
         session_factory: sessionmaker[Session],
         clock: Clock | None = None,
         dispatch: Dispatcher = drop_events,
+        writer: bool = True,
     ) -> None:
         self._factory = session_factory
+        self.writer = writer
         self.clock: Clock = clock or SystemClock()
         self._dispatch = dispatch
         self._session: Session | None = None
@@ -45,7 +52,12 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> UnitOfWork:
-        self._session = self._factory()
+        bind = self._factory.kw.get("bind")
+        if self.writer and isinstance(bind, Engine):
+            # Every transaction of this session begins as a writer (BEGIN IMMEDIATE on SQLite).
+            self._session = self._factory(bind=_writer_engine(bind))
+        else:
+            self._session = self._factory()
         self.events = []
         return self
 
@@ -83,6 +95,12 @@ class UnitOfWork:
         self.events = []
         if self._session is not None:
             self._session.rollback()
+
+
+@functools.lru_cache(maxsize=32)
+def _writer_engine(engine: Engine) -> Engine:
+    """``engine`` with the writer option: same pool and event listeners, one more execution option."""
+    return engine.execution_options(**{WRITER: True})
 
 
 def _is_lost_race(error: BaseException | None) -> bool:
