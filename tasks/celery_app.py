@@ -28,6 +28,7 @@ from engine.store.uow import UnitOfWork
 T = TypeVar("T")
 DISPATCH_DUE_DEADLINES = "casepath.dispatch_due_deadlines"
 FIRE_DEADLINE = "casepath.fire_deadline"
+SEAL_AUDIT = "casepath.seal_audit"
 QUEUE = "casepath"
 
 
@@ -70,9 +71,10 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     app.casepath = CasepathContext(settings, services)  # type: ignore[attr-defined]
     app.conf.update(_config(settings))
-    from tasks import deadlines
+    from tasks import audit, deadlines
 
     deadlines.register(app)
+    audit.register(app)
     return app
 
 
@@ -96,7 +98,9 @@ def _config(settings: Settings) -> dict[str, Any]:
             "dispatch-due-deadlines": {
                 "task": DISPATCH_DUE_DEADLINES,
                 "schedule": float(settings.sweep_interval_seconds),
-            }
+            },
+            # Audit rows are chained by this one sealer shortly after they commit (engine/audit.py).
+            "seal-audit": {"task": SEAL_AUDIT, "schedule": float(settings.sweep_interval_seconds)},
         },
     }
 

@@ -1,9 +1,10 @@
 """The embedded sweeper: without Redis, the web process fires due deadlines itself.
 
 A daemon thread calls the same engine service as ``casepath timers sweep`` every
-``sweep_interval_seconds``. It runs only when ``settings.run_sweeper`` is on (``casepath serve`` turns
-it on) and no Redis is configured (then Celery beat and workers do the work). A lock keeps two sweeps
-from overlapping; an error is logged and the next tick tries again; :meth:`Sweeper.stop` ends it.
+``sweep_interval_seconds``, then seals the audit rows committed since (``engine.audit.seal``).
+It runs only when ``settings.run_sweeper`` is on (``casepath serve`` turns it on) and no Redis is
+configured (then Celery beat and workers do the work). A lock keeps two sweeps from overlapping; an
+error is logged and the next tick tries again; :meth:`Sweeper.stop` ends it.
 Several web processes may each run one: firing is idempotent under the case lock.
 """
 
@@ -15,7 +16,7 @@ import threading
 
 from flask import Flask
 
-from engine import timers
+from engine import audit, timers
 from engine.config import Settings
 from engine.services import Services
 
@@ -48,9 +49,17 @@ class Sweeper:
         if not self._running.acquire(blocking=False):
             return None
         try:
-            return timers.sweep(self.services.uow, self.services.forms, runner="embedded")
+            fired = timers.sweep(self.services.uow, self.services.forms, runner="embedded")
+            self._seal_audit()
+            return fired
         finally:
             self._running.release()
+
+    def _seal_audit(self) -> None:
+        """Chain the audit rows committed since the last tick (Celery beat does it when Redis is used)."""
+        with self.services.uow() as uow:
+            audit.seal(uow.session)
+            uow.commit()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
