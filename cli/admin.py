@@ -97,7 +97,7 @@ def timers_sweep(ctx: Context, now: str | None) -> None:
 def timers_list(ctx: Context, due_before: str | None) -> None:
     """List pending deadlines, earliest first."""
     before = parse_when(due_before, "--due-before")
-    with ctx.services.uow() as uow:
+    with ctx.services.uow(writer=False) as uow:
         rows = timers.pending_deadlines(uow, before)
         for row in rows:
             console.print(
