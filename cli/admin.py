@@ -15,6 +15,7 @@ from engine.clock import FrozenClock, isoformat_local
 from engine.errors import CasepathError
 from engine.permissions import SYSTEM
 from engine.roles import ROLE_CODES
+from engine.store.uow import in_transaction
 
 
 def register(main: click.Group) -> None:
@@ -175,9 +176,7 @@ def _seal_all(services: Any) -> int:
     """Seal every pending entry, one batch per transaction."""
     total = 0
     while True:
-        with services.uow() as uow:
-            sealed = audit.seal(uow.session)
-            uow.commit()
+        sealed = in_transaction(services.uow, lambda uow: audit.seal(uow.session))
         total += sealed
         if sealed < audit.SEAL_BATCH:
             return total

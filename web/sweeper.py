@@ -19,6 +19,7 @@ from flask import Flask
 from engine import audit, timers
 from engine.config import Settings
 from engine.services import Services
+from engine.store.uow import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,7 @@ class Sweeper:
 
     def _seal_audit(self) -> None:
         """Chain the audit rows committed since the last tick (Celery beat does it when Redis is used)."""
-        with self.services.uow() as uow:
-            audit.seal(uow.session)
-            uow.commit()
+        in_transaction(self.services.uow, lambda uow: audit.seal(uow.session))
 
     def _loop(self) -> None:
         while not self._stop.is_set():

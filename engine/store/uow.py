@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -24,6 +24,7 @@ from engine.errors import ConcurrencyConflict
 from engine.store.db import WRITER
 
 Dispatcher = Callable[[Iterable[Any]], None]
+T = TypeVar("T")
 
 
 def drop_events(events: Iterable[Any]) -> None:
@@ -95,6 +96,15 @@ class UnitOfWork:
         self.events = []
         if self._session is not None:
             self._session.rollback()
+
+
+def in_transaction(make_uow: Callable[[], UnitOfWork], work: Callable[[UnitOfWork], T]) -> T:
+    """Run ``work`` in a unit of work of its own and commit it: for drivers outside a request or task
+    (the embedded sweeper, the CLI) that run one service call per transaction."""
+    with make_uow() as uow:
+        result = work(uow)
+        uow.commit()
+    return result
 
 
 @functools.lru_cache(maxsize=32)
