@@ -89,6 +89,7 @@ def timers_sweep(ctx: Context, now: str | None) -> None:
     clock = FrozenClock(at) if at is not None else services.clock
     runner = "cli" if at is None else ""  # a sweep "as if" at another instant says nothing about health
     fired = timers.sweep(lambda: services.uow(clock), services.forms, runner=runner)
+    _seal_all(services)  # from cron, this is the sealer too (engine/audit.py)
     console.print(f"fired {fired} deadlines")
 
 

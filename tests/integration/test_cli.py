@@ -198,3 +198,23 @@ def test_audit_anchor_publishes_the_head_and_verify_checks_it(env, tmp_path):
     assert missing.exit_code != 0 and "Traceback" not in missing.output
     unwritable = casepath(env, "audit", "anchor", "--append", str(tmp_path / "no" / "such" / "dir.txt"))
     assert unwritable.exit_code == 1 and "cannot write" in unwritable.output
+
+
+def test_timers_sweep_from_cron_also_seals_the_audit_trail(env):
+    from sqlalchemy import select
+
+    from engine.centres import ensure_centre
+    from engine.config import load_settings
+    from engine.permissions import SYSTEM
+    from engine.services import Services
+    from engine.store.models import AuditEvent
+
+    casepath(env, "db", "upgrade")
+    services = Services.from_settings(load_settings(env))
+    with services.uow() as uow:
+        ensure_centre(uow, SYSTEM, "kc-cli", "КЦ", "crisis_centre", 12)
+        uow.commit()
+    assert casepath(env, "timers", "sweep").output.splitlines()[-1] == "fired 0 deadlines"
+    with services.uow(writer=False) as uow:
+        assert uow.session.scalars(select(AuditEvent.seq)).all() == [1]
+    services.engine.dispose()
