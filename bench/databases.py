@@ -28,20 +28,21 @@ def scratch_databases() -> Iterator[tuple[str, str]]:
         _drop_postgres(postgres)
 
 
-def _scratch_postgres(url: str) -> str:
+def _scratch_postgres(url: str, name: str = SCRATCH) -> str:
+    """A new, migrated database ``name`` beside the one at ``url``; its URL."""
     base = make_url(normalise_url(url))
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {SCRATCH}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    scratch = base.set(database=SCRATCH).render_as_string(hide_password=False)
+    scratch = base.set(database=name).render_as_string(hide_password=False)
     schema.upgrade(scratch)
     return scratch
 
 
-def _drop_postgres(url: str) -> None:
+def _drop_postgres(url: str, name: str = SCRATCH) -> None:
     admin = create_engine(make_url(normalise_url(url)), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()

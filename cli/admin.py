@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +15,7 @@ from engine.clock import FrozenClock, isoformat_local
 from engine.errors import CasepathError
 from engine.permissions import SYSTEM
 from engine.roles import ROLE_CODES
+from engine.store.uow import in_transaction
 
 
 def register(main: click.Group) -> None:
@@ -107,6 +111,7 @@ def timers_sweep(ctx: Context, now: str | None) -> None:
     clock = FrozenClock(at) if at is not None else services.clock
     runner = "cli" if at is None else ""  # a sweep "as if" at another instant says nothing about health
     fired = timers.sweep(lambda: services.uow(clock), services.forms, runner=runner)
+    _seal_all(services)  # from cron, this is the sealer too (engine/audit.py)
     console.print(f"fired {fired} deadlines")
 
 
@@ -116,7 +121,7 @@ def timers_sweep(ctx: Context, now: str | None) -> None:
 def timers_list(ctx: Context, due_before: str | None) -> None:
     """List pending deadlines, earliest first."""
     before = parse_when(due_before, "--due-before")
-    with ctx.services.uow() as uow:
+    with ctx.services.uow(writer=False) as uow:
         rows = timers.pending_deadlines(uow, before)
         for row in rows:
             console.print(
@@ -131,15 +136,91 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--anchors",
+    "anchors_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="a file of heads printed by 'casepath audit anchor': each must still be in the chain",
+)
 @pass_ctx
-def audit_verify(ctx: Context) -> None:
-    """Check the hash chain; report the first broken entry."""
-    with ctx.services.uow() as uow:
-        checked, broken = audit.verify(uow.session)
+def audit_verify(ctx: Context, anchors_file: Path | None) -> None:
+    """Seal pending entries, check the hash chain; report the first broken entry."""
+    anchors = _read_anchors(anchors_file) if anchors_file is not None else []
+    services = ctx.services
+    _seal_all(services)
+    with services.uow(writer=False) as uow:
+        checked, broken = audit.verify(uow.session, services.clock.now())
+        lost = audit.check_anchors(uow.session, anchors)
     if broken is not None:
         err.print(
             f"audit chain broken at entry {broken.entry_id}: {broken.reason} "
             f"({checked} entries before it are intact)"
         )
         sys.exit(1)
-    console.print(f"audit chain intact: {checked} entries")
+    if lost is not None:
+        err.print(f"audit chain does not contain the published head seq={lost.seq}: rewritten or truncated")
+        sys.exit(1)
+    console.print(f"audit chain intact: {checked} entries" + (f", {len(anchors)} anchors" if anchors else ""))
+
+
+@audit_group.command("anchor")
+@click.option(
+    "--append",
+    "append_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="also append the line to this file (keep it outside the database's machine)",
+)
+@pass_ctx
+def audit_anchor(ctx: Context, append_to: Path | None) -> None:
+    """Seal pending entries and print the chain's head, to be kept outside the database."""
+    services = ctx.services
+    _seal_all(services)
+    with services.uow(writer=False) as uow:
+        head = audit.head(uow.session)
+    if head is None:
+        fail("the audit trail is empty: nothing to anchor", 1)
+        return
+    line = f"{ANCHOR_PREFIX} {services.clock.now().isoformat()} seq={head.seq} hash={head.hash}"
+    if append_to is not None:
+        try:
+            with append_to.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+        except OSError as error:
+            fail(f"--append: cannot write {append_to}: {error.strerror}", 1)
+    click.echo(line)
+
+
+ANCHOR_PREFIX = "casepath-audit-anchor"
+
+
+def _seal_all(services: Any) -> int:
+    """Seal every pending entry, one batch per transaction."""
+    total = 0
+    while True:
+        sealed = in_transaction(services.uow, lambda uow: audit.seal(uow.session))
+        total += sealed
+        if sealed < audit.SEAL_BATCH:
+            return total
+
+
+def _read_anchors(path: Path) -> list[audit.Head]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"--anchors: cannot read {path}: {getattr(error, 'strerror', None) or 'not UTF-8 text'}", 1)
+        return []
+    heads = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        match = _ANCHOR_LINE.fullmatch(line.strip())
+        if match is None:
+            fail(f"--anchors: line {number} of {path} is not a line printed by 'casepath audit anchor'", 1)
+            return []
+        heads.append(audit.Head(int(match["seq"]), match["hash"]))
+    return heads
+
+
+_ANCHOR_LINE = re.compile(ANCHOR_PREFIX + r" \S+ seq=(?P<seq>[0-9]{1,18}) hash=(?P<hash>[0-9a-f]{64})")

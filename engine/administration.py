@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from engine import users
 from engine.audit import record
-from engine.centres import ensure_centre, find_centre
+from engine.centres import STAYING, ensure_centre, find_centre
 from engine.errors import NotFound, ValidationFailed
 from engine.permissions import (
     ADMINS,
@@ -74,7 +74,7 @@ def list_centres(uow: UnitOfWork, who: Principal) -> list[CentreRow]:
     require(can_manage_users(who), "only an administrator manages centres")
     open_cases = (
         select(Case.centre_id, func.count().label("n"))
-        .where(Case.status != "closed")
+        .where(Case.status.in_(STAYING))
         .group_by(Case.centre_id)
         .subquery()
     )

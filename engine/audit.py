@@ -1,8 +1,22 @@
-"""The audit trail: append-only rows, each chained to the previous one by a SHA-256 hash.
+"""The audit trail: append-only rows, sealed into one SHA-256 hash chain shortly after they commit.
 
-Entries are written in the caller's transaction, so an audited change and its audit row commit or
-vanish together. On PostgreSQL appends are serialised by a transaction-scoped advisory lock; on any
-database the unique ``prev_hash`` forbids two rows extending the same link.
+Writers never wait for each other: :func:`record` inserts the row *unsealed* (no ``seq``, no hashes) in
+the caller's transaction, so an audited change and its audit row still commit or vanish together.
+
+:func:`seal` (run by the embedded sweeper or Celery beat, and by ``casepath audit verify|anchor``
+before they read) takes the one sealer lock, reads the unsealed rows it can see and appends them to the
+chain in id order: row ``seq = n`` stores ``prev_hash`` = the hash of row ``n - 1`` and ``hash`` =
+SHA-256 over its content and ``prev_hash``. The chain's order is the *sealing* order, not the id order:
+ids are not committed in id order (a later id can commit first), and a row that commits late is simply
+sealed in a later batch. Since the sealer only ever sees committed rows, it never has to prove that a
+prefix of ids is complete, and nothing is ever skipped: whatever is committed is sealed next time.
+
+Why this is tamper evident: a sealed row cannot be changed, removed or re-ordered without breaking the
+link of the row after it, and rewriting every later hash changes the head, which ``casepath audit
+anchor`` publishes outside the database (``verify --anchors`` checks every published head is still in
+the chain, which also catches a truncated tail). An unsealed row is not yet protected; ``verify``
+reports one older than :data:`SEAL_GRACE` (the sealer is not running, or the row was slipped in).
+The unique ``seq`` and ``prev_hash`` forbid two rows in one position even if two sealers ran at once.
 """
 
 from __future__ import annotations
@@ -11,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, text
@@ -21,7 +35,9 @@ from engine.clock import as_utc
 from engine.store.models import AuditEvent
 
 GENESIS = "0" * 64
-_AUDIT_LOCK = 0x43617365  # an arbitrary constant naming the audit chain's advisory lock
+SEAL_GRACE = timedelta(minutes=10)  # an unsealed row older than this means the sealer is not running
+SEAL_BATCH = 5000
+_SEALER_LOCK = 0x43617365  # an arbitrary constant naming the sealer's advisory lock on PostgreSQL
 
 
 class Actor(Protocol):
@@ -47,10 +63,7 @@ def record(
     subject: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one entry to the chain (flushes, never commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    """Append one unsealed entry (flushes, never commits); :func:`seal` chains it after commit."""
     entry = AuditEvent(
         at=as_utc(at),
         actor_id=actor.user_id,
@@ -60,9 +73,7 @@ def record(
         subject=subject,
         detail=dict(detail or {}),
         ip=actor.ip,
-        prev_hash=prev,
     )
-    entry.hash = entry_hash(entry)
     session.add(entry)
     session.flush()
     return entry
@@ -85,13 +96,60 @@ def entry_hash(entry: AuditEvent) -> str:
 
 
 @dataclass(frozen=True)
+class Head:
+    """The last sealed entry: publishing ``seq`` and ``hash`` fixes everything before it."""
+
+    seq: int
+    hash: str
+
+
+def seal(session: Session, limit: int = SEAL_BATCH) -> int:
+    """Chain up to ``limit`` unsealed entries after the head, in id order; how many were sealed.
+
+    Run it in a writer's unit of work (on SQLite that is ``BEGIN IMMEDIATE``); on PostgreSQL an
+    advisory lock, taken by the sealer only, keeps two sealers from racing.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEALER_LOCK})
+    current = head(session)
+    seq, prev = (current.seq, current.hash) if current else (0, GENESIS)
+    pending = session.scalars(
+        select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(limit)
+    ).all()
+    for entry in pending:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev
+        entry.hash = prev = entry_hash(entry)
+    session.flush()
+    return len(pending)
+
+
+def head(session: Session) -> Head | None:
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.seq.is_not(None))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.seq is None or row.hash is None:
+        return None
+    return Head(int(row.seq), str(row.hash))
+
+
+@dataclass(frozen=True)
 class ChainBreak:
     entry_id: int
     reason: str
 
 
-def verify(session: Session, batch: int = 5000) -> tuple[int, ChainBreak | None]:
-    """Walk the chain in order; the number of entries checked and the first broken one, if any."""
+def verify(
+    session: Session, now: datetime, grace: timedelta = SEAL_GRACE, batch: int = 5000
+) -> tuple[int, ChainBreak | None]:
+    """Walk the chain in order; the number of entries checked and the first broken one, if any.
+
+    After the sealed chain, an entry still unsealed although it was written more than ``grace``
+    before ``now`` is reported too.
+    """
     expected_prev = GENESIS
     checked = 0
     for entry in _in_order(session, batch):
@@ -101,17 +159,35 @@ def verify(session: Session, batch: int = 5000) -> tuple[int, ChainBreak | None]
             return checked, ChainBreak(entry.id, "content changed after it was written")
         expected_prev = entry.hash
         checked += 1
+    stale = session.scalar(
+        select(AuditEvent.id)
+        .where(AuditEvent.seq.is_(None), AuditEvent.at < now - grace)
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
+    if stale is not None:
+        waited = int(grace.total_seconds())
+        return checked, ChainBreak(stale, f"not sealed into the chain {waited} s after it was written")
     return checked, None
 
 
+def check_anchors(session: Session, anchors: list[Head]) -> Head | None:
+    """The first published head that the chain no longer contains (rewritten or truncated), if any."""
+    for anchor in anchors:
+        stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == anchor.seq))
+        if stored != anchor.hash:
+            return anchor
+    return None
+
+
 def _in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
-    last_id = 0
+    last_seq = 0
     while True:
         rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
         ).all()
         if not rows:
             return
         yield from rows
-        last_id = rows[-1].id
+        last_seq = rows[-1].seq or last_seq
         session.expunge_all()

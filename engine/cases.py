@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine import runtime
 from engine.audit import record
@@ -31,7 +33,7 @@ from engine.permissions import (
     can_view_case,
     require,
 )
-from engine.store.models import Case, CaseTask, Centre, User
+from engine.store.models import Case, CaseCounter, CaseTask, Centre, User
 from engine.store.uow import UnitOfWork
 from engine.sync import cancel_open_work, sync_case
 
@@ -157,12 +159,21 @@ def start_data(case: Case, age: int | None, extra: dict[str, Any]) -> dict[str, 
 
 
 def _next_number(uow: UnitOfWork, centre: Centre, admitted_at: datetime) -> str:
+    """The centre's next number for the year of admission, from its counter row.
+
+    One statement increments the row (or creates it at 1) and returns the new value; the row stays
+    locked until the intake commits, so two intakes at once get consecutive numbers, and the cost
+    does not grow with the number of cases.
+    """
     year = local_date(admitted_at).year
-    prefix = f"{centre.code.upper()}-{year}-"
-    count = (
-        uow.session.scalar(select(func.count()).select_from(Case).where(Case.number.like(f"{prefix}%"))) or 0
-    )
-    return f"{prefix}{count + 1:04d}"
+    upsert = sqlite_insert if uow.session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    first = upsert(CaseCounter).values(centre_id=centre.id, year=year, last_number=1)
+    statement = first.on_conflict_do_update(
+        index_elements=[CaseCounter.centre_id, CaseCounter.year],
+        set_={"last_number": CaseCounter.last_number + 1},
+    ).returning(CaseCounter.last_number)
+    number = uow.session.execute(statement).scalar_one()
+    return f"{centre.code.upper()}-{year}-{number:04d}"
 
 
 def drive(uow: UnitOfWork, case: Case, forms: FormCatalog, step: Any) -> Any:

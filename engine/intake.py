@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from engine.cases import Intake, get_centre, open_case, validate_intake
-from engine.centres import Occupancy, occupancy
+from engine.centres import STAYING, Occupancy, occupancy
 from engine.errors import ValidationFailed
 from engine.forms import FormCatalog
 from engine.permissions import INTAKE_ROLES, Principal, can_open_case, require
@@ -30,7 +30,7 @@ def intake_centres(uow: UnitOfWork, who: Principal) -> list[IntakeCentre]:
     require(bool(ids), "you may not open cases")
     open_cases = (
         select(Case.centre_id, func.count().label("n"))
-        .where(Case.status != "closed", Case.centre_id.in_(ids))
+        .where(Case.status.in_(STAYING), Case.centre_id.in_(ids))
         .group_by(Case.centre_id)
         .subquery()
     )

@@ -46,8 +46,11 @@ class Services:
             services.mailer = smtp_mailer(settings)
         return services
 
-    def uow(self, clock: Clock | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, clock or self.clock, self.dispatch, self.settings.run_limits)
+    def uow(self, clock: Clock | None = None, *, writer: bool = True) -> UnitOfWork:
+        """A unit of work; ``writer=False`` for one that only reads (a plain BEGIN on SQLite)."""
+        return UnitOfWork(
+            self.session_factory, clock or self.clock, self.dispatch, self.settings.run_limits, writer=writer
+        )
 
 
 def smtp_mailer(settings: Settings) -> SmtpMailer:

@@ -30,6 +30,7 @@ DISPATCH_DUE_DEADLINES = "casepath.dispatch_due_deadlines"
 FIRE_DEADLINE = "casepath.fire_deadline"
 DISPATCH_DUE_MAIL = "casepath.dispatch_due_mail"
 DELIVER_MAIL = "casepath.deliver_mail"
+SEAL_AUDIT = "casepath.seal_audit"
 QUEUE = "casepath"
 
 
@@ -73,7 +74,7 @@ class EngineTask(Task):  # type: ignore[misc]
 
 def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     """A Celery app for ``settings``; pass ``services`` to share a clock or an engine (tests, benches)."""
-    from tasks import deadlines, mail
+    from tasks import audit, deadlines, mail
 
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     # A worker's commit that queued e-mails enqueues their delivery at once (beat would find them too).
@@ -81,6 +82,7 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     app.conf.update(_config(settings))
     deadlines.register(app)
     mail.register(app)
+    audit.register(app)
     return app
 
 
@@ -109,6 +111,8 @@ def _config(settings: Settings) -> dict[str, Any]:
                 "task": DISPATCH_DUE_MAIL,
                 "schedule": float(settings.sweep_interval_seconds),
             },
+            # Audit rows are chained by this one sealer shortly after they commit (engine/audit.py).
+            "seal-audit": {"task": SEAL_AUDIT, "schedule": float(settings.sweep_interval_seconds)},
         },
     }
 

@@ -72,7 +72,7 @@ def _broker(services: Services) -> str:
 def _sweep(services: Services) -> dict[str, Any]:
     limit = stale_after(services.settings.sweep_interval_seconds)
     try:
-        with services.uow() as uow:
+        with services.uow(writer=False) as uow:  # a probe never queues behind writers
             run = timers.last_sweep(uow)
     except Exception as error:
         return {"last_sweep_age_seconds": None, "sweep": f"unknown: {type(error).__name__}"}

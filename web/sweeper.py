@@ -1,8 +1,9 @@
 """The embedded sweeper: without Redis, the web process fires due deadlines and sends the outbox itself.
 
 A daemon thread calls the same engine services as ``casepath timers sweep`` and ``casepath mail
-deliver`` every ``sweep_interval_seconds``; a commit that queued e-mails wakes it at once, so mail
-goes out within moments but never in the thread of the request that committed. It runs only when
+deliver`` every ``sweep_interval_seconds``, then seals the audit rows committed since
+(``engine.audit.seal``); a commit that queued e-mails wakes it at once, so mail goes out within
+moments but never in the thread of the request that committed. It runs only when
 ``settings.run_sweeper`` is on (``casepath serve`` turns it on) and no Redis is configured (then
 Celery beat and workers do the work). A lock keeps two sweeps from overlapping; an error is logged
 and the next tick tries again; :meth:`Sweeper.stop` ends it. Several web processes may each run one:
@@ -19,10 +20,11 @@ from typing import Any
 
 from flask import Flask
 
-from engine import outbox, timers
+from engine import audit, outbox, timers
 from engine.config import Settings
 from engine.notifications import EmailsQueued
 from engine.services import Services
+from engine.store.uow import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,9 @@ class Sweeper:
         if not self._running.acquire(blocking=False):
             return None
         try:
-            return timers.sweep(self.services.uow, self.services.forms, runner="embedded")
+            fired = timers.sweep(self.services.uow, self.services.forms, runner="embedded")
+            self._seal_audit()
+            return fired
         finally:
             self._running.release()
 
@@ -76,6 +80,10 @@ class Sweeper:
             forward(events)
 
         return dispatch
+
+    def _seal_audit(self) -> None:
+        """Chain the audit rows committed since the last tick (Celery beat does it when Redis is used)."""
+        in_transaction(self.services.uow, lambda uow: audit.seal(uow.session))
 
     def _loop(self) -> None:
         while not self._stop.is_set():

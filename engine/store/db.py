@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+WRITER = "casepath_writer"  # execution option: this transaction will write (BEGIN IMMEDIATE on SQLite)
+
 
 def normalise_url(url: str) -> str:
     """``postgresql://`` and ``postgres://`` mean psycopg 3 for Casepath."""
@@ -40,9 +42,14 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # A writer takes SQLite's write lock when it begins (waiting up to busy_timeout for it): a deferred
+    # transaction that reads first and writes later fails at once with "database is locked" whenever
+    # another writer committed in between, and the busy timeout cannot help it. Readers begin plainly
+    # and, thanks to WAL, never wait for writers.
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("immediate") else "BEGIN")
+        writer = connection.get_execution_options().get(WRITER, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

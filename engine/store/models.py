@@ -219,12 +219,16 @@ class Deadline(Base):
 
 
 class AuditEvent(Base):
-    """Append-only; ``hash`` chains each row to the previous one so tampering shows."""
+    """Append-only. Writers insert rows unsealed (``seq``, ``prev_hash``, ``hash`` empty); the sealer
+    chains them: ``seq`` is the position in the chain, ``hash`` covers the row and the previous hash."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_case_at", "case_id", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), unique=True, nullable=True
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     actor: Mapped[str] = mapped_column(String(80))
@@ -233,8 +237,18 @@ class AuditEvent(Base):
     subject: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # no two rows extend one link
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # one row per link
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+
+
+class CaseCounter(Base):
+    """The last case number given in one centre in one year: intake takes the next one under a row lock."""
+
+    __tablename__ = "case_counter"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class Notification(Base):

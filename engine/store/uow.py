@@ -1,18 +1,22 @@
 """The unit of work: one transaction, owned by the caller, with side effects only after commit.
 
 Services receive a :class:`UnitOfWork`, use ``uow.session`` and may ``flush()``; they never commit.
+A unit of work is a writer unless opened with ``writer=False``: on SQLite a writer begins with
+``BEGIN IMMEDIATE`` (see ``db.py``), so read-then-write never meets "database is locked".
 They ``emit()`` small event objects (a notification to send, a task to enqueue); the dispatcher gets
 them only once the commit has succeeded, so nothing is announced that did not happen.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,10 +25,12 @@ from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from engine.clock import Clock, SystemClock
 from engine.config import RunLimits
 from engine.errors import ConcurrencyConflict, IntegrityFault
+from engine.store.db import WRITER
 from engine.store.models import Base
 
 Dispatcher = Callable[[Iterable[Any]], None]
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Constraints whose violation means a concurrent writer did the same thing first: a lost race, reported
 # as ConcurrencyConflict (409). Any other integrity error (another unique key, NOT NULL, a foreign key,
@@ -41,6 +47,8 @@ RACE_GUARDS = frozenset(
         "uq_user_account_username",  # … or the same user
         "uq_membership_user_centre",  # … or the same role grant
         "pk_sweep_status",  # two sweepers recorded their first run
+        "pk_case_counter",  # two first intakes of a centre's year created its counter
+        "uq_audit_event_seq",  # two sealers numbered the same row
     }
 )
 
@@ -56,8 +64,10 @@ class UnitOfWork:
         clock: Clock | None = None,
         dispatch: Dispatcher = drop_events,
         limits: RunLimits | None = None,
+        writer: bool = True,
     ) -> None:
         self._factory = session_factory
+        self.writer = writer
         self.clock: Clock = clock or SystemClock()
         self.limits: RunLimits = limits or RunLimits()  # what one case may do in a run and in a day
         self._dispatch = dispatch
@@ -71,7 +81,12 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> UnitOfWork:
-        self._session = self._factory()
+        bind = self._factory.kw.get("bind")
+        if self.writer and isinstance(bind, Engine):
+            # Every transaction of this session begins as a writer (BEGIN IMMEDIATE on SQLite).
+            self._session = self._factory(bind=_writer_engine(bind))
+        else:
+            self._session = self._factory()
         self.events = []
         return self
 
@@ -114,6 +129,21 @@ class UnitOfWork:
         self.events = []
         if self._session is not None:
             self._session.rollback()
+
+
+def in_transaction(make_uow: Callable[[], UnitOfWork], work: Callable[[UnitOfWork], T]) -> T:
+    """Run ``work`` in a unit of work of its own and commit it: for drivers outside a request or task
+    (the embedded sweeper, the CLI) that run one service call per transaction."""
+    with make_uow() as uow:
+        result = work(uow)
+        uow.commit()
+    return result
+
+
+@functools.lru_cache(maxsize=32)
+def _writer_engine(engine: Engine) -> Engine:
+    """``engine`` with the writer option: same pool and event listeners, one more execution option."""
+    return engine.execution_options(**{WRITER: True})
 
 
 def _is_lost_race(error: BaseException | None) -> bool:

@@ -114,14 +114,24 @@ def test_complete_moves_case_on_and_creates_deadline_rows(make_uow, world, fixtu
         assert done.status == "completed" and done.data == {"note": "ok", "risk": "high"}
 
 
+def stale_reader(factory, clock) -> UnitOfWork:
+    """A unit of work opened as a reader (plain BEGIN): on SQLite a writer waits for the write lock
+    before it reads, so only a transaction that began as a reader can hold stale data and then write."""
+    return UnitOfWork(factory, clock, writer=False)
+
+
 def test_second_completion_of_same_task_is_a_conflict_and_state_is_intact(
-    make_committed_uow, committed_world, fixture_forms
+    make_committed_uow, committed_world, fixture_forms, committed_factory, clock
 ):
     make_uow, world = make_committed_uow, committed_world
     public_id = open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
-    with pytest.raises(ConcurrencyConflict), make_uow() as first, make_uow() as second:
+    with (
+        pytest.raises(ConcurrencyConflict),
+        make_uow() as first,
+        stale_reader(committed_factory, clock) as second,
+    ):
         cases.get_task(second, task_id)  # the second session has read the task before the first commits
         cases.complete_task(first, world.staff["social_worker"], task_id, {"note": "first"}, fixture_forms)
         first.commit()
@@ -134,10 +144,16 @@ def test_second_completion_of_same_task_is_a_conflict_and_state_is_intact(
         assert done.data == {"note": "first"}
 
 
-def test_version_counter_turns_lost_update_into_conflict(make_committed_uow, committed_world, fixture_forms):
+def test_version_counter_turns_lost_update_into_conflict(
+    make_committed_uow, committed_world, fixture_forms, committed_factory, clock
+):
     make_uow, world = make_committed_uow, committed_world
     public_id = open_one(make_uow, world, fixture_forms)
-    with pytest.raises(ConcurrencyConflict), make_uow() as first, make_uow() as second:
+    with (
+        pytest.raises(ConcurrencyConflict),
+        make_uow() as first,
+        stale_reader(committed_factory, clock) as second,
+    ):
         a = first.session.scalar(select(Case).where(Case.public_id == public_id))
         b = second.session.scalar(select(Case).where(Case.public_id == public_id))
         a.display_name = "A"
@@ -234,14 +250,59 @@ def test_signal_creates_reassessment(make_uow, world, fixture_forms):
         assert [t.name for t in open_tasks(uow, public_id)] == ["Re-assessment"]
 
 
-def test_audit_chain_verifies_and_detects_tampering(make_uow, world, fixture_forms):
+def test_audit_chain_verifies_and_detects_tampering(make_uow, world, fixture_forms, clock):
     open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
-        checked, broken = audit.verify(uow.session)
+        assert audit.seal(uow.session) >= 3
+        checked, broken = audit.verify(uow.session, clock.now())
         assert broken is None and checked >= 3
         row = uow.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.open"))
         row.detail = {"pathway": "something else"}
         uow.session.flush()
         uow.session.expire_all()
-        _, broken = audit.verify(uow.session)
+        _, broken = audit.verify(uow.session, clock.now())
         assert broken is not None and broken.entry_id == row.id
+
+
+def test_audit_verify_names_the_first_row_whose_link_was_removed(make_uow, world, fixture_forms, clock):
+    open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        audit.seal(uow.session)
+        first, second = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.seq).limit(2)).all()
+        uow.session.delete(first)
+        uow.session.flush()
+        uow.session.expire_all()
+        checked, broken = audit.verify(uow.session, clock.now())
+        assert checked == 0 and broken is not None and broken.entry_id == second.id
+
+
+def test_audit_reports_an_entry_left_unsealed_too_long(make_uow, world, fixture_forms, clock):
+    with make_uow() as uow:
+        audit.seal(uow.session)
+        uow.commit()
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        assert audit.verify(uow.session, clock.now())[1] is None  # just written: the sealer has time
+        later = clock.now() + audit.SEAL_GRACE + timedelta(seconds=1)
+        _, broken = audit.verify(uow.session, later)
+        opened = uow.session.scalar(select(AuditEvent.id).where(AuditEvent.subject.like("KC-TEST-%")))
+        assert broken is not None and broken.entry_id == opened and "not sealed" in broken.reason
+        audit.seal(uow.session)
+        assert audit.verify(uow.session, later)[1] is None
+    assert public_id
+
+
+def test_anchor_catches_a_rewritten_head(make_uow, world, fixture_forms, clock):
+    open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        audit.seal(uow.session)
+        published = audit.head(uow.session)
+        assert published is not None and audit.check_anchors(uow.session, [published]) is None
+        # Rewrite the last row and seal it again: the chain itself is consistent once more …
+        row = uow.session.scalar(select(AuditEvent).where(AuditEvent.seq == published.seq))
+        row.subject, row.seq, row.prev_hash, row.hash = "forged", None, None, None
+        uow.session.flush()
+        audit.seal(uow.session)
+        assert audit.verify(uow.session, clock.now())[1] is None
+        # … but it no longer contains the head published before.
+        assert audit.check_anchors(uow.session, [published]) == published

@@ -155,3 +155,66 @@ def test_console_script_is_installed_and_never_prints_a_traceback(env, tmp_path)
         timeout=60,
     )
     assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_audit_anchor_publishes_the_head_and_verify_checks_it(env, tmp_path):
+    from sqlalchemy import update
+
+    from engine.centres import ensure_centre
+    from engine.config import load_settings
+    from engine.permissions import SYSTEM
+    from engine.services import Services
+    from engine.store.models import AuditEvent
+
+    casepath(env, "db", "upgrade")
+    empty = casepath(env, "audit", "anchor")
+    assert empty.exit_code == 1 and "nothing to anchor" in empty.output
+    services = Services.from_settings(load_settings(env))
+    with services.uow() as uow:
+        ensure_centre(uow, SYSTEM, "kc-cli", "КЦ", "crisis_centre", 12)
+        uow.commit()
+    kept = tmp_path / "elsewhere" / "anchors.txt"
+    kept.parent.mkdir()
+    anchored = casepath(env, "audit", "anchor", "--append", str(kept))
+    assert anchored.exit_code == 0, anchored.output
+    [line] = anchored.output.splitlines()
+    assert line.startswith("casepath-audit-anchor ") and " seq=1 hash=" in line
+    assert kept.read_text(encoding="utf-8") == line + "\n"
+    verified = casepath(env, "audit", "verify", "--anchors", str(kept))
+    assert verified.exit_code == 0 and "audit chain intact: 1 entries, 1 anchors" in verified.output
+
+    with services.uow() as uow:  # rewrite the anchored row and re-seal it: only the anchor shows it
+        uow.session.execute(update(AuditEvent).values(subject="forged", seq=None, prev_hash=None, hash=None))
+        uow.commit()
+    services.engine.dispose()
+    assert "audit chain intact" in casepath(env, "audit", "verify").output
+    caught = casepath(env, "audit", "verify", "--anchors", str(kept))
+    assert caught.exit_code == 1 and "does not contain the published head seq=1" in caught.output
+
+    (tmp_path / "bad.txt").write_text("seq=1 hash=zz\n", encoding="utf-8")
+    bad = casepath(env, "audit", "verify", "--anchors", str(tmp_path / "bad.txt"))
+    assert bad.exit_code == 1 and "line 1" in bad.output
+    missing = casepath(env, "audit", "verify", "--anchors", str(tmp_path / "missing.txt"))
+    assert missing.exit_code != 0 and "Traceback" not in missing.output
+    unwritable = casepath(env, "audit", "anchor", "--append", str(tmp_path / "no" / "such" / "dir.txt"))
+    assert unwritable.exit_code == 1 and "cannot write" in unwritable.output
+
+
+def test_timers_sweep_from_cron_also_seals_the_audit_trail(env):
+    from sqlalchemy import select
+
+    from engine.centres import ensure_centre
+    from engine.config import load_settings
+    from engine.permissions import SYSTEM
+    from engine.services import Services
+    from engine.store.models import AuditEvent
+
+    casepath(env, "db", "upgrade")
+    services = Services.from_settings(load_settings(env))
+    with services.uow() as uow:
+        ensure_centre(uow, SYSTEM, "kc-cli", "КЦ", "crisis_centre", 12)
+        uow.commit()
+    assert casepath(env, "timers", "sweep").output.splitlines()[-1] == "fired 0 deadlines"
+    with services.uow(writer=False) as uow:
+        assert uow.session.scalars(select(AuditEvent.seq)).all() == [1]
+    services.engine.dispose()

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from engine.store import schema
 from engine.store.db import make_engine, normalise_url
@@ -55,3 +56,79 @@ def test_models_match_migrations(empty_url: str) -> None:
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(empty_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, insert, select
+
+    from engine import audit
+    from engine.store.models import AuditEvent, Case, CaseCounter, Centre, Pathway, PathwayVersion
+
+    schema.upgrade(empty_url, "0004_outbox")
+    engine = make_engine(empty_url)
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Centre),
+            [
+                {
+                    "id": 1,
+                    "code": "kc-a",
+                    "name": "A",
+                    "kind": "crisis_centre",
+                    "capacity": 9,
+                    "created_at": at,
+                },
+                {
+                    "id": 2,
+                    "code": "kc-b",
+                    "name": "B",
+                    "kind": "crisis_centre",
+                    "capacity": 9,
+                    "created_at": at,
+                },
+            ],
+        )
+        connection.execute(insert(Pathway), [{"id": 1, "key": "p", "name": "P"}])
+        connection.execute(
+            insert(PathwayVersion),
+            [{"id": 1, "pathway_id": 1, "version": 1, "process_id": "p", "bpmn_xml": "", "sha256": "",
+              "spec_json": "", "deployed_at": at}],
+        )  # fmt: skip
+        numbers = [(1, "KC-A-2025-0007"), (1, "KC-A-2026-0002"), (1, "KC-A-2026-0003"), (2, "KC-B-2026-0001")]
+        connection.execute(
+            insert(Case),
+            [
+                {"number": number, "centre_id": centre, "pathway_version_id": 1, "display_name": "x",
+                 "target_group": "other", "legal_basis": "urgent", "admitted_at": at, "workflow_state": b"",
+                 "serializer_version": "1"}
+                for centre, number in numbers
+            ],
+        )  # fmt: skip
+        prev = audit.GENESIS
+        for n in range(3):  # chained the way revision 0002 wrote them: in id order, hash at insert
+            row = AuditEvent(at=at, actor_id=None, actor="system", action="x", case_id=None, subject=str(n),
+                             detail={"n": n}, ip="", prev_hash=prev)  # fmt: skip
+            row.hash = audit.entry_hash(row)
+            connection.execute(
+                insert(AuditEvent).values(
+                    at=at, actor="system", action="x", subject=str(n), detail={"n": n}, ip="",
+                    prev_hash=prev, hash=row.hash,
+                )
+            )  # fmt: skip
+            prev = row.hash
+    schema.upgrade(empty_url)
+    with Session(engine) as session:
+        counters = session.execute(select(CaseCounter.centre_id, CaseCounter.year, CaseCounter.last_number))
+        assert sorted(tuple(row) for row in counters) == [(1, 2025, 7), (1, 2026, 3), (2, 2026, 1)]
+        assert audit.verify(session, at) == (3, None)
+        session.add(AuditEvent(at=at, actor="system", action="y", subject="after", detail={}, ip=""))
+        session.commit()
+    schema.downgrade(empty_url, "0004_outbox")  # the unsealed row is sealed, not lost
+    schema.upgrade(empty_url)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 4
+        assert audit.verify(session, at) == (4, None)
+    engine.dispose()

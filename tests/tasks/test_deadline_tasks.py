@@ -14,7 +14,7 @@ from engine import timers
 from engine.errors import ConcurrencyConflict
 from engine.store.models import AuditEvent, Deadline
 from tasks import celery_app as celery_module
-from tasks.celery_app import DISPATCH_DUE_DEADLINES, FIRE_DEADLINE, make_celery
+from tasks.celery_app import DISPATCH_DUE_DEADLINES, FIRE_DEADLINE, SEAL_AUDIT, make_celery
 from tests.tasks.conftest import broker_idle, running_worker, wait_for
 from tests.timer_support import clone_case, open_in_stay, open_task_names
 
@@ -136,3 +136,18 @@ def test_deadlines_due_while_everything_was_down_fire_on_restart_with_their_late
         wait_for(lambda: len(fired_audits(make_committed_uow)) == 5, what="five firings")
         wait_for(broker_idle(redis_url), what="an idle broker")
     assert {lateness for _, lateness in fired_audits(make_committed_uow)} == {2 * 86400 + 60}
+
+
+def test_beat_schedules_the_audit_sealer_and_a_worker_seals(
+    make_committed_uow, committed_world, celery_app, redis_url
+):
+    entry = celery_app.conf.beat_schedule["seal-audit"]
+    assert entry["task"] == SEAL_AUDIT
+    with make_committed_uow() as uow:
+        assert uow.session.scalar(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)) is not None
+    with running_worker(celery_app):
+        celery_app.tasks[SEAL_AUDIT].apply_async()
+        wait_for(broker_idle(redis_url), what="the seal task to run")
+    with make_committed_uow() as uow:
+        assert uow.session.scalar(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)) is None
+        assert uow.session.scalar(select(AuditEvent.hash).limit(1)) is not None

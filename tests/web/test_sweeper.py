@@ -8,12 +8,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine import timers
+from engine import audit, timers
 from engine.config import Settings
 from engine.services import Services
-from engine.store.models import Deadline
+from engine.store.models import AuditEvent, Deadline
 from tests.integration.conftest import World, build_world
 from tests.tasks.conftest import database_url, wait_for
 from tests.timer_support import open_in_stay, open_task_names
@@ -122,3 +122,17 @@ def test_never_two_sweeps_at_once(services, monkeypatch):
     for thread in threads:
         thread.join()
     assert peak[0] == 1 and sorted(results, key=str) == [0, None, None, None]
+
+
+def unsealed(make_uow) -> int:
+    with make_uow() as uow:
+        pending = select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))
+        return uow.session.scalar(pending)
+
+
+def test_each_tick_seals_the_audit_rows_committed_since(services, make_committed_uow, committed_world):
+    assert unsealed(make_committed_uow) > 0  # the world's setup is audited
+    Sweeper(services, 60).sweep_once()
+    assert unsealed(make_committed_uow) == 0
+    with make_committed_uow() as uow:
+        assert audit.verify(uow.session, uow.clock.now())[1] is None
