@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from engine import users
+from engine import credentials, users
 from engine.audit import record
 from engine.centres import ensure_centre, find_centre
 from engine.errors import NotFound, ValidationFailed
@@ -104,6 +104,8 @@ def set_user_active(uow: UnitOfWork, who: Principal, username: str, active: bool
         raise NotFound("user not found")
     if user.id == who.user_id and not active:
         raise ValidationFailed("you cannot deactivate yourself", {"username": ["that is you"]})
+    if user.active and not active:
+        credentials.revoke_all(uow, who, user, "deactivated")
     user.active = active
     action = "user.activate" if active else "user.deactivate"
     record(uow.session, uow.clock.now(), who, action, subject=user.username)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime
@@ -11,16 +10,19 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from engine import credentials, sign_in_throttle
 from engine.audit import record
-from engine.errors import NotFound, ValidationFailed
-from engine.permissions import Principal
+from engine.errors import NotFound, TooManyAttempts, ValidationFailed
+from engine.passwords import MIN_LENGTH, password_problems
+from engine.permissions import SYSTEM, Principal
 from engine.roles import ROLE_CODES
-from engine.store.models import ApiToken, Centre, Membership, User
+from engine.store.models import Centre, Membership, User
 from engine.store.uow import UnitOfWork
 
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = MIN_LENGTH
+DEFAULT_TOKEN_DAYS = 90  # Settings.token_days (CASEPATH_TOKEN_DAYS) is what the CLI passes
 
 
 def hash_password(password: str) -> str:
@@ -47,18 +49,33 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> User | None:
 
 
 def sign_in(uow: UnitOfWork, username: str, password: str, ip: str = "") -> User | None:
-    """Check the credentials and audit the attempt, successful or not (who tried, from where)."""
-    user = authenticate(uow, username, password)
+    """Check the credentials and audit the attempt, successful or not (who tried, from where).
+
+    Raises :class:`TooManyAttempts` while the name is throttled after repeated failures, whether or
+    not such a user exists, and without checking the password (the same answer, the same work).
+    """
+    name = username.strip().lower()
     now = uow.clock.now()
+    stranger = Principal(None, "anonymous", {}, ip)
+    until = sign_in_throttle.locked_until(uow, name, now)
+    if until is not None:
+        record(uow.session, now, stranger, "auth.throttled", subject=name[:80])
+        raise TooManyAttempts("too many failed sign-ins for this name; wait and try again", until - now)
+    user = authenticate(uow, name, password)
     if user is None:
-        stranger = Principal(None, "anonymous", {}, ip)
-        record(uow.session, now, stranger, "auth.failed", subject=username.strip().lower()[:80])
+        sign_in_throttle.note_failure(uow, name, now)
+        record(uow.session, now, stranger, "auth.failed", subject=name[:80])
         return None
+    sign_in_throttle.forget_failures(uow, name)
     record(uow.session, now, principal_for(user, ip), "auth.login", subject=user.username)
     return user
 
 
 def sign_out(uow: UnitOfWork, who: Principal) -> None:
+    """Sign out everywhere: every session of this user ends (their API tokens are not sessions)."""
+    user = uow.session.get(User, who.user_id) if who.user_id is not None else None
+    if user is not None:
+        credentials.end_sessions(user)
     record(uow.session, uow.clock.now(), who, "auth.logout")
 
 
@@ -89,8 +106,9 @@ def create_user(
         fields["username"] = ["2–80 characters: lower-case letters, digits, '.', '_' or '-'"]
     if role not in ROLE_CODES:
         fields["role"] = [f"one of {', '.join(sorted(ROLE_CODES))}"]
-    if len(password) < MIN_PASSWORD:
-        fields["password"] = [f"at least {MIN_PASSWORD} characters"]
+    problems = password_problems(password, [username, display_name])
+    if problems:
+        fields["password"] = problems
     if fields:
         raise ValidationFailed("cannot create the user", fields)
     centre = uow.session.scalar(select(Centre).where(Centre.code == centre_code))
@@ -101,8 +119,10 @@ def create_user(
     if user is None:
         user = User(username=username, display_name=display_name or username, created_at=now, active=True)
         uow.session.add(user)
+    elif not password_matches(user.password_hash, password):
+        credentials.revoke_all(uow, who, user, "password_changed")
     user.password_hash = hash_password(password)
-    set_membership(uow, user, centre, role)
+    set_membership(uow, user, centre, role, who)
     uow.session.flush()
     record(
         uow.session, now, who, "user.create", subject=username, detail={"centre": centre.code, "role": role}
@@ -110,40 +130,39 @@ def create_user(
     return user
 
 
-def set_membership(uow: UnitOfWork, user: User, centre: Centre, role: str) -> None:
+def set_membership(uow: UnitOfWork, user: User, centre: Centre, role: str, who: Principal = SYSTEM) -> None:
+    """Give the user ``role`` in ``centre``; replacing another role there ends their sessions and tokens."""
     existing = next((m for m in user.memberships if m.centre_id == centre.id), None)
     if existing is None:
         user.memberships.append(Membership(centre=centre, role=role))
-    else:
+    elif existing.role != role:
         existing.role = role
+        credentials.revoke_all(uow, who, user, "role_removed")
 
 
 def principal_for(user: User, ip: str = "") -> Principal:
     return Principal(user.id, user.username, {m.centre_id: m.role for m in user.memberships}, ip)
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+def issue_token(uow: UnitOfWork, who: Principal, username: str, days: int = DEFAULT_TOKEN_DAYS) -> str:
+    """A new personal API token for ``username``, valid for ``days``; printed once, stored hashed."""
+    return credentials.issue_token(uow, who, get_user(uow, username), days)
 
 
-def issue_token(uow: UnitOfWork, who: Principal, username: str) -> str:
-    """A new personal API token; only its hash is stored, so it is shown once."""
-    user = get_user(uow, username)
-    token = "cp_" + secrets.token_urlsafe(32)
-    uow.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), created_at=uow.clock.now()))
-    record(uow.session, uow.clock.now(), who, "token.issue", subject=username)
-    return token
+def revoke_tokens(uow: UnitOfWork, who: Principal, username: str) -> int:
+    """``casepath users revoke-tokens``: every live token of the user stops working; how many."""
+    user = get_user(uow, username.strip().lower())
+    revoked = credentials.revoke_tokens(uow, user)
+    record(
+        uow.session, uow.clock.now(), who, "token.revoke", subject=user.username, detail={"tokens": revoked}
+    )
+    return revoked
 
 
 def user_for_token(uow: UnitOfWork, token: str, now: datetime) -> User | None:
-    row = uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None:
-        return None
-    user = uow.session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    row.last_used_at = now
-    return user
+    """The active user of a live (unexpired, unrevoked) token, or None. Reads only."""
+    use = credentials.use_token(uow, token, now)
+    return use.user if use is not None else None
 
 
 LOCALES = ("bg", "en")
@@ -153,6 +172,12 @@ def find_user_by_id(uow: UnitOfWork, user_id: int) -> User | None:
     """The active user with this id, or None (a deactivated user is signed out on their next request)."""
     user = uow.session.get(User, user_id)
     return user if user is not None and user.active else None
+
+
+def find_session_user(uow: UnitOfWork, user_id: int, stamp: object) -> User | None:
+    """The active user of a session signed in with ``stamp``, or None when that session has ended."""
+    user = find_user_by_id(uow, user_id)
+    return user if user is not None and credentials.stamp_matches(user, stamp) else None
 
 
 def set_locale(uow: UnitOfWork, user_id: int, locale: str) -> None:

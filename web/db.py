@@ -7,12 +7,15 @@ to show the form again calls ``discard_changes()`` first, so nothing half-done i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, g
 
 from engine.services import Services
 from engine.store.uow import UnitOfWork
 
 _KEY = "_casepath_uow"
+_AFTER_KEY = "_casepath_after_transaction"
 
 
 def current_services() -> Services:
@@ -44,8 +47,16 @@ def commit_request() -> None:
         uow.commit()
 
 
+def after_request_transaction(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the request's transaction is over (committed or not), e.g. to record
+    something in a short transaction of its own instead of holding a write lock for the request."""
+    g.setdefault(_AFTER_KEY, []).append(callback)
+
+
 def close_request(_error: BaseException | None = None) -> None:
     """Teardown: whatever was not committed is rolled back, and the session closed."""
     uow: UnitOfWork | None = g.pop(_KEY, None)
     if uow is not None:
         uow.__exit__(None, None, None)
+    for callback in g.pop(_AFTER_KEY, []):
+        callback()
