@@ -107,15 +107,20 @@ def use_token(uow: UnitOfWork, token: str, now: datetime) -> TokenUse | None:
 def touch(uow: UnitOfWork, token_id: int, now: datetime) -> bool:
     """Record the token's use at ``now`` unless a use within the last few minutes is recorded already.
 
-    Meant for a unit of work of its own, committed at once: one short conditional UPDATE, so requests
-    sharing a token never queue behind each other's row lock.
+    Meant for a unit of work of its own, committed at once: one short conditional UPDATE that skips a
+    row another transaction holds (PostgreSQL), so requests sharing a token never queue for it.
     """
-    result = uow.session.execute(
-        update(ApiToken)
+    due = (
+        select(ApiToken.id)
         .where(
             ApiToken.id == token_id,
             or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USE_PRECISION),
         )
+        .with_for_update(skip_locked=True)  # SQLite has no row locks and drops the clause
+    )
+    result = uow.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id.in_(due))
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -7,13 +7,15 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, select
 
 from engine.permissions import SYSTEM
+from engine.services import Services
 from engine.store.models import ApiToken
 from engine.users import issue_token
 from tests.web import api_fixtures as fx
-from tests.web.conftest import QueryCounter, username
+from tests.web.conftest import QueryCounter, build_world, make_app, username
 
 cli_database, cli_app = fx.cli_database, fx.cli_app
 API = fx.API
@@ -95,3 +97,29 @@ def test_concurrent_reads_sharing_a_token_on_sqlite_all_succeed(cli_database, cl
     for thread in threads:
         thread.join()
     assert statuses == Counter({200: 100})
+
+
+def test_a_request_never_waits_for_the_token_row_another_transaction_holds(
+    db_engine, committed_factory, fixture_forms, clock, test_settings
+):
+    """On PostgreSQL a request with a token used to hold (and wait for) the token's row lock."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: the SQLite side is the concurrent-reads test above")
+    services = Services(test_settings, db_engine, committed_factory, fixture_forms, clock)
+    build_world(services)
+    token = token_for(services)
+    client, headers = make_app(services).test_client(), fx.bearer(token)
+    assert client.get(f"{API}/tasks", headers=headers).status_code == 200
+    clock.advance(timedelta(minutes=6))  # the recorded use is stale: this request wants to refresh it
+    statuses: list[int] = []
+    with db_engine.connect() as holder:
+        holder.execute(select(ApiToken.id).with_for_update())  # another transaction holds the row
+        request = threading.Thread(
+            target=lambda: statuses.append(client.get(f"{API}/tasks", headers=headers).status_code)
+        )
+        request.start()
+        request.join(timeout=15)
+        waited = request.is_alive()
+        holder.rollback()
+    request.join()
+    assert not waited and statuses == [200]
