@@ -10,22 +10,15 @@ that header the Flask-Login session decides; a session may only write with a val
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
-
 from flask import current_app, g, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import abort
 
 from engine import credentials
-from engine.errors import ConcurrencyConflict
 from engine.permissions import Principal
 from engine.users import principal_for
-from web.db import after_request_transaction, current_services, request_uow
+from web.db import after_request_transaction, request_uow
 from web.security import current_principal, find_principal
-
-log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="casepath"'}
@@ -59,18 +52,9 @@ def _bearer_principal(header: str) -> Principal:
             headers=CHALLENGE,
         )
     if use.stale:
-        after_request_transaction(lambda: _record_last_use(use.token_id, now))
+        token_id = use.token_id
+        after_request_transaction(lambda own: credentials.touch(own, token_id, now))
     return principal_for(use.user, request.remote_addr or "")
-
-
-def _record_last_use(token_id: int, now: datetime) -> None:
-    """Best effort, in its own short transaction: a busy database only delays the record."""
-    try:
-        with current_services().uow() as uow:
-            credentials.touch(uow, token_id, now)
-            uow.commit()
-    except (SQLAlchemyError, ConcurrencyConflict):
-        log.warning("the last use of an API token was not recorded: the database was busy")
 
 
 def _check_csrf() -> None:
