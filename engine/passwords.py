@@ -18,15 +18,20 @@ MIN_SCORE = 3
 # zxcvbn's running time grows with the length; the first characters decide whether a password is weak.
 _SCORED_PREFIX = 100
 
+TOO_SHORT = f"at least {MIN_LENGTH} characters"
+TOO_LONG = f"at most {MAX_LENGTH} characters"
+ONLY_SPACES = "not only spaces"
+TOO_EASY = "too easy to guess: avoid common words, names, repeats and sequences; a few unrelated words work"
+
 
 def password_problems(password: str, user_inputs: Iterable[str] = ()) -> list[str]:
     """What is wrong with ``password`` for a user described by ``user_inputs``; empty when it is fine."""
     if len(password) < MIN_LENGTH:
-        return [f"at least {MIN_LENGTH} characters"]
+        return [TOO_SHORT]
     if len(password) > MAX_LENGTH:
-        return [f"at most {MAX_LENGTH} characters"]
+        return [TOO_LONG]
     if not password.strip():
-        return ["not only spaces"]
+        return [ONLY_SPACES]
     inputs = [text for value in user_inputs for text in _variants(value)]
     if zxcvbn(password[:_SCORED_PREFIX], user_inputs=inputs)["score"] < MIN_SCORE:
         return [

@@ -178,7 +178,7 @@ def test_the_admin_page_explains_a_weak_password(app, world, as_role):
         data={"username": "a-weak", "password": "1234567890", "centre": "kc-test", "role": "educator"},
     )
     assert response.status_code == 422
-    assert "too easy to guess" in html_of(response)
+    assert "Твърде лесна за отгатване" in html_of(response)
 
 
 # --- throttling per account -----------------------------------------------------------------------
