@@ -12,6 +12,7 @@ import click
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
 from engine import audit, timers
 from engine.clock import FrozenClock, isoformat_local
+from engine.credentials import MAX_TOKEN_DAYS
 from engine.errors import CasepathError
 from engine.permissions import SYSTEM
 from engine.roles import ROLE_CODES
@@ -49,10 +50,7 @@ def users_create(ctx: Context, username: str, centre: str, role: str, display_na
     """
     from engine.users import create_user
 
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = _read_password()
     try:
         with ctx.services.uow() as uow:
             create_user(uow, SYSTEM, username, password, centre, role, display_name)
@@ -60,6 +58,29 @@ def users_create(ctx: Context, username: str, centre: str, role: str, display_na
     except CasepathError as error:
         _fail_with(error)
     console.print(f"user {username.lower()} is {role} in {centre}")
+
+
+@users_group.command("password")
+@click.argument("username")
+@pass_ctx
+def users_password(ctx: Context, username: str) -> None:
+    """Set a new password for USERNAME (from stdin or a prompt); their sessions and tokens end."""
+    from engine.users import set_password
+
+    password = _read_password()
+    try:
+        with ctx.services.uow() as uow:
+            set_password(uow, SYSTEM, username, password)
+            uow.commit()
+    except CasepathError as error:
+        _fail_with(error)
+    console.print(f"new password for {username.lower()}; their sessions and tokens have ended")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\n")
 
 
 @users_group.command("grant")
@@ -82,18 +103,41 @@ def users_grant(ctx: Context, username: str, centre: str, role: str) -> None:
 
 @users_group.command("token")
 @click.argument("username")
+@click.option(
+    "--days",
+    "days",
+    type=click.IntRange(1, MAX_TOKEN_DAYS),
+    default=None,
+    help="valid for this many days (default: CASEPATH_TOKEN_DAYS, 90)",
+)
 @pass_ctx
-def users_token(ctx: Context, username: str) -> None:
+def users_token(ctx: Context, username: str, days: int | None) -> None:
     """Print a new personal API token for USERNAME (only the token, on stdout)."""
     from engine.users import issue_token
 
     try:
         with ctx.services.uow() as uow:
-            token = issue_token(uow, SYSTEM, username)
+            token = issue_token(uow, SYSTEM, username, days or ctx.services.settings.token_days)
             uow.commit()
     except CasepathError as error:
         _fail_with(error)
     click.echo(token)
+
+
+@users_group.command("revoke-tokens")
+@click.argument("username")
+@pass_ctx
+def users_revoke_tokens(ctx: Context, username: str) -> None:
+    """Revoke every personal API token of USERNAME at once."""
+    from engine.users import revoke_tokens
+
+    try:
+        with ctx.services.uow() as uow:
+            revoked = revoke_tokens(uow, SYSTEM, username)
+            uow.commit()
+    except CasepathError as error:
+        _fail_with(error)
+    console.print(f"revoked {revoked} tokens of {username.strip().lower()}", markup=False)
 
 
 @click.group("timers")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from engine import users
+from engine import credentials, users
 from engine.audit import record
 from engine.centres import STAYING, ensure_centre, find_centre
 from engine.errors import NotFound, ValidationFailed
@@ -127,6 +127,19 @@ def grant_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str,
     return users.grant_role(uow, who, user.username, centre.code, role)
 
 
+def reset_password(uow: UnitOfWork, who: Principal, username: str, password: str) -> User:
+    """An administrator sets a new password for a user of the centres it administers (all of them)."""
+    require(can_manage_users(who), "only an administrator manages users")
+    user = users.find_user(uow, username.strip().lower())
+    if user is None:
+        raise NotFound("user not found")
+    centres = [m.centre_id for m in user.memberships]
+    require(
+        can_manage_account(who, user.id, centres), "the user also works in a centre you do not administer"
+    )
+    return users.set_password(uow, who, user.username, password)
+
+
 def set_user_active(uow: UnitOfWork, who: Principal, username: str, active: bool) -> User:
     """Deactivate (sign out at the next request, no more sign-ins) or reactivate a user."""
     require(can_manage_users(who), "only an administrator manages users")
@@ -138,6 +151,8 @@ def set_user_active(uow: UnitOfWork, who: Principal, username: str, active: bool
     centres = [m.centre_id for m in user.memberships]
     elsewhere = "the user also works in a centre you do not administer"
     require(can_manage_account(who, user.id, centres), elsewhere)
+    if user.active and not active:
+        credentials.revoke_all(uow, who, user, "deactivated")
     user.active = active
     action = "user.activate" if active else "user.deactivate"
     record(uow.session, uow.clock.now(), who, action, subject=user.username)

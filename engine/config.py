@@ -38,6 +38,7 @@ class Settings:
     instance_dir: Path = PROJECT_ROOT / "instance"
     demo_mode: bool = False
     idle_timeout_minutes: int = 30
+    token_days: int = 90  # a personal API token expires this many days after it was issued
     sweep_interval_seconds: int = 30
     run_sweeper: bool = False  # the web process sweeps deadlines itself (no Redis); `casepath serve` sets it
     smtp_host: str = ""
@@ -83,6 +84,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         instance_dir=instance_dir,
         demo_mode=_flag(env.get("CASEPATH_DEMO", "0")),
         idle_timeout_minutes=int(env.get("CASEPATH_IDLE_TIMEOUT_MINUTES", "30")),
+        token_days=int(env.get("CASEPATH_TOKEN_DAYS", "90")),
         sweep_interval_seconds=int(env.get("CASEPATH_SWEEP_INTERVAL_SECONDS", "30")),
         run_sweeper=_flag(env.get("CASEPATH_RUN_SWEEPER", "0")),
         smtp_host=env.get("CASEPATH_SMTP_HOST", ""),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 
 class CasepathError(Exception):
@@ -36,6 +37,16 @@ class ValidationFailed(CasepathError):
     def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.fields: dict[str, list[str]] = {k: list(v) for k, v in (fields or {}).items()}
+
+
+class TooManyAttempts(CasepathError):
+    """Refused for now after repeated failures; ``retry_after`` says how long to wait."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: timedelta) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ConcurrencyConflict(CasepathError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime
@@ -11,17 +10,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from engine import credentials, sign_in_throttle
 from engine.audit import record
-from engine.errors import NotFound, ValidationFailed
+from engine.errors import NotFound, TooManyAttempts, ValidationFailed
 from engine.notifications import ROLE_GRANTED, notify_centre
-from engine.permissions import Principal, roles_compatible
+from engine.passwords import MIN_LENGTH, password_problems
+from engine.permissions import SYSTEM, Principal, roles_compatible
 from engine.roles import ROLE_CODES, role_label
-from engine.store.models import ApiToken, Centre, Membership, User
+from engine.store.models import Centre, Membership, User
 from engine.store.uow import UnitOfWork
 
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = MIN_LENGTH
+DEFAULT_TOKEN_DAYS = 90  # Settings.token_days (CASEPATH_TOKEN_DAYS) is what the CLI passes
 
 
 def hash_password(password: str) -> str:
@@ -48,19 +50,49 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> User | None:
 
 
 def sign_in(uow: UnitOfWork, username: str, password: str, ip: str = "") -> User | None:
-    """Check the credentials and audit the attempt, successful or not (who tried, from where)."""
-    user = authenticate(uow, username, password)
+    """Check the credentials and audit the attempt, successful or not (who tried, from where).
+
+    Raises :class:`TooManyAttempts` while the name is throttled after repeated failures, whether or
+    not such a user exists, and without checking the password (the same answer, the same work).
+    """
+    name = username.strip().lower()
     now = uow.clock.now()
+    stranger = Principal(None, "anonymous", {}, ip)
+    until = sign_in_throttle.locked_until(uow, name, now)
+    if until is not None:
+        record(uow.session, now, stranger, "auth.throttled", subject=name[:80])
+        raise TooManyAttempts("too many failed sign-ins for this name; wait and try again", until - now)
+    user = authenticate(uow, name, password)
     if user is None:
-        stranger = Principal(None, "anonymous", {}, ip)
-        record(uow.session, now, stranger, "auth.failed", subject=username.strip().lower()[:80])
+        sign_in_throttle.note_failure(uow, name, now)
+        record(uow.session, now, stranger, "auth.failed", subject=name[:80])
         return None
+    sign_in_throttle.forget_failures(uow, name)
     record(uow.session, now, principal_for(user, ip), "auth.login", subject=user.username)
     return user
 
 
 def sign_out(uow: UnitOfWork, who: Principal) -> None:
+    """Sign out everywhere: every session and every API token of this user ends.
+
+    A copied cookie or a token left in a script must not outlive the person's decision to leave.
+    """
+    user = uow.session.get(User, who.user_id) if who.user_id is not None else None
     record(uow.session, uow.clock.now(), who, "auth.logout")
+    if user is not None:
+        credentials.revoke_all(uow, who, user, "signed_out")
+
+
+def set_password(uow: UnitOfWork, who: Principal, username: str, password: str) -> User:
+    """Give the user a new password; every session and token they had ends."""
+    user = get_user(uow, username.strip().lower())
+    problems = password_problems(password, [user.username, user.display_name])
+    if problems:
+        raise ValidationFailed("cannot change the password", {"password": problems})
+    user.password_hash = hash_password(password)
+    record(uow.session, uow.clock.now(), who, "user.password", subject=user.username)
+    credentials.revoke_all(uow, who, user, "password_changed")
+    return user
 
 
 def find_user(uow: UnitOfWork, username: str) -> User | None:
@@ -92,8 +124,9 @@ def create_user(
         fields["username"] = ["this username is taken: give the existing user a role instead"]
     if role not in ROLE_CODES:
         fields["role"] = [f"one of {', '.join(sorted(ROLE_CODES))}"]
-    if len(password) < MIN_PASSWORD:
-        fields["password"] = [f"at least {MIN_PASSWORD} characters"]
+    problems = password_problems(password, [username, display_name])
+    if problems:
+        fields["password"] = problems
     if fields:
         raise ValidationFailed("cannot create the user", fields)
     centre = get_centre_for(uow, centre_code, "cannot create the user")
@@ -137,7 +170,7 @@ def get_centre_for(uow: UnitOfWork, centre_code: str, message: str) -> Centre:
 
 def _grant(uow: UnitOfWork, who: Principal, user: User, centre: Centre, role: str) -> None:
     """Set the membership, audit the grant, and tell the centre's managers (all in this transaction)."""
-    previous = set_membership(uow, user, centre, role)
+    previous = set_membership(uow, user, centre, role, who)
     uow.session.flush()
     detail = {"centre": centre.code, "role": role, "previous": previous or ""}
     record(uow.session, uow.clock.now(), who, "role.grant", subject=user.username, detail=detail)
@@ -153,13 +186,20 @@ def role_grant_texts(username: str, role: str, centre_name: str) -> dict[str, st
     }
 
 
-def set_membership(uow: UnitOfWork, user: User, centre: Centre, role: str) -> str | None:
-    """Give ``user`` ``role`` in ``centre``; returns the role they had there before, if any."""
+def set_membership(
+    uow: UnitOfWork, user: User, centre: Centre, role: str, who: Principal = SYSTEM
+) -> str | None:
+    """Give ``user`` ``role`` in ``centre``; returns the role they had there before, if any.
+
+    Replacing another role there ends the user's sessions and tokens (the old role's rights go with them).
+    """
     existing = next((m for m in user.memberships if m.centre_id == centre.id), None)
     if existing is None:
         user.memberships.append(Membership(centre=centre, role=role))
         return None
     previous, existing.role = existing.role, role
+    if previous != role:
+        credentials.revoke_all(uow, who, user, "role_removed")
     return previous
 
 
@@ -167,28 +207,25 @@ def principal_for(user: User, ip: str = "") -> Principal:
     return Principal(user.id, user.username, {m.centre_id: m.role for m in user.memberships}, ip)
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+def issue_token(uow: UnitOfWork, who: Principal, username: str, days: int = DEFAULT_TOKEN_DAYS) -> str:
+    """A new personal API token for ``username``, valid for ``days``; printed once, stored hashed."""
+    return credentials.issue_token(uow, who, get_user(uow, username), days)
 
 
-def issue_token(uow: UnitOfWork, who: Principal, username: str) -> str:
-    """A new personal API token; only its hash is stored, so it is shown once."""
-    user = get_user(uow, username)
-    token = "cp_" + secrets.token_urlsafe(32)
-    uow.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), created_at=uow.clock.now()))
-    record(uow.session, uow.clock.now(), who, "token.issue", subject=username)
-    return token
+def revoke_tokens(uow: UnitOfWork, who: Principal, username: str) -> int:
+    """``casepath users revoke-tokens``: every live token of the user stops working; how many."""
+    user = get_user(uow, username.strip().lower())
+    revoked = credentials.revoke_tokens(uow, user)
+    record(
+        uow.session, uow.clock.now(), who, "token.revoke", subject=user.username, detail={"tokens": revoked}
+    )
+    return revoked
 
 
 def user_for_token(uow: UnitOfWork, token: str, now: datetime) -> User | None:
-    row = uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None:
-        return None
-    user = uow.session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    row.last_used_at = now
-    return user
+    """The active user of a live (unexpired, unrevoked) token, or None. Reads only."""
+    use = credentials.use_token(uow, token, now)
+    return use.user if use is not None else None
 
 
 LOCALES = ("bg", "en")
@@ -198,6 +235,12 @@ def find_user_by_id(uow: UnitOfWork, user_id: int) -> User | None:
     """The active user with this id, or None (a deactivated user is signed out on their next request)."""
     user = uow.session.get(User, user_id)
     return user if user is not None and user.active else None
+
+
+def find_session_user(uow: UnitOfWork, user_id: int, stamp: object) -> User | None:
+    """The active user of a session signed in with ``stamp``, or None when that session has ended."""
+    user = find_user_by_id(uow, user_id)
+    return user if user is not None and credentials.stamp_matches(user, stamp) else None
 
 
 def set_locale(uow: UnitOfWork, user_id: int, locale: str) -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from engine import administration
+from engine import administration, passwords
 from engine.centres import KINDS
 from engine.errors import ValidationFailed
 from engine.roles import ROLES
@@ -16,6 +17,23 @@ from web.security import current_principal, require_sign_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_sign_in)
+
+# The engine's password messages, in the reader's language.
+PASSWORD_MESSAGES = {
+    passwords.TOO_SHORT: _l("At least 10 characters."),
+    passwords.TOO_LONG: _l("At most 1024 characters."),
+    passwords.ONLY_SPACES: _l("Not only spaces."),
+    passwords.TOO_EASY: _l(
+        "Too easy to guess: avoid common words, names, repeats and sequences; a few unrelated words work."
+    ),
+}
+
+
+def _translated(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    found = errors.get("password")
+    if not found:
+        return errors
+    return {**errors, "password": [str(PASSWORD_MESSAGES.get(message, message)) for message in found]}
 
 
 def _render(
@@ -65,7 +83,7 @@ def create_user() -> Any:
         )
     except ValidationFailed as error:
         discard_changes()
-        return _render(user_values=values, errors=error.fields, status=422)
+        return _render(user_values=values, errors=_translated(error.fields), status=422)
     flash(_("The user %(username)s is saved.", username=values["username"].strip().lower()), "success")
     return redirect(url_for("admin.index"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 
 from engine import users
+from engine.errors import TooManyAttempts
 from engine.permissions import (
     Principal,
     can_edit_pathway,
@@ -92,7 +94,12 @@ def login() -> Any:
         return render_template("login.html", next_url=next_url, error=message, demo=demo_hint()), 429
     username = request.form.get("username", "")[:80]
     password = request.form.get("password", "")[:1024]
-    user = users.sign_in(request_uow(), username, password, client_ip())
+    try:
+        user = users.sign_in(request_uow(), username, password, client_ip())
+    except TooManyAttempts as refused:
+        message = _("Too many failed sign-ins for this username. Wait a few minutes and try again.")
+        page = render_template("login.html", next_url=next_url, error=message, demo=demo_hint())
+        return page, 429, {"Retry-After": str(math.ceil(refused.retry_after.total_seconds()))}
     if user is None:
         message = _("The username or the password is not right.")
         return render_template("login.html", next_url=next_url, error=message, demo=demo_hint()), 401

@@ -35,6 +35,7 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "too_many_attempts": 429,
     "validation_failed": 422,
     "pathway_invalid": 422,
     "expression_error": 422,

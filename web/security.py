@@ -17,7 +17,7 @@ from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_use
 
 from engine.permissions import Principal
 from engine.store.models import User
-from engine.users import find_user_by_id
+from engine.users import find_session_user
 from web.db import current_services, request_uow
 from web.errors import Unauthenticated
 
@@ -47,8 +47,10 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SignedInUser | None:
+    """The session's user, unless the session ended: user deactivated, or their security stamp renewed
+    (sign-out anywhere, password change, role removed) since this session signed in."""
     try:
-        user = find_user_by_id(request_uow(), int(user_id))
+        user = find_session_user(request_uow(), int(user_id), session.get("stamp"))
     except ValueError:
         return None
     return SignedInUser.of(user) if user is not None else None
@@ -93,6 +95,7 @@ def sign_in(user: User) -> None:
     # Flask-Login's "strong" protection into "basic"; the idle timeout is enforced here, server-side.)
     session.permanent = False
     session["sid"] = secrets.token_urlsafe(16)
+    session["stamp"] = user.security_stamp
     session["seen"] = current_services().clock.now().timestamp()
     session["locale"] = user.locale
     g.pop("principal", None)

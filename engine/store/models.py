@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -58,6 +59,10 @@ def new_public_id() -> str:
     return uuid.uuid4().hex
 
 
+def new_security_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -85,6 +90,8 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="bg")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Kept in every session at sign-in; a new stamp ends all of the user's sessions at their next request.
+    security_stamp: Mapped[str] = mapped_column(String(64), default=new_security_stamp)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 
@@ -109,7 +116,20 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # to a few minutes
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per account name (known or not), so guessing is slowed across web processes."""
+
+    __tablename__ = "sign_in_throttle"
+
+    account_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the name
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Pathway(Base):

@@ -21,7 +21,10 @@ DESCRIPTION = """\
 Casepath's JSON API for integrators and for the web app itself.
 
 **Authentication.** Send a personal token, `Authorization: Bearer <token>`; an administrator creates
-one with `casepath users token USERNAME` (it is printed once and stored only as a hash). A browser
+one with `casepath users token USERNAME [--days N]` (it is printed once and stored only as a hash). A
+token expires (after 90 days unless the operator chose otherwise) and is revoked when its user's
+password or role changes, when the user is deactivated, or by `casepath users revoke-tokens`: then
+the API answers 401 and a new token is needed. A browser
 signed in to Casepath may call the API with its session cookie instead; then every write (`POST`)
 must carry the session's CSRF token in the `X-CSRFToken` header, like the app's forms do. Requests
 with a bearer token need no CSRF token.

@@ -1,7 +1,9 @@
 """Who is calling the API: a personal bearer token, or the signed-in session (with its CSRF token).
 
-``Authorization: Bearer <token>`` is looked up by its SHA-256 hash (``engine.users.user_for_token``) and
-the principal is put in ``g.principal``, where ``web.security.current_principal()`` finds it. Without
+``Authorization: Bearer <token>`` is looked up by its SHA-256 hash (``engine.credentials.use_token``) and
+the principal is put in ``g.principal``, where ``web.security.current_principal()`` finds it. The
+token's last use is recorded after the request's transaction, in one of its own, at most every few
+minutes: a read never takes a write lock, and requests sharing a token never queue. Without
 that header the Flask-Login session decides; a session may only write with a valid CSRF token in
 ``X-CSRFToken``, because a browser sends the cookie by itself and the bearer header never.
 """
@@ -12,9 +14,10 @@ from flask import current_app, g, request
 from flask_wtf.csrf import CSRFError
 from webargs.flaskparser import abort
 
+from engine import credentials
 from engine.permissions import Principal
-from engine.users import principal_for, user_for_token
-from web.db import request_uow
+from engine.users import principal_for
+from web.db import after_request_transaction, request_uow
 from web.security import current_principal, find_principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,10 +43,18 @@ def _bearer_principal(header: str) -> Principal:
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN:
         abort(401, message="the Authorization header must be 'Bearer <token>'", headers=CHALLENGE)
     uow = request_uow()
-    user = user_for_token(uow, token, uow.clock.now())
-    if user is None:
-        abort(401, message="the token is unknown or its user is inactive", headers=CHALLENGE)
-    return principal_for(user, request.remote_addr or "")
+    now = uow.clock.now()
+    use = credentials.use_token(uow, token, now)
+    if use is None:
+        abort(
+            401,
+            message="the token is unknown, expired or revoked, or its user is inactive",
+            headers=CHALLENGE,
+        )
+    if use.stale:
+        token_id = use.token_id
+        after_request_transaction(lambda own: credentials.touch(own, token_id, now))
+    return principal_for(use.user, request.remote_addr or "")
 
 
 def _check_csrf() -> None:
