@@ -131,8 +131,8 @@ def reset_password(uow: UnitOfWork, who: Principal, username: str, password: str
     """An administrator sets a new password for a user of the centres it administers (all of them)."""
     require(can_manage_users(who), "only an administrator manages users")
     user = users.find_user(uow, username.strip().lower())
-    if user is None:
-        raise NotFound("user not found")
+    if user is None or not any(can_administer(who, m.centre_id) for m in user.memberships):
+        raise NotFound("user not found")  # people of other centres do not exist for this administrator
     centres = [m.centre_id for m in user.memberships]
     require(
         can_manage_account(who, user.id, centres), "the user also works in a centre you do not administer"

@@ -181,6 +181,14 @@ RULES: dict[tuple[str, str], Rule] = {
             "grant_role": "educator",
         },
     ),
+    ("admin.reset_password", "POST"): Rule(
+        fixed("/admin/passwords"),
+        administered(ok=302, other=404),
+        lambda own: {
+            "reset_username": username("psychologist", own),
+            "reset_password": "a new long passphrase",
+        },
+    ),
     ("admin.create_centre", "POST"): Rule(
         fixed("/admin/centres"),
         for_roles({"admin"}, ok=302),

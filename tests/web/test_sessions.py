@@ -240,3 +240,22 @@ def test_token_rows_keep_their_expiry(world, services, clock):
     with services.uow() as uow:
         [row] = uow.session.scalars(select(ApiToken)).all()
         assert row.expires_at == clock.now() + timedelta(days=7) and row.revoked_at is None
+
+
+def test_an_administrator_sets_a_new_password_on_the_admin_page(app, world, services):
+    token = token_for(services)
+    worker, _ = signed_in_cookie(app)
+    admin_client = app.test_client()
+    login(admin_client, username("admin"))
+    weak = admin_client.post(
+        "/admin/passwords", data={"reset_username": WORKER, "reset_password": "1234567890"}
+    )
+    assert weak.status_code == 422 and 'id="reset-password"' in html_of(weak)
+    assert worker.get("/inbox").status_code == 200  # a refused password changes nothing
+    done = admin_client.post(
+        "/admin/passwords", data={"reset_username": WORKER, "reset_password": NEW_PASSWORD}
+    )
+    assert done.status_code == 302
+    assert_all_ended(app, worker, token)
+    login(worker, WORKER, NEW_PASSWORD)
+    assert worker.get("/inbox").status_code == 200
