@@ -12,8 +12,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine import cases, runtime
@@ -32,14 +33,38 @@ def due_deadline_ids(uow: UnitOfWork, now: datetime, limit: int = 1000) -> list[
     Cases parked as incidents are left out: their deadlines cannot fire until a coordinator retries
     the case (the retry fires them), and re-finding them every sweep would starve the others.
     """
+    return list(uow.session.scalars(_due_by(now, Deadline.id).limit(limit)))
+
+
+@dataclass(frozen=True)
+class DueDeadline:
+    id: int
+    due_at: datetime
+
+
+def deadlines_due_by(uow: UnitOfWork, until: datetime, limit: int = 1000) -> list[DueDeadline]:
+    """Pending deadlines due at or before ``until`` (which may lie ahead), oldest first, with their times.
+
+    Beat uses it to hand the workers what falls due before its next run, each with a wake-up time.
+    """
+    rows = uow.session.execute(_due_by(until, Deadline.id, Deadline.due_at).limit(limit))
+    return [DueDeadline(deadline_id, due_at) for deadline_id, due_at in rows]
+
+
+def next_due_at(uow: UnitOfWork) -> datetime | None:
+    """When the earliest pending deadline (of a case not parked as an incident) falls due, if any."""
+    due_at: datetime | None = uow.session.scalar(_due_by(None, Deadline.due_at).limit(1))
+    return due_at
+
+
+def _due_by(until: datetime | None, *columns: Any) -> Select[Any]:
     query = (
-        select(Deadline.id)
+        select(*columns)
         .join(Case, Case.id == Deadline.case_id)
-        .where(Deadline.status == "pending", Deadline.due_at <= now, Case.status != "incident")
+        .where(Deadline.status == "pending", Case.status != "incident")
         .order_by(Deadline.due_at)
-        .limit(limit)
     )
-    return list(uow.session.scalars(query))
+    return query if until is None else query.where(Deadline.due_at <= until)
 
 
 def pending_deadlines(
