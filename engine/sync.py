@@ -6,6 +6,7 @@ a state the workflow does not have.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,13 @@ def _due(uow: UnitOfWork, due: str, data: dict[str, Any], now: datetime) -> date
         return None
 
 
+@dataclass(frozen=True)
+class DeadlineScheduled:
+    """After commit: new deadline rows, the earliest due at ``due_at`` (wakes the embedded sweeper)."""
+
+    due_at: datetime
+
+
 def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTimer], now: datetime) -> None:
     pending = list(
         uow.session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending"))
@@ -107,6 +115,8 @@ def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTi
                 created_at=now,
             )
         )
+    if wanted:
+        uow.emit(DeadlineScheduled(min(timer.due_at for timer in wanted.values())))
 
 
 def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:

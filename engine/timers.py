@@ -51,9 +51,14 @@ def deadlines_due_by(uow: UnitOfWork, until: datetime, limit: int = 1000) -> lis
     return [DueDeadline(deadline_id, due_at) for deadline_id, due_at in rows]
 
 
-def next_due_at(uow: UnitOfWork) -> datetime | None:
-    """When the earliest pending deadline (of a case not parked as an incident) falls due, if any."""
-    due_at: datetime | None = uow.session.scalar(_due_by(None, Deadline.due_at).limit(1))
+def next_due_at(uow: UnitOfWork, after: datetime) -> datetime | None:
+    """When the earliest pending deadline due after ``after`` falls due (cases parked as incidents aside).
+
+    A sweeper passes the instant its last sweep began: what was due then and is still pending failed
+    to fire, and waits for the next regular sweep rather than being retried in a tight loop.
+    """
+    query = _due_by(None, Deadline.due_at).where(Deadline.due_at > after).limit(1)
+    due_at: datetime | None = uow.session.scalar(query)
     return due_at
 
 
