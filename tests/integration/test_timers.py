@@ -80,17 +80,7 @@ def open_elements(uow, case_id) -> set[str]:
     return set(uow.session.scalars(query))
 
 
-def stay_pathways() -> list:
-    reason = "the shipped crisis_centre_adult pathway is not in workflows/ yet"
-    return [
-        pytest.param(FIXTURE, id="fixture"),
-        pytest.param(
-            SHIPPED, id="shipped", marks=pytest.mark.skipif(not SHIPPED_ADULT.exists(), reason=reason)
-        ),
-    ]
-
-
-@pytest.mark.parametrize("pathway", stay_pathways())
+@pytest.mark.parametrize("pathway", [FIXTURE, SHIPPED], ids=["fixture", "shipped"])
 @pytest.mark.parametrize(
     ("admission", "exit_planning", "cap"),
     [
