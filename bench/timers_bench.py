@@ -65,7 +65,9 @@ def run(quick: bool) -> list[Result]:
         ]
         services.engine.dispose()
     for backend, url in scratch_databases():
-        results += timer_lateness.measure(backend, url, quick)
+        results += timer_lateness.measure(
+            backend, url, timer_lateness.QUICK if quick else timer_lateness.FULL
+        )
     return results
 
 
