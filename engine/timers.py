@@ -86,6 +86,7 @@ class FireResult:
     deadline_id: int
     outcome: str  # fired | already | not_due | skipped
     fired: int = 0  # deadline rows of the case that fired in this step (this one and any also due)
+    seconds_to_due: float = 0.0  # for not_due: how long until it falls due
 
 
 def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> FireResult:
@@ -103,7 +104,7 @@ def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> Fire
     if deadline.status != "pending":
         return FireResult(deadline_id, "already")
     if deadline.due_at > now:
-        return FireResult(deadline_id, "not_due")
+        return FireResult(deadline_id, "not_due", seconds_to_due=(deadline.due_at - now).total_seconds())
     if case.status != "open":
         if case.status == "closed":
             deadline.status = "cancelled"

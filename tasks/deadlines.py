@@ -58,8 +58,17 @@ def dispatch_due_deadlines(task: EngineTask) -> int:
 
 
 def fire_deadline(task: EngineTask, deadline_id: int) -> str:
-    """Fire one deadline; a duplicate or a redelivery returns "already" and changes nothing."""
+    """Fire one deadline; a duplicate or a redelivery returns "already" and changes nothing.
+
+    A message that comes before the due time (clocks that disagree) is sent again for the due time
+    when that is within one beat; beyond that, beat hands the deadline out again anyway.
+    """
     result = task.in_unit_of_work(lambda uow: timers.fire_deadline(uow, deadline_id, task.services.forms))
+    beat = task.casepath.settings.sweep_interval_seconds
+    if result.outcome == "not_due" and result.seconds_to_due <= beat:
+        task.apply_async(
+            (deadline_id,), countdown=result.seconds_to_due, expires=result.seconds_to_due + 10 * beat
+        )
     return result.outcome
 
 

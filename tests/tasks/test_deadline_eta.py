@@ -113,3 +113,21 @@ def test_an_eta_message_for_a_deadline_handled_meanwhile_does_nothing(
     assert (row.fired_at is not None) == (meanwhile == "fired")
     if meanwhile == "fired":
         assert row.fired_at == due_at  # the first firing's instant, never overwritten
+
+
+def test_an_eta_message_that_comes_early_waits_for_the_due_time(
+    make_committed_uow, committed_world, fixture_forms, clock, real_time_app, redis_url
+):
+    """A worker whose clock runs ahead of the dispatcher's gets the message early: not yet due, it
+    comes back at the due time instead of leaving the deadline to the next beat."""
+    deadline_id = monthly_deadline_due_soon(make_committed_uow, committed_world, fixture_forms, clock)
+    due_at = deadline_row(make_committed_uow, deadline_id).due_at
+    with running_worker(real_time_app):
+        real_time_app.tasks[FIRE_DEADLINE].apply_async((deadline_id,), eta=due_at - timedelta(seconds=3))
+        wait_for(
+            lambda: deadline_row(make_committed_uow, deadline_id).status == "fired",
+            timeout=AHEAD.total_seconds() + 10,
+            what="the deadline fired at its due time, long before the next beat (30 s)",
+        )
+    row = deadline_row(make_committed_uow, deadline_id)
+    assert timedelta(0) <= row.fired_at - row.due_at < timedelta(seconds=5)
