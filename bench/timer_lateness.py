@@ -3,11 +3,12 @@
 Per database, ``count`` cases wait in their stay on the fixture pathway (``tests/fixtures/mini.bpmn``):
 one real case is opened 40 days ago (so its workflow's own monthly timer is overdue and the deadline
 row alone decides when it fires) and copied with SQLAlchemy Core, each copy with its deadline rows.
-Then one beat and one worker start, both the production app (``celery -A tasks.celery_app``) on
-Redis and the scratch database, with the real clock. Once beat has run once, the monthly deadline rows
-are moved to fall due at ``LOAD_PER_MINUTE`` a minute, the first one interval after that run, so
-every due time is handed out by a regular beat, as in a steady state. When all have fired, the
-lateness of each is ``fired_at - due_at`` as the database recorded it.
+Then one beat and one worker start (prefork: 4 processes on PostgreSQL, as ``docker-compose.yml``
+runs it; one on SQLite, which takes one writer at a time), both the production app (``celery -A
+tasks.celery_app``) on Redis and the scratch database, with the real clock. Once beat has run once,
+the monthly deadline rows are moved to fall due at ``LOAD_PER_MINUTE`` a minute, the first one
+interval after that run, so every due time is handed out by a regular beat, as in a steady state.
+When all have fired, the lateness of each is ``fired_at - due_at`` as the database recorded it.
 
 Lines: ``timers_lateness_p50_s_measured_<db>``, ``timers_lateness_p99_s_measured_<db>`` and
 ``timers_lateness_max_s_measured_<db>`` (target p99 ≤ 2 s at 1,000 due a minute), and
@@ -54,7 +55,7 @@ BENCH_REDIS_DB = 12  # flushed before and after; the tests use 11
 class Plan:
     beat_seconds: int  # the beat interval (sweep_interval_seconds)
     window_seconds: int  # deadlines fall due over this long, LOAD_PER_MINUTE a minute
-    concurrency: dict[str, int]  # worker threads per backend
+    concurrency: dict[str, int]  # worker processes per backend (prefork, as in docker-compose.yml)
 
     @property
     def count(self) -> int:
@@ -205,7 +206,7 @@ def _environment(url: str, broker: str, plan: Plan, folder: Path) -> dict[str, s
 
 
 def _worker(concurrency: int) -> list[str]:
-    command = [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "-P", "threads"]
+    command = [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "-P", "prefork"]
     command += ["-c", str(concurrency), "-n", "lateness@%h", "-l", "WARNING"]
     return [*command, "--without-mingle", "--without-gossip", "--without-heartbeat"]
 
