@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from engine.store import schema
 from engine.store.db import normalise_url
 
+# Named after the configured database (test → test_casepath_bench), so benches on one server keep apart.
 SCRATCH = "casepath_bench"
 
 
@@ -28,14 +29,18 @@ def scratch_databases() -> Iterator[tuple[str, str]]:
         _drop_postgres(postgres)
 
 
+def _scratch_name(url: str) -> str:
+    return f"{make_url(normalise_url(url)).database or 'postgres'}_{SCRATCH}"
+
+
 def _scratch_postgres(url: str) -> str:
-    base = make_url(normalise_url(url))
+    base, name = make_url(normalise_url(url)), _scratch_name(url)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {SCRATCH}"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    scratch = base.set(database=SCRATCH).render_as_string(hide_password=False)
+    scratch = base.set(database=name).render_as_string(hide_password=False)
     schema.upgrade(scratch)
     return scratch
 
@@ -43,5 +48,5 @@ def _scratch_postgres(url: str) -> str:
 def _drop_postgres(url: str) -> None:
     admin = create_engine(make_url(normalise_url(url)), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{_scratch_name(url)}" WITH (FORCE)'))
     admin.dispose()
