@@ -89,6 +89,8 @@ class Sweeper:
                 delay = self._until_next_due(started)
             except Exception:
                 log.exception("deadline sweep failed; trying again in %s s", self.interval)
+            if self._stop.is_set():  # stop() may have come, and its wake-up been cleared, mid-sweep
+                break
             self._wake.wait(delay)
 
     def _until_next_due(self, started: datetime) -> float:
