@@ -63,7 +63,7 @@ class Plan:
 
 
 FULL = Plan(beat_seconds=30, window_seconds=120, concurrency={"sqlite": 1, "postgres": 4})
-QUICK = Plan(beat_seconds=3, window_seconds=6, concurrency={"sqlite": 1, "postgres": 4})
+QUICK = Plan(beat_seconds=2, window_seconds=4, concurrency={"sqlite": 1, "postgres": 4})
 
 
 def redis_url() -> str:
