@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from engine.store import schema
 from engine.store.db import normalise_url
 
+# Named after the configured database (test → test_casepath_bench), so benches on one server keep apart.
 SCRATCH = "casepath_bench"
 
 
@@ -28,13 +29,18 @@ def scratch_databases() -> Iterator[tuple[str, str]]:
         _drop_postgres(postgres)
 
 
+def _scratch_name(url: str, name: str = SCRATCH) -> str:
+    """``name`` prefixed by the configured database's own name: parallel runs never drop each other's."""
+    return f"{make_url(normalise_url(url)).database or 'postgres'}_{name}"
+
+
 def _scratch_postgres(url: str, name: str = SCRATCH) -> str:
-    """A new, migrated database ``name`` beside the one at ``url``; its URL."""
-    base = make_url(normalise_url(url))
+    """A new, migrated scratch database ``name`` beside the one at ``url``; its URL."""
+    base, name = make_url(normalise_url(url)), _scratch_name(url, name)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     scratch = base.set(database=name).render_as_string(hide_password=False)
     schema.upgrade(scratch)
@@ -44,5 +50,5 @@ def _scratch_postgres(url: str, name: str = SCRATCH) -> str:
 def _drop_postgres(url: str, name: str = SCRATCH) -> None:
     admin = create_engine(make_url(normalise_url(url)), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{_scratch_name(url, name)}" WITH (FORCE)'))
     admin.dispose()

@@ -6,6 +6,7 @@ a state the workflow does not have.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -111,6 +112,13 @@ def _due(uow: UnitOfWork, task: runtime.HumanTask, now: datetime, workflow: Any)
         raise runtime.RuntimeFailure(task.element_id, "due_date", due, workflow) from error
 
 
+@dataclass(frozen=True)
+class DeadlineScheduled:
+    """After commit: new deadline rows, the earliest due at ``due_at`` (wakes the embedded sweeper)."""
+
+    due_at: datetime
+
+
 def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTimer], now: datetime) -> None:
     pending = list(
         uow.session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending"))
@@ -136,6 +144,8 @@ def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTi
                 created_at=now,
             )
         )
+    if wanted:
+        uow.emit(DeadlineScheduled(min(timer.due_at for timer in wanted.values())))
 
 
 def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:

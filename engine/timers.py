@@ -12,8 +12,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine import cases, runtime
@@ -32,14 +33,43 @@ def due_deadline_ids(uow: UnitOfWork, now: datetime, limit: int = 1000) -> list[
     Cases parked as incidents are left out: their deadlines cannot fire until a coordinator retries
     the case (the retry fires them), and re-finding them every sweep would starve the others.
     """
+    return list(uow.session.scalars(_due_by(now, Deadline.id).limit(limit)))
+
+
+@dataclass(frozen=True)
+class DueDeadline:
+    id: int
+    due_at: datetime
+
+
+def deadlines_due_by(uow: UnitOfWork, until: datetime, limit: int = 1000) -> list[DueDeadline]:
+    """Pending deadlines due at or before ``until`` (which may lie ahead), oldest first, with their times.
+
+    Beat uses it to hand the workers what falls due before its next run, each with a wake-up time.
+    """
+    rows = uow.session.execute(_due_by(until, Deadline.id, Deadline.due_at).limit(limit))
+    return [DueDeadline(deadline_id, due_at) for deadline_id, due_at in rows]
+
+
+def next_due_at(uow: UnitOfWork, after: datetime) -> datetime | None:
+    """When the earliest pending deadline due after ``after`` falls due (cases parked as incidents aside).
+
+    A sweeper passes the instant its last sweep began: what was due then and is still pending failed
+    to fire, and waits for the next regular sweep rather than being retried in a tight loop.
+    """
+    query = _due_by(None, Deadline.due_at).where(Deadline.due_at > after).limit(1)
+    due_at: datetime | None = uow.session.scalar(query)
+    return due_at
+
+
+def _due_by(until: datetime | None, *columns: Any) -> Select[Any]:
     query = (
-        select(Deadline.id)
+        select(*columns)
         .join(Case, Case.id == Deadline.case_id)
-        .where(Deadline.status == "pending", Deadline.due_at <= now, Case.status != "incident")
+        .where(Deadline.status == "pending", Case.status != "incident")
         .order_by(Deadline.due_at)
-        .limit(limit)
     )
-    return list(uow.session.scalars(query))
+    return query if until is None else query.where(Deadline.due_at <= until)
 
 
 def pending_deadlines(
@@ -56,6 +86,7 @@ class FireResult:
     deadline_id: int
     outcome: str  # fired | already | not_due | skipped
     fired: int = 0  # deadline rows of the case that fired in this step (this one and any also due)
+    seconds_to_due: float = 0.0  # for not_due: how long until it falls due
 
 
 def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> FireResult:
@@ -73,7 +104,7 @@ def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> Fire
     if deadline.status != "pending":
         return FireResult(deadline_id, "already")
     if deadline.due_at > now:
-        return FireResult(deadline_id, "not_due")
+        return FireResult(deadline_id, "not_due", seconds_to_due=(deadline.due_at - now).total_seconds())
     if case.status != "open":
         if case.status == "closed":
             deadline.status = "cancelled"

@@ -7,6 +7,8 @@ message: a lost message is re-dispatched while its row is pending, a duplicate f
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from celery import Celery
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -26,26 +28,47 @@ RETRY = {
 
 
 def dispatch_due_deadlines(task: EngineTask) -> int:
-    """Enqueue ``fire_deadline`` for every due deadline and record the run; how many were enqueued."""
+    """Enqueue ``fire_deadline`` for every deadline due before the next beat; how many were enqueued.
 
-    def find(uow: UnitOfWork) -> list[int]:
-        ids = timers.due_deadline_ids(uow, uow.clock.now(), DISPATCH_LIMIT)
-        timers.record_sweep(uow, len(ids), None, "celery")
-        return ids
+    A deadline already due is sent at once; one falling due before the next beat is sent with its
+    due time as the ETA, so it fires on time instead of up to one beat late. The ETA message is only
+    a wake-up: the worker re-checks the row under the case lock, and a message that is lost, or
+    arrives for a deadline fired or cancelled meanwhile, is made good by a later beat or does nothing.
+    """
+    interval = timedelta(seconds=task.casepath.settings.sweep_interval_seconds)
 
-    ids = task.in_unit_of_work(find)
+    def find(uow: UnitOfWork) -> tuple[datetime, list[timers.DueDeadline]]:
+        now = uow.clock.now()
+        soon = timers.deadlines_due_by(uow, now + interval, DISPATCH_LIMIT)
+        timers.record_sweep(uow, sum(d.due_at <= now for d in soon), None, "celery")
+        return now, soon
+
+    now, soon = task.in_unit_of_work(find)
     fire = task.app.tasks[FIRE_DEADLINE]
-    # A message still queued after a few beats is dropped: those beats have enqueued its id again,
-    # so a backlog cannot pile up copies. Generous enough to tolerate clock skew between machines.
-    expires = 10 * task.casepath.settings.sweep_interval_seconds
-    for deadline_id in ids:
-        fire.apply_async((deadline_id,), expires=expires)
-    return len(ids)
+    # A message still queued a few beats after its due time is dropped: those beats have enqueued its
+    # id again, so a backlog cannot pile up copies. Generous enough to tolerate clock skew.
+    expires = 10 * interval
+    for deadline in soon:
+        if deadline.due_at <= now:
+            fire.apply_async((deadline.id,), expires=expires.total_seconds())
+        else:
+            ahead = deadline.due_at - now
+            fire.apply_async((deadline.id,), eta=deadline.due_at, expires=(ahead + expires).total_seconds())
+    return len(soon)
 
 
 def fire_deadline(task: EngineTask, deadline_id: int) -> str:
-    """Fire one deadline; a duplicate or a redelivery returns "already" and changes nothing."""
+    """Fire one deadline; a duplicate or a redelivery returns "already" and changes nothing.
+
+    A message that comes before the due time (clocks that disagree) is sent again for the due time
+    when that is within one beat; beyond that, beat hands the deadline out again anyway.
+    """
     result = task.in_unit_of_work(lambda uow: timers.fire_deadline(uow, deadline_id, task.services.forms))
+    beat = task.casepath.settings.sweep_interval_seconds
+    if result.outcome == "not_due" and result.seconds_to_due <= beat:
+        task.apply_async(
+            (deadline_id,), countdown=result.seconds_to_due, expires=result.seconds_to_due + 10 * beat
+        )
     return result.outcome
 
 

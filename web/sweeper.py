@@ -1,13 +1,16 @@
 """The embedded sweeper: without Redis, the web process fires due deadlines and sends the outbox itself.
 
 A daemon thread calls the same engine services as ``casepath timers sweep`` and ``casepath mail
-deliver`` every ``sweep_interval_seconds``, then seals the audit rows committed since
-(``engine.audit.seal``); a commit that queued e-mails wakes it at once, so mail goes out within
-moments but never in the thread of the request that committed. It runs only when
-``settings.run_sweeper`` is on (``casepath serve`` turns it on) and no Redis is configured (then
-Celery beat and workers do the work). A lock keeps two sweeps from overlapping; an error is logged
-and the next tick tries again; :meth:`Sweeper.stop` ends it. Several web processes may each run one:
-firing is idempotent under the case lock, and an e-mail is claimed by one of them at a time.
+deliver``, seals the audit rows committed since (``engine.audit.seal``), then sleeps until the next
+pending deadline falls due, at most ``sweep_interval_seconds``. A commit that queued e-mails wakes it at
+once, so mail goes out within moments but never in the thread of the request that committed. A deadline created in this process
+after it went to sleep, due before it would wake, wakes it at once (the unit of work hands it a
+:class:`~engine.sync.DeadlineScheduled` after commit); one created by another process is found by the
+next regular sweep. It runs only when ``settings.run_sweeper`` is on (``casepath serve`` turns it on)
+and no Redis is configured (then Celery beat and workers do the work). A lock keeps two sweeps from
+overlapping; an error is logged and the next tick tries again; :meth:`Sweeper.stop` ends it.
+Several web processes may each run one: firing is idempotent under the case lock, and an e-mail is
+claimed by one of them at a time.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import atexit
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -24,7 +28,8 @@ from engine import audit, outbox, timers
 from engine.config import Settings
 from engine.notifications import EmailsQueued
 from engine.services import Services
-from engine.store.uow import in_transaction
+from engine.store.uow import Dispatcher, in_transaction
+from engine.sync import DeadlineScheduled
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,7 @@ class Sweeper:
         self.interval = interval
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._wakes_at: datetime | None = None  # None while sweeping: any new deadline wakes it
         self._running = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="casepath-sweeper", daemon=True)
 
@@ -47,6 +53,11 @@ class Sweeper:
         self._wake.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+    @property
+    def wakes_at(self) -> datetime | None:
+        """When the sleeping loop wakes for its next sweep (None while it sweeps)."""
+        return self._wakes_at
 
     @property
     def alive(self) -> bool:
@@ -70,35 +81,50 @@ class Sweeper:
             return None
         return outbox.deliver_due(services.uow, services.mailer, services.settings.base_url)
 
-    def wake_on_queued_mail(self, forward: Any) -> Any:
-        """An after-commit dispatcher: wakes the loop when e-mails were queued, then forwards."""
-
-        def dispatch(events: Iterable[Any]) -> None:
-            events = list(events)
-            if any(isinstance(event, EmailsQueued) for event in events):
-                self._wake.set()
-            forward(events)
-
-        return dispatch
-
     def _seal_audit(self) -> None:
         """Chain the audit rows committed since the last tick (Celery beat does it when Redis is used)."""
         in_transaction(self.services.uow, lambda uow: audit.seal(uow.session))
 
+    def notice(self, events: Iterable[Any]) -> None:
+        """After a commit: wake now for queued e-mails, or a new deadline due before the planned wake-up."""
+        wakes_at = self._wakes_at
+        for event in events:
+            if isinstance(event, EmailsQueued):
+                self._wake.set()
+                return
+            if isinstance(event, DeadlineScheduled) and (wakes_at is None or event.due_at < wakes_at):
+                self._wake.set()
+                return
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            self._wakes_at = None
+            started = self.services.clock.now()
+            delay = self.interval
             try:
                 fired = self.sweep_once()
                 if fired:
                     log.info("fired %s deadlines", fired)
+                delay = self._until_next_due(started)
             except Exception:
                 log.exception("deadline sweep failed; trying again in %s s", self.interval)
             try:
                 self.deliver_mail_once()
             except Exception:
                 log.exception("mail delivery failed; trying again in %s s", self.interval)
-            self._wake.wait(self.interval)
+            if self._stop.is_set():  # stop() may have come, and its wake-up been cleared, mid-sweep
+                break
+            self._wake.wait(delay)
+
+    def _until_next_due(self, started: datetime) -> float:
+        """Seconds until the next deadline due after ``started`` (0 if already due), at most the interval."""
+        with self.services.uow(writer=False) as uow:
+            now, due = uow.clock.now(), timers.next_due_at(uow, started)
+        delay = self.interval if due is None else (due - now).total_seconds()
+        delay = min(self.interval, max(0.0, delay))
+        self._wakes_at = now + timedelta(seconds=delay)
+        return delay
 
 
 def start_sweeper(app: Flask, settings: Settings | None = None) -> Sweeper | None:
@@ -108,8 +134,19 @@ def start_sweeper(app: Flask, settings: Settings | None = None) -> Sweeper | Non
     if not settings.run_sweeper or settings.redis_url:
         return None
     sweeper = Sweeper(services, float(settings.sweep_interval_seconds))
+    services.dispatch = _and_notice(services.dispatch, sweeper)
     app.extensions["casepath_sweeper"] = sweeper
-    services.dispatch = sweeper.wake_on_queued_mail(services.dispatch)
     sweeper.start()
     atexit.register(sweeper.stop, 5.0)
     return sweeper
+
+
+def _and_notice(dispatch: Dispatcher, sweeper: Sweeper) -> Dispatcher:
+    """The services' after-commit dispatcher, which also tells the sweeper about new deadlines and mail."""
+
+    def both(events: Iterable[Any]) -> None:
+        events = list(events)
+        sweeper.notice(events)
+        dispatch(events)
+
+    return both

@@ -31,24 +31,26 @@ from tasks.celery_app import QUEUE, make_celery
 from tests.conftest import FIXTURES, need_service
 from tests.integration.conftest import World, build_world
 
-TEST_REDIS_DB = 11  # away from the default database 0 that a developer's own Redis may use
+TEST_REDIS_DB = 11  # instead of database 0, which a developer's own Redis may use
 
 
 def redis_db_url(url: str, db: int) -> str:
     return urlunparse(urlparse(url)._replace(path=f"/{db}"))
 
 
-def own_redis_db(url: str) -> int:
-    """The database the URL names, unless it is none or 0: checkouts testing side by side on one Redis
-    each name their own, and never flush or consume each other's queue."""
-    named = urlparse(url).path.strip("/")
-    return int(named) if named.isdigit() and int(named) != 0 else TEST_REDIS_DB
+def redis_test_url() -> str:
+    """``CASEPATH_TEST_REDIS_URL`` with its own database number, or ``TEST_REDIS_DB`` for 0 or none.
+
+    Test runs sharing one Redis (parallel jobs, several checkouts) keep apart by naming different
+    databases; forcing one number on all would let one run's workers take the other's messages.
+    """
+    url = need_service("CASEPATH_TEST_REDIS_URL", "Redis")
+    return url if urlparse(url).path.strip("/") not in {"", "0"} else redis_db_url(url, TEST_REDIS_DB)
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    url = need_service("CASEPATH_TEST_REDIS_URL", "Redis")
-    url = redis_db_url(url, own_redis_db(url))
+    url = redis_test_url()
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url

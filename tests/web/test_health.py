@@ -9,8 +9,7 @@ import pytest
 from engine import timers
 from engine.config import Settings
 from engine.services import Services
-from tests.conftest import need_service
-from tests.tasks.conftest import database_url, redis_db_url
+from tests.tasks.conftest import database_url, redis_test_url
 from web.app import create_app
 
 
@@ -59,7 +58,7 @@ def test_no_sweep_yet_is_within_the_grace_period(services):
 
 
 def test_broker_reachability_when_redis_is_configured(services):
-    url = redis_db_url(need_service("CASEPATH_TEST_REDIS_URL", "Redis"), 11)
+    url = redis_test_url()
     record(services)
     assert get(services, redis_url=url).get_json()["broker"] == "ok"
     response = get(services, redis_url="redis://127.0.0.1:1/0")

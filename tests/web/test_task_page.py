@@ -118,10 +118,12 @@ def test_reading_a_task_is_audited(services, as_role, world):
 SHIPPED = FormCatalog(WORKFLOWS / "forms")
 
 
-@pytest.mark.parametrize("key", SHIPPED.keys() or ["none"])
+def test_forms_are_shipped():
+    assert len(SHIPPED.keys()) >= 10  # so the test below cannot pass by having nothing to check
+
+
+@pytest.mark.parametrize("key", SHIPPED.keys())
 def test_every_shipped_form_renders_and_its_defaults_round_trip(key):
-    if key == "none":
-        pytest.skip("no shipped forms yet")
     form = SHIPPED.get(key)
     defaults = form.defaults()
     for locale in ("bg", "en"):
