@@ -21,6 +21,7 @@ from engine.clock import is_duration
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem
 from engine.expressions import check_expression
 from engine.forms import FormCatalog
+from engine.pathway_limits import lint_lengths
 from engine.roles import resolve_role
 from engine.store.models import Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -192,7 +193,7 @@ def _first_process_id(root: etree._Element) -> str:
 
 def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
     """Casepath's rules for one executable process (see docs/pathway-authoring.md)."""
-    problems: list[Problem] = []
+    problems = lint_lengths(process)  # ids and names the database columns can hold
     lanes = _lane_of_elements(process)
     ids = {str(value) for value in process.xpath(".//@id")}
     for element in process.iter():

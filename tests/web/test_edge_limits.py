@@ -155,3 +155,13 @@ def test_form_numbers_beyond_a_sane_range_are_field_errors(count_form, data, fie
 def test_form_numbers_within_range_are_accepted(count_form):
     data = {"children": MAX_NUMBER, "amount": -12.5, "visits": [0, 3]}
     assert count_form.validate("count", data) == data
+
+
+def test_an_uploaded_task_name_longer_than_its_column_is_a_422_naming_the_task(api):
+    from engine.pathway_limits import MAX_NAME
+    from tests.integration.conftest import mini_pathway
+
+    diagram = mini_pathway("api_long", replace={'"Initial assessment"': '"' + "я" * (MAX_NAME + 1) + '"'})
+    response = api.post("/pathways", "coordinator", data=diagram, headers={"Content-Type": "application/xml"})
+    assert response.status_code == 422
+    assert response.get_json()["fields"]["assess"] == [f"the name is longer than {MAX_NAME} characters"]
