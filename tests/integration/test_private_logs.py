@@ -152,3 +152,39 @@ def wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.2)  # polling a server that is starting
     pytest.fail("gunicorn did not answer within 60 s")
+
+
+def test_a_failing_celery_task_is_logged_with_its_type_but_not_its_message(tmp_path: Path):
+    """Celery logs "Task … raised unexpected: ValueError('…')" and the traceback: both keep the type only."""
+    code = (
+        "import tasks.celery_app\n"  # connects the private-log hook to Celery's logging signals
+        "from celery import Celery\n"
+        "app = Celery('edge', broker='memory://', set_as_current=False)\n"
+        "app.log.setup(loglevel='INFO')\n"
+        "@app.task(name='edge.fail')\n"
+        "def fail():\n"
+        f"    raise ValueError('case of {NAME}')\n"
+        "fail.apply()\n"
+    )
+    env = {**os.environ, "CASEPATH_SECRET_KEY": "celery-log-test", "CASEPATH_INSTANCE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    written = result.stdout + result.stderr
+    assert "edge.fail" in written and "ValueError (message withheld)" in written
+    assert "Галина" not in written
+
+
+def test_compose_runs_the_dockerfiles_web_command_and_a_terse_postgres_log():
+    import yaml
+
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    assert services["web"]["command"] == dockerfile_command()
+    postgres = services["postgres"]["command"]
+    assert "log_error_verbosity=terse" in postgres and "log_min_error_statement=panic" in postgres
