@@ -31,4 +31,5 @@ COPY workflows workflows
 RUN mkdir -p /app/instance && chown casepath:casepath /app/instance
 USER casepath
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "web.wsgi:app"]
+# The access log names paths without query strings, and no log line carries an exception's message.
+CMD ["gunicorn", "-c", "python:web.gunicorn_conf", "web.wsgi:app"]

@@ -85,11 +85,14 @@ def db_upgrade(ctx: Context) -> None:
 @pass_ctx
 def serve(ctx: Context, host: str, port: int) -> None:
     """Start the web app (a development server; production runs gunicorn)."""
+    from engine.private_logs import configure_logging
+    from web.access_log import PrivateRequestHandler
     from web.app import create_app
 
+    configure_logging()  # no names, search texts or SQL parameters in what this process prints
     app = create_app(ctx.settings.with_(run_sweeper=True))  # without Redis, deadlines fire in here
     console.print(f"Casepath on http://{host}:{port}")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    app.run(host=host, port=port, debug=False, use_reloader=False, request_handler=PrivateRequestHandler)
 
 
 @main.command()

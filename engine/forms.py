@@ -7,6 +7,7 @@ A form's titles are Bulgarian (``title``, ``description``) with English alongsid
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -83,9 +84,34 @@ class FormCatalog:
         if not isinstance(data, dict):
             raise ValidationFailed("form data must be an object", {"data": ["must be an object"]})
         errors = sorted(form.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        if errors:
-            raise ValidationFailed("the form has errors", _field_errors(form, errors, locale))
+        fields = _field_errors(form, errors, locale)
+        for name in _out_of_range(data):
+            fields.setdefault(name, []).append(_MESSAGES.get(locale, _MESSAGES["en"])["maximum"])
+        if fields:
+            raise ValidationFailed("the form has errors", fields)
         return data
+
+
+# The largest whole number every reader of case data keeps exactly (JSON in browsers, PostgreSQL's
+# jsonb, expressions): a form field's number beyond it, or not finite, is refused at the edge.
+MAX_NUMBER = 2**53 - 1
+
+
+def _out_of_range(data: dict[str, Any]) -> list[str]:
+    """The fields holding a number (or a list of them) beyond ``±MAX_NUMBER``, NaN or infinite."""
+    return [
+        str(name)
+        for name, value in data.items()
+        if any(_beyond(item) for item in (value if isinstance(value, list) else [value]))
+    ]
+
+
+def _beyond(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return True
+    return abs(value) > MAX_NUMBER  # no float() of the int: a long one would overflow
 
 
 def _field_errors(form: Form, errors: list[ValidationError], locale: str) -> dict[str, list[str]]:

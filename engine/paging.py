@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 Row = TypeVar("Row")
+MAX_PAGE = 100_000  # beyond any list's last page; a bound at the edge, so OFFSET never overflows
 
 
 def page_count(total: int, per_page: int) -> int:

@@ -23,6 +23,7 @@ from engine.config import RunLimits
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem
 from engine.expressions import check_expression
 from engine.forms import FormCatalog
+from engine.pathway_limits import lint_lengths
 from engine.roles import resolve_role
 from engine.store.models import Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -198,7 +199,7 @@ def _first_process_id(root: etree._Element) -> str:
 
 def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
     """Casepath's rules for one executable process (see docs/pathway-authoring.md)."""
-    problems: list[Problem] = []
+    problems = lint_lengths(process)  # ids and names the database columns can hold
     lanes = _lane_of_elements(process)
     ids = {str(value) for value in process.xpath(".//@id")}
     for element in process.iter():

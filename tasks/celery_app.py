@@ -15,11 +15,12 @@ the web process sweeps deadlines itself (``web/sweeper.py``).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 
 from engine.config import Settings, load_settings
 from engine.services import Services
@@ -84,6 +85,21 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     mail.register(app)
     audit.register(app)
     return app
+
+
+def _private_logs(logger: Any, **_: Any) -> None:
+    """Worker and beat log like the web: no exception messages, no query strings, no warning texts."""
+    from engine.private_logs import WithheldTaskError, configure_logging, make_private
+
+    make_private(logger.handlers)
+    configure_logging()
+    trace = logging.getLogger("celery.app.trace")
+    if not any(isinstance(f, WithheldTaskError) for f in trace.filters):
+        trace.addFilter(WithheldTaskError())
+
+
+signals.after_setup_logger.connect(_private_logs, weak=False)
+signals.after_setup_task_logger.connect(_private_logs, weak=False)
 
 
 def _config(settings: Settings) -> dict[str, Any]:

@@ -47,6 +47,9 @@ class CasepathFlask(Flask):
         commit_request()
         return result
 
+    def log_exception(self, exc_info: Any) -> None:
+        """Flask would log the exception's message; ``web.errors`` logs its frames and type instead."""
+
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     settings = settings or load_settings()

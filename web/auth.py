@@ -25,6 +25,7 @@ from web.security import client_ip, find_principal, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 LIMITER_KEY = "casepath_limiter"
+MAX_NEXT = 2000  # a path with its query string; longer ones are not links of ours
 
 
 def limiter() -> Limiter:
@@ -33,8 +34,11 @@ def limiter() -> Limiter:
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only a path on this site: never another host, never a scheme."""
-    if not target:
+    """Only a path on this site: never another host, never a scheme, never a control character.
+
+    A CR or LF in ``next`` would otherwise reach the ``Location`` header (``/\r\nSet-Cookie: …``).
+    """
+    if not target or len(target) > MAX_NEXT or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -18,6 +18,7 @@ from web.db import current_services, request_uow
 from web.forms_render import shown_data
 from web.i18n import locale, show_datetime
 from web.labels import ACTIONS, label
+from web.query import page_arg
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("cases", __name__)
@@ -31,7 +32,7 @@ def index() -> Any:
     require(can_use_inbox(who), "the case list is for staff who work on cases")
     status = request.args.get("status", "open") or "open"
     search = request.args.get("q", "")
-    page = list_cases(request_uow(), who, status, search, max(1, request.args.get("page", 1, type=int) or 1))
+    page = list_cases(request_uow(), who, status, search, page_arg())
     return render_template("cases.html", page=page, status=status, search=search)
 
 

@@ -11,6 +11,7 @@ from engine import inbox
 from engine.permissions import can_use_inbox, require
 from web.auth import safe_next
 from web.db import request_uow
+from web.query import id_arg, page_arg
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("inbox", __name__)
@@ -21,7 +22,7 @@ def _filters() -> inbox.InboxFilters:
     args = request.args
     return inbox.InboxFilters(
         scope=args.get("scope", "all") or "all",
-        centre_id=args.get("centre", type=int),
+        centre_id=id_arg("centre"),
         pathway=args.get("pathway", ""),
         task_type=args.get("task_type", ""),
         due=args.get("due", ""),
@@ -33,7 +34,7 @@ def index() -> Any:
     who = current_principal()
     require(can_use_inbox(who), "the inbox is for staff who work on cases")
     filters = _filters()
-    page = inbox.list_inbox(request_uow(), who, filters, max(1, request.args.get("page", 1, type=int) or 1))
+    page = inbox.list_inbox(request_uow(), who, filters, page_arg())
     assignees = inbox.assignee_options(request_uow(), who) if filters.scope == "team" else {}
     return render_template("inbox.html", page=page, filters=filters, assignees=assignees)
 

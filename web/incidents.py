@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from engine.incidents import list_incidents
 from web.db import request_uow
+from web.query import page_arg
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("incidents", __name__)
@@ -19,5 +20,5 @@ bp.before_request(require_sign_in)
 
 @bp.get("/incidents")
 def index() -> Any:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     return render_template("incidents.html", page=list_incidents(request_uow(), current_principal(), page))

@@ -105,7 +105,7 @@ def _admitted_at(values: dict[str, str], errors: dict[str, list[str]]) -> dateti
     try:
         hour, minute = (int(part) for part in (values.get("admitted_time") or "00:00").split(":")[:2])
         return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SOFIA)
-    except ValueError:
+    except (ValueError, OverflowError):  # "99999999999999999999:00" overflows before it is out of range
         errors["admitted_time"] = [_("Enter a time as HH:MM.")]
         return None
 

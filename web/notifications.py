@@ -16,6 +16,7 @@ from engine import notifications
 from engine.permissions import Principal
 from web.auth import safe_next
 from web.db import request_uow
+from web.query import page_arg
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("notifications", __name__)
@@ -31,12 +32,12 @@ def unread_badge(principal: Principal | None) -> int | None:
 
 @bp.get("/notifications")
 def index() -> Any:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     found = notifications.list_for(request_uow(), current_principal().user_id or 0, page)  # 0: nobody's
     return render_template("notifications.html", page=found)
 
 
-@bp.post("/notifications/<int:notification_id>/read")
+@bp.post("/notifications/<int(max=2147483647):notification_id>/read")
 def read(notification_id: int) -> Any:
     notifications.mark_read(request_uow(), current_principal(), notification_id)
     return _back()

@@ -20,8 +20,13 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and transactions that really begin."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and transactions that really begin.
+
+    Statement parameters are case data: they never appear in an error's message (and so in no log),
+    whoever builds the engine.
+    """
     url = normalise_url(url)
+    kwargs["hide_parameters"] = True
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _tune_sqlite(engine)

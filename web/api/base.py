@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import http
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Request
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser, abort
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from web.api.auth import authenticate
@@ -18,12 +20,38 @@ API_PREFIX = "/api/v1"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# An integer literal longer than this is beyond every bound of the API (page numbers, form fields): it
+# is read as TOO_LARGE, which those bounds refuse as a field error, instead of being converted (a
+# 5,000-digit literal makes Python's decoder raise a plain ValueError, which would be a 500).
+MAX_INT_DIGITS = 30
+TOO_LARGE = 10**MAX_INT_DIGITS
+
+
+def parse_json_body(data: bytes) -> Any:
+    """A request body as JSON, with integers of absurd length read as ``±TOO_LARGE``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(f"Bytes decoding error : {error.reason}", "", error.start) from error
+    return json.loads(text, parse_int=_bounded_int)
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        return -TOO_LARGE if literal.startswith("-") else TOO_LARGE
+    return int(literal)
+
+
 class ApiParser(FlaskParser):
-    """webargs' parser, with a body nested too deeply for Python's JSON decoder answered as a 400."""
+    """webargs' parser: too deep a body is a 400, an absurdly long integer a field error (422)."""
 
     def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
         try:
-            return super()._raw_load_json(req)
+            return parse_json_body(req.get_data(cache=True))
+        except json.JSONDecodeError as error:
+            return self._handle_invalid_json_error(error, req)
         except RecursionError as error:
             abort(400, exc=error, messages={"json": ["The JSON body is nested too deeply."]})
 

@@ -14,8 +14,8 @@ from engine.case_list import STATUSES
 from engine.cases import LEGAL_BASES, TARGET_GROUPS
 from engine.clock import isoformat_local
 from engine.inbox import DUE_FILTERS, SCOPES
+from engine.paging import MAX_PAGE
 
-MAX_PAGE = 100_000
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 
