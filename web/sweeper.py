@@ -2,15 +2,16 @@
 
 A daemon thread calls the same engine services as ``casepath timers sweep`` and ``casepath mail
 deliver``, seals the audit rows committed since (``engine.audit.seal``), then sleeps until the next
-pending deadline falls due, at most ``sweep_interval_seconds``. A commit that queued e-mails wakes it at
-once, so mail goes out within moments but never in the thread of the request that committed. A
-deadline created in this process after it went to sleep, due before it would wake, wakes it at once
-(the unit of work hands it a :class:`~engine.sync.DeadlineScheduled` after commit); one created by another process is found by the
-next regular sweep. It runs only when ``settings.run_sweeper`` is on (``casepath serve`` turns it on)
-and no Redis is configured (then Celery beat and workers do the work). A lock keeps two sweeps from
-overlapping; an error is logged and the next tick tries again; :meth:`Sweeper.stop` ends it.
-Several web processes may each run one: firing is idempotent under the case lock, and an e-mail is
-claimed by one of them at a time.
+pending deadline falls due, at most ``sweep_interval_seconds``.
+
+It wakes early after a commit in this process that queued e-mails (so mail goes out within moments,
+never in the thread of the request that committed) or created a deadline due before its planned
+wake-up (the unit of work hands it a :class:`~engine.sync.DeadlineScheduled`); a deadline created by
+another process is found by the next regular sweep. It runs only when ``settings.run_sweeper`` is on
+(``casepath serve`` turns it on) and no Redis is configured (then Celery beat and workers do the
+work). A lock keeps two sweeps from overlapping; an error is logged and the next tick tries again;
+:meth:`Sweeper.stop` ends it. Several web processes may each run one: firing is idempotent under the
+case lock, and an e-mail is claimed by one of them at a time.
 """
 
 from __future__ import annotations
