@@ -16,6 +16,12 @@ from engine.store.db import normalise_url
 SCRATCH = "casepath_bench"
 
 
+def scratch_name(url: str, suffix: str = "bench") -> str:
+    """A scratch database named after the configured one, so benches on one server do not collide."""
+    database = make_url(normalise_url(url)).database or "casepath"
+    return f"{database}_{suffix}" if database != "postgres" else SCRATCH
+
+
 def scratch_databases() -> Iterator[tuple[str, str]]:
     """(backend, url) of empty migrated databases; each is removed after its turn."""
     with tempfile.TemporaryDirectory(prefix="casepath-bench-") as folder:
@@ -30,12 +36,13 @@ def scratch_databases() -> Iterator[tuple[str, str]]:
 
 def _scratch_postgres(url: str) -> str:
     base = make_url(normalise_url(url))
+    name = scratch_name(url)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {SCRATCH}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    scratch = base.set(database=SCRATCH).render_as_string(hide_password=False)
+    scratch = base.set(database=name).render_as_string(hide_password=False)
     schema.upgrade(scratch)
     return scratch
 
@@ -43,5 +50,5 @@ def _scratch_postgres(url: str) -> str:
 def _drop_postgres(url: str) -> None:
     admin = create_engine(make_url(normalise_url(url)), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {scratch_name(url)} WITH (FORCE)"))
     admin.dispose()
