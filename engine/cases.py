@@ -232,11 +232,9 @@ def complete_task(
     locale: str = "bg",
 ) -> Case:
     """Complete a task with validated form data and move the case on; nothing is stored on any error."""
-    task = get_task(uow, task_public_id)
-    case = lock_case(uow, task.case_id)
+    case, task = _lock_task(uow, task_public_id)
     if not can_view_case(who, case):
         raise NotFound("task not found")
-    uow.session.refresh(task)
     if task.status != "open":
         raise ConcurrencyConflict(_already_done(uow, task))
     require(can_complete(who, task), "this task is for another role or another person")
@@ -265,6 +263,19 @@ def complete_task(
         detail={"task": task.public_id, "element": task.element_id, "fields": sorted(clean)},
     )
     return case
+
+
+def _lock_task(uow: UnitOfWork, task_public_id: str) -> tuple[Case, CaseTask]:
+    """Lock the task's case, then read the task: what it says is what it is once the lock is held."""
+    case_id = select(CaseTask.case_id).where(CaseTask.public_id == task_public_id).scalar_subquery()
+    case = uow.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
+    if case is None:
+        raise NotFound("task not found")
+    task = uow.session.scalar(
+        select(CaseTask).where(CaseTask.public_id == task_public_id).execution_options(populate_existing=True)
+    )
+    assert task is not None  # tasks are never deleted, and its case is locked
+    return case, task
 
 
 def _already_done(uow: UnitOfWork, task: CaseTask) -> str:
