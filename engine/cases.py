@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from engine import runtime
 from engine.audit import record
@@ -268,7 +269,10 @@ def complete_task(
 def _lock_task(uow: UnitOfWork, task_public_id: str) -> tuple[Case, CaseTask]:
     """Lock the task's case, then read the task: what it says is what it is once the lock is held."""
     case_id = select(CaseTask.case_id).where(CaseTask.public_id == task_public_id).scalar_subquery()
-    case = uow.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
+    with_version = joinedload(Case.pathway_version)  # its spec runs the step: no second round trip
+    case = uow.session.scalar(
+        select(Case).where(Case.id == case_id).options(with_version).with_for_update(of=Case)
+    )
     if case is None:
         raise NotFound("task not found")
     task = uow.session.scalar(

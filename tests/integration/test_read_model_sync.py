@@ -32,14 +32,16 @@ def target(statement: str) -> str:
     return f"{verb} {table}"
 
 
-def read_model_statements(uow: UnitOfWork, step: Callable[[], object]) -> list[str]:
-    """The statements of ``step`` that read or write the inbox and deadline rows."""
+def read_model_statements(
+    uow: UnitOfWork, step: Callable[[], object], tables: tuple[str, ...] = READ_MODEL
+) -> list[str]:
+    """The statements of ``step`` that read or write ``tables`` (the inbox and deadline rows)."""
     seen: list[str] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if statement.split()[0].upper() in ("SELECT", "INSERT", "UPDATE"):
             found = target(statement)
-            if found.endswith(READ_MODEL):
+            if found.endswith(tables):
                 seen.append(found)
 
     engine = uow.session.get_bind().engine
@@ -75,3 +77,18 @@ def test_a_completion_touches_the_read_models_in_one_statement_per_kind(
         assert sorted(pending) == ["cap", "exit_planning_due", "wait_month"]
         done = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_id))
         assert done is not None and done.status == "completed"
+
+
+def test_a_completion_reads_the_pathway_version_with_the_locked_case(
+    make_uow: Callable[[], UnitOfWork], world: World, fixture_forms: FormCatalog
+) -> None:
+    """The spec that runs the step comes in the same round trip as the case, not in a lazy load."""
+    public_id = open_one(make_uow, world, fixture_forms)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+    with make_uow() as uow:
+        who, data = world.staff["social_worker"], {"note": "ok", "risk": "high"}
+        step = lambda: cases.complete_task(uow, who, task_id, data, fixture_forms)  # noqa: E731
+        seen = read_model_statements(uow, step, ("case_file", "pathway_version"))
+        uow.commit()
+    assert seen == ["SELECT case_file", "UPDATE case_file"]
