@@ -250,6 +250,7 @@ def _completion_phase(port: int, clients: list[Client], seconds: float) -> tuple
 def _work(port: int, client: Client, forms: Any, tally: Tally, stop_at: float) -> None:
     """Claim and complete the open tasks of this client's cases, one case after the other."""
     queue = list(client.tasks)
+    taken = {task["id"] for task in queue}
     while queue and time.monotonic() < stop_at:
         task = queue.pop(0)
         token = client.tokens[task["role"]]
@@ -265,7 +266,9 @@ def _work(port: int, client: Client, forms: Any, tally: Tally, stop_at: float) -
             else:
                 tally.failures[f"claim {claimed}, complete {done} ({task['form_key']})"] += 1
                 continue
-        queue[:0] = body["next_tasks"]  # stay on this case while it has work
+        following = [task for task in body["next_tasks"] if task["id"] not in taken]
+        taken.update(task["id"] for task in following)
+        queue[:0] = following  # stay on this case while it has work (parallel tasks come back once)
 
 
 def _inbox_phase(port: int, clients: list[Client], count: int, seconds: float) -> list[float]:
