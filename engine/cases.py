@@ -267,19 +267,22 @@ def complete_task(
 
 
 def _lock_task(uow: UnitOfWork, task_public_id: str) -> tuple[Case, CaseTask]:
-    """Lock the task's case, then read the task: what it says is what it is once the lock is held."""
-    case_id = select(CaseTask.case_id).where(CaseTask.public_id == task_public_id).scalar_subquery()
-    with_version = joinedload(Case.pathway_version)  # its spec runs the step: no second round trip
-    case = uow.session.scalar(
-        select(Case).where(Case.id == case_id).options(with_version).with_for_update(of=Case)
-    )
-    if case is None:
+    """Lock the task's case and read both in one statement: the task as it is once the lock is held.
+
+    ``populate_existing`` overwrites a copy of the task already in the session (the task page reads
+    it before completing); the pathway version comes along, since its spec runs the step.
+    """
+    row = uow.session.execute(
+        select(Case, CaseTask)
+        .join(CaseTask, CaseTask.case_id == Case.id)
+        .where(CaseTask.public_id == task_public_id)
+        .options(joinedload(Case.pathway_version))
+        .with_for_update(of=Case)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
         raise NotFound("task not found")
-    task = uow.session.scalar(
-        select(CaseTask).where(CaseTask.public_id == task_public_id).execution_options(populate_existing=True)
-    )
-    assert task is not None  # tasks are never deleted, and its case is locked
-    return case, task
+    return row[0], row[1]
 
 
 def _already_done(uow: UnitOfWork, task: CaseTask) -> str:

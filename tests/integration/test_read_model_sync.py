@@ -65,8 +65,7 @@ def test_a_completion_touches_the_read_models_in_one_statement_per_kind(
         uow.commit()
     assert sorted(seen) == [
         "INSERT deadline",  # three timers start waiting: one statement
-        "SELECT case_task",  # the task, read after its case is locked
-        "SELECT case_task",  # the open rows, as ids, to diff
+        "SELECT case_task",  # the open rows, as ids, to diff (the task came with its locked case)
         "SELECT deadline",  # the pending rows, as keys, to diff
         "UPDATE case_task",  # the completed task
     ], seen
@@ -82,7 +81,7 @@ def test_a_completion_touches_the_read_models_in_one_statement_per_kind(
 def test_a_completion_reads_the_pathway_version_with_the_locked_case(
     make_uow: Callable[[], UnitOfWork], world: World, fixture_forms: FormCatalog
 ) -> None:
-    """The spec that runs the step comes in the same round trip as the case, not in a lazy load."""
+    """The task, its case and the spec that runs the step come in one round trip, not three."""
     public_id = open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
