@@ -17,6 +17,12 @@ from engine.store.db import normalise_url
 SCRATCH = "casepath_bench"
 
 
+def scratch_name(url: str, suffix: str = "bench") -> str:
+    """A scratch database named after the configured one, so benches on one server do not collide."""
+    database = make_url(normalise_url(url)).database or "casepath"
+    return f"{database}_{suffix}" if database != "postgres" else SCRATCH
+
+
 def scratch_databases() -> Iterator[tuple[str, str]]:
     """(backend, url) of empty migrated databases; each is removed after its turn."""
     with tempfile.TemporaryDirectory(prefix="casepath-bench-") as folder:

@@ -10,7 +10,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SUITES = ("bench.engine_bench", "bench.inbox_bench", "bench.timers_bench", "bench.intake_bench")
+SUITES = (
+    "bench.engine_bench",
+    "bench.inbox_bench",
+    "bench.timers_bench",
+    "bench.intake_bench",
+    "bench.http_bench",
+)
 
 
 def main() -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from engine import runtime
 from engine.audit import record
@@ -259,11 +260,9 @@ def complete_task(
     locale: str = "bg",
 ) -> Case:
     """Complete a task with validated form data and move the case on; nothing is stored on any error."""
-    task = get_task(uow, task_public_id)
-    case = lock_case(uow, task.case_id)
+    case, task = _lock_task(uow, task_public_id)
     if not can_view_case(who, case):
         raise NotFound("task not found")
-    uow.session.refresh(task)
     if task.status != "open":
         raise ConcurrencyConflict(_already_done(uow, task))
     require(can_complete(who, task), "this task is for another role or another person")
@@ -292,6 +291,25 @@ def complete_task(
         detail={"task": task.public_id, "element": task.element_id, "fields": sorted(clean)},
     )
     return case
+
+
+def _lock_task(uow: UnitOfWork, task_public_id: str) -> tuple[Case, CaseTask]:
+    """Lock the task's case and read both in one statement: the task as it is once the lock is held.
+
+    ``populate_existing`` overwrites a copy of the task already in the session (the task page reads
+    it before completing); the pathway version comes along, since its spec runs the step.
+    """
+    row = uow.session.execute(
+        select(Case, CaseTask)
+        .join(CaseTask, CaseTask.case_id == Case.id)
+        .where(CaseTask.public_id == task_public_id)
+        .options(joinedload(Case.pathway_version))
+        .with_for_update(of=Case)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound("task not found")
+    return row[0], row[1]
 
 
 def _already_done(uow: UnitOfWork, task: CaseTask) -> str:

@@ -31,7 +31,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition as BaseSignal
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -299,6 +299,18 @@ class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
+    def state_to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The library's dict of a workflow, less the specs: they are shared and stored once per version.
+
+        The same dict as ``BpmnWorkflowConverter.to_dict`` without ``spec`` and ``subprocess_specs``,
+        which converting would cost as much as the rest of the state and be thrown away.
+        """
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["typename"] = self.registry.typenames[self.target_class]
+        return dct
+
 
 def _build_serializer() -> tuple[BpmnWorkflowSerializer, _StateConverter]:
     config = dict(SPIFF_CONFIG)
@@ -342,11 +354,9 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     registry = _SERIALIZER.registry
     registry._encoder_mode = True
     try:
-        dct = _SERIALIZER.to_dict(workflow)
+        dct = _STATE.state_to_dict(workflow)
     finally:
         registry._encoder_mode = False
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
     # The library's encoder converts what its registry knows (events, datetimes) wherever it sits.
     text = json.dumps(dct, separators=(",", ":"), cls=_SERIALIZER._encoder_cls)
     return zlib.compress(text.encode("utf-8"), 6)

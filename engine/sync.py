@@ -1,7 +1,8 @@
 """Read models kept in step with a case's workflow: inbox rows and deadline rows.
 
 Called after every workflow step, in the same transaction, so the inbox and the timer sweep never see
-a state the workflow does not have.
+a state the workflow does not have. A step changes few rows: the rows are diffed in memory against
+the workflow (only ids and keys are read) and what changed is written in one statement per kind.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 
 from engine import runtime
 from engine.audit import record
@@ -43,22 +44,30 @@ def sync_case(uow: UnitOfWork, case: Case, workflow: Any, forms: FormCatalog) ->
 def _sync_tasks(
     uow: UnitOfWork, case: Case, ready: list[runtime.HumanTask], now: datetime, workflow: Any
 ) -> None:
-    open_rows = {
-        row.workflow_task_id: row
-        for row in uow.session.scalars(
-            select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.status == "open")
-        )
+    """Diff the open rows (ids only) against the ready tasks; cancel and insert in one statement each."""
+    open_rows: dict[str, int] = {
+        task_id: row_id
+        for task_id, row_id in uow.session.execute(
+            select(CaseTask.workflow_task_id, CaseTask.id).where(
+                CaseTask.case_id == case.id, CaseTask.status == "open"
+            )
+        ).all()
     }
     ready_ids = {task.id for task in ready}
     # Every new row is built (and its due date computed) before anything changes: a failure parks the
     # case with its read models as they were.
-    new_rows = [_new_row(uow, case, task, now, workflow) for task in ready if task.id not in open_rows]
-    if new_rows:
-        _check_task_cap(uow, case, new_rows[0].element_id, len(new_rows), now, workflow)
-    for task_id, row in open_rows.items():
-        if task_id not in ready_ids:
-            row.status = "cancelled"  # interrupted (a boundary event) or gone with its sub-process
-    uow.session.add_all(new_rows)
+    new = [_new_row(uow, case, task, now, workflow) for task in ready if task.id not in open_rows]
+    if new:
+        _check_task_cap(uow, case, new[0]["element_id"], len(new), now, workflow)
+    # interrupted (a boundary event) or gone with its sub-process
+    _set_status(uow, CaseTask, [row for task, row in open_rows.items() if task not in ready_ids], "cancelled")
+    if new:
+        uow.session.execute(insert(CaseTask), new)
+
+
+def _set_status(uow: UnitOfWork, model: type[CaseTask] | type[Deadline], ids: list[int], status: str) -> None:
+    if ids:  # an ORM update: rows already loaded in the session see the new status too
+        uow.session.execute(update(model).where(model.id.in_(ids)).values(status=status))
 
 
 def _check_task_cap(
@@ -77,21 +86,23 @@ def _check_notification_cap(uow: UnitOfWork, case: Case, element: str, adding: i
         raise runtime.RuntimeFailure(element, "notification_cap")
 
 
-def _new_row(uow: UnitOfWork, case: Case, task: runtime.HumanTask, now: datetime, workflow: Any) -> CaseTask:
+def _new_row(
+    uow: UnitOfWork, case: Case, task: runtime.HumanTask, now: datetime, workflow: Any
+) -> dict[str, Any]:
     props = task.properties
-    return CaseTask(
-        case_id=case.id,
-        centre_id=case.centre_id,
-        workflow_task_id=task.id,
-        element_id=task.element_id,
-        name=task.name[:300],
-        role=resolve_role(props.get("role") or task.lane or "") or "case_lead",
-        form_key=props.get("form", ""),
-        created_at=now,
-        due_at=_due(uow, task, now, workflow),
-        legal_source=props.get("legal_source", "")[:300],
-        status="open",
-    )
+    return {
+        "case_id": case.id,
+        "centre_id": case.centre_id,
+        "workflow_task_id": task.id,
+        "element_id": task.element_id,
+        "name": task.name[:300],
+        "role": resolve_role(props.get("role") or task.lane or "") or "case_lead",
+        "form_key": props.get("form", ""),
+        "created_at": now,
+        "due_at": _due(uow, task, now, workflow),
+        "legal_source": props.get("legal_source", "")[:300],
+        "status": "open",
+    }
 
 
 def _due(uow: UnitOfWork, task: runtime.HumanTask, now: datetime, workflow: Any) -> datetime | None:
@@ -120,32 +131,43 @@ class DeadlineScheduled:
 
 
 def _sync_deadlines(uow: UnitOfWork, case: Case, waiting: list[runtime.WaitingTimer], now: datetime) -> None:
-    pending = list(
-        uow.session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending"))
-    )
-    wanted = {(timer.element_id, timer.due_at): timer for timer in waiting}
-    for row in pending:
-        if (row.element_id, row.due_at) in wanted:
-            del wanted[(row.element_id, row.due_at)]
-        elif row.due_at <= now:
-            row.status, row.fired_at = "fired", now  # it fired inside this step
-            announce_fired(uow, case, row)
-        else:
-            row.status = "cancelled"  # its activity ended before it fell due
-    for timer in wanted.values():
-        uow.session.add(
-            Deadline(
-                case_id=case.id,
-                element_id=timer.element_id,
-                kind=timer.name[:300],
-                due_at=timer.due_at,
-                legal_source=timer.properties.get("legal_source", "")[:300],
-                status="pending",
-                created_at=now,
-            )
+    """Diff the pending rows against the waiting timers: fire, cancel and insert only what changed."""
+    pending = uow.session.execute(
+        select(Deadline.id, Deadline.element_id, Deadline.due_at).where(
+            Deadline.case_id == case.id, Deadline.status == "pending"
         )
+    ).all()
+    wanted = {(timer.element_id, timer.due_at): timer for timer in waiting}
+    cancelled = []
+    for row_id, element_id, due_at in pending:
+        if wanted.pop((element_id, due_at), None) is not None:
+            continue
+        if due_at <= now:
+            _fire(uow, case, row_id, now)  # it fired inside this step
+        else:
+            cancelled.append(row_id)  # its activity ended before it fell due
+    _set_status(uow, Deadline, cancelled, "cancelled")
     if wanted:
+        uow.session.execute(insert(Deadline), [_new_deadline(case, timer, now) for timer in wanted.values()])
         uow.emit(DeadlineScheduled(min(timer.due_at for timer in wanted.values())))
+
+
+def _fire(uow: UnitOfWork, case: Case, row_id: int, now: datetime) -> None:
+    row = uow.session.get_one(Deadline, row_id)
+    row.status, row.fired_at = "fired", now
+    announce_fired(uow, case, row)
+
+
+def _new_deadline(case: Case, timer: runtime.WaitingTimer, now: datetime) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "element_id": timer.element_id,
+        "kind": timer.name[:300],
+        "due_at": timer.due_at,
+        "legal_source": timer.properties.get("legal_source", "")[:300],
+        "status": "pending",
+        "created_at": now,
+    }
 
 
 def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:
@@ -173,12 +195,15 @@ def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:
 
 
 def cancel_open_work(uow: UnitOfWork, case: Case) -> None:
-    for row in uow.session.scalars(
-        select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.status == "open")
-    ):
-        row.status = "cancelled"
-    for deadline in uow.session.scalars(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending")
-    ):
-        deadline.status = "cancelled"
+    """A closed case has no open tasks and no pending deadlines left."""
+    uow.session.execute(
+        update(CaseTask)
+        .where(CaseTask.case_id == case.id, CaseTask.status == "open")
+        .values(status="cancelled")
+    )
+    uow.session.execute(
+        update(Deadline)
+        .where(Deadline.case_id == case.id, Deadline.status == "pending")
+        .values(status="cancelled")
+    )
     uow.session.flush()

@@ -29,6 +29,21 @@ class TaskView:
 
 def read_task(uow: UnitOfWork, who: Principal, task_public_id: str) -> TaskView:
     """A task with its form data or draft, and the case's open tasks (what comes next); records the read."""
+    view, case = _task_view(uow, who, task_public_id)
+    record_read(uow, who, case, {"view": "task", "task": view.task.public_id})
+    return view
+
+
+def completed_task(uow: UnitOfWork, who: Principal, task_public_id: str) -> TaskView:
+    """The task its caller has just completed, and what comes next: no read is recorded.
+
+    The completion's own audit entry (``task.complete``) already says who touched the case; the
+    data shown back are the caller's own, so a second entry (``case.read``) would only double the trail.
+    """
+    return _task_view(uow, who, task_public_id)[0]
+
+
+def _task_view(uow: UnitOfWork, who: Principal, task_public_id: str) -> tuple[TaskView, Case]:
     row = uow.session.execute(task_query(CaseTask.public_id == task_public_id)).first()
     if row is None or not can_view_task(who, row[0]):
         raise NotFound("task not found")
@@ -48,5 +63,4 @@ def read_task(uow: UnitOfWork, who: Principal, task_public_id: str) -> TaskView:
         draft=task.draft,
         case_open_tasks=[task_summary(who, r) for r in open_rows],
     )
-    record_read(uow, who, case, {"view": "task", "task": task.public_id})
-    return view
+    return view, case

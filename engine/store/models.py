@@ -150,7 +150,7 @@ class PathwayVersion(Base):
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     process_id: Mapped[str] = mapped_column(String(200))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only by the diagram view
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     spec_json: Mapped[str] = mapped_column(Text)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)

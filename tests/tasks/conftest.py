@@ -35,6 +35,13 @@ TEST_REDIS_DB = 11  # instead of database 0, which a developer's own Redis may u
 
 
 def redis_db_url(url: str, db: int) -> str:
+    """``url`` on database ``db``, unless it names a database of its own: then that one is kept.
+
+    Several checkouts may test against one Redis, each given its own database in
+    CASEPATH_TEST_REDIS_URL; moving them all to ``db`` made their workers take each other's tasks.
+    """
+    if urlparse(url).path.strip("/") not in ("", "0"):
+        return url
     return urlunparse(urlparse(url)._replace(path=f"/{db}"))
 
 

@@ -66,7 +66,7 @@ def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     who = caller()
     uow = request_uow()
     complete_task(uow, who, task_id, body["data"], current_services().forms, locale())
-    view = taskfile.read_task(uow, who, task_id)
+    view = taskfile.completed_task(uow, who, task_id)
     return {
         "task": view.task,
         "case": {"id": view.case_id, "number": view.case_number, "display_name": view.display_name},
