@@ -25,7 +25,7 @@ def mail_group() -> None:
 @pass_ctx
 def mail_list(ctx: Context, state: str | None, limit: int) -> None:
     """E-mails in the outbox, newest first, then how many are in each state."""
-    with ctx.services.uow() as uow:
+    with ctx.services.uow(writer=False) as uow:
         rows = outbox.list_mail(uow, state, limit)
         totals = outbox.counts(uow)
     for row in rows:

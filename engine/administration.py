@@ -127,19 +127,6 @@ def grant_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str,
     return users.grant_role(uow, who, user.username, centre.code, role)
 
 
-def reset_password(uow: UnitOfWork, who: Principal, username: str, password: str) -> User:
-    """An administrator sets a new password for a user of the centres it administers (all of them)."""
-    require(can_manage_users(who), "only an administrator manages users")
-    user = users.find_user(uow, username.strip().lower())
-    if user is None or not any(can_administer(who, m.centre_id) for m in user.memberships):
-        raise NotFound("user not found")  # people of other centres do not exist for this administrator
-    centres = [m.centre_id for m in user.memberships]
-    require(
-        can_manage_account(who, user.id, centres), "the user also works in a centre you do not administer"
-    )
-    return users.set_password(uow, who, user.username, password)
-
-
 def set_user_active(uow: UnitOfWork, who: Principal, username: str, active: bool) -> User:
     """Deactivate (sign out at the next request, no more sign-ins) or reactivate a user."""
     require(can_manage_users(who), "only an administrator manages users")

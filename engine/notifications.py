@@ -32,6 +32,7 @@ MAX_PAGE = 10_000
 MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
 DEADLINE_FIRED = "deadline.fired"
 ROLE_GRANTED = "role.granted"
+PATHWAY_DEPLOYED = "pathway.deployed"
 
 
 @dataclass(frozen=True)

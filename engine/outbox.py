@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 
 from engine.errors import NotFound, ValidationFailed
-from engine.notifications import DEADLINE_FIRED, ROLE_GRANTED, Email, Mailer
+from engine.notifications import DEADLINE_FIRED, PATHWAY_DEPLOYED, ROLE_GRANTED, Email, Mailer
 from engine.store.models import Case, Notification, OutboxEmail, User
 from engine.store.uow import UnitOfWork
 
@@ -49,11 +49,13 @@ SUBJECTS = {
     "bg": {
         DEADLINE_FIRED: "Casepath: случай {number}: изтекъл срок",
         ROLE_GRANTED: "Casepath: дадена е роля в центъра",
+        PATHWAY_DEPLOYED: "Casepath: нова версия на пътека",
         "": "Casepath: случай {number}",
     },
     "en": {
         DEADLINE_FIRED: "Casepath: case {number}: a deadline has passed",
         ROLE_GRANTED: "Casepath: a role was granted in the centre",
+        PATHWAY_DEPLOYED: "Casepath: a new pathway version",
         "": "Casepath: case {number}",
     },
 }

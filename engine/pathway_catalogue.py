@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from engine.errors import ValidationFailed
 from engine.forms import FormCatalog
-from engine.pathways import PathwayInfo, centres_using, deploy, list_pathways
+from engine.notifications import PATHWAY_DEPLOYED, notify_centre
+from engine.pathways import PathwayInfo, centres_using, deploy, latest_version, list_pathways
 from engine.permissions import Principal, can_deploy_pathway, can_edit_pathway, require
 from engine.store.models import PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -31,7 +32,26 @@ def upload_pathway(
         raise ValidationFailed("no file", {"file": ["choose a .bpmn file"]})
     label = (filename or "upload.bpmn").replace("\\", "/").rsplit("/", 1)[-1][:120]
 
+    before: dict[str, int | None] = {}
+
     def authorise(key: str) -> None:
         require(can_deploy_pathway(who, centres_using(uow, key)), NOT_YOUR_PATHWAY)
+        latest = latest_version(uow, key, required=False)
+        before[key] = latest.id if latest is not None else None
 
-    return deploy(uow, data, forms, who, label, authorise)
+    version = deploy(uow, data, forms, who, label, authorise)
+    if before.get(version.process_id) != version.id:
+        _tell_the_centres(uow, who, version)
+    return version
+
+
+def _tell_the_centres(uow: UnitOfWork, who: Principal, version: PathwayVersion) -> None:
+    """Every centre that runs the pathway hears of a new version: its managers and coordinators, so
+    that a change made from another centre of the same kind never goes unseen."""
+    texts = {
+        "bg": f"Пътеката {version.process_id} е обновена до версия {version.version} от {who.name}",
+        "en": f"The pathway {version.process_id} was updated to version {version.version} by {who.name}",
+    }
+    exclude = {who.user_id} if who.user_id is not None else set()
+    for centre_id in centres_using(uow, version.process_id):
+        notify_centre(uow, centre_id, ["manager", "coordinator"], PATHWAY_DEPLOYED, texts, exclude=exclude)

@@ -167,7 +167,7 @@ class CasepathCycle(CycleTimerEventDefinition):  # type: ignore[misc]
         state = my_task._get_internal_data("event_value")
         now = _engine_clock(my_task).now()
         if state is None:
-            cycles, start, duration = parse_cycle(timer_value(my_task, self.expression), now)
+            cycles, start, duration = _computed_cycle(my_task, self.expression, now)
             _refuse_short_cycle(my_task, duration)
             state = {"cycles": cycles, "next": start.isoformat(), "duration": duration, "n": 0}
         ready = False
@@ -183,6 +183,19 @@ class CasepathCycle(CycleTimerEventDefinition):  # type: ignore[misc]
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
         return ready
+
+
+def _computed_cycle(task: Task, expression: str, now: datetime) -> tuple[int, datetime, str]:
+    """The cycle a timer's expression gives. A computed value may be case data: an error names the
+    diagram's expression, never the value it gave (coordinators who may not open the case read it)."""
+    value = timer_value(task, expression)
+    try:
+        return parse_cycle(value, now)
+    except ExpressionError as error:
+        if value == expression.strip():
+            raise
+        message = "a timer expression gave no ISO 8601 repeating interval (example: R/P1M)"
+        raise ExpressionError(message, expression, problem="wrong_kind") from error
 
 
 def cycle_too_short(duration: str, minimum: str) -> bool:

@@ -58,16 +58,16 @@ def sign_in(uow: UnitOfWork, username: str, password: str, ip: str = "") -> User
     name = username.strip().lower()
     now = uow.clock.now()
     stranger = Principal(None, "anonymous", {}, ip)
-    until = sign_in_throttle.locked_until(uow, name, now)
+    until = sign_in_throttle.locked_until(uow, name, now, ip)
     if until is not None:
         record(uow.session, now, stranger, "auth.throttled", subject=name[:80])
         raise TooManyAttempts("too many failed sign-ins for this name; wait and try again", until - now)
     user = authenticate(uow, name, password)
     if user is None:
-        sign_in_throttle.note_failure(uow, name, now)
+        sign_in_throttle.note_failure(uow, name, now, ip)
         record(uow.session, now, stranger, "auth.failed", subject=name[:80])
         return None
-    sign_in_throttle.forget_failures(uow, name)
+    sign_in_throttle.forget_failures(uow, name, ip)
     record(uow.session, now, principal_for(user, ip), "auth.login", subject=user.username)
     return user
 
@@ -81,6 +81,21 @@ def sign_out(uow: UnitOfWork, who: Principal) -> None:
     record(uow.session, uow.clock.now(), who, "auth.logout")
     if user is not None:
         credentials.revoke_all(uow, who, user, "signed_out")
+
+
+WRONG_PASSWORD = "wrong_password"
+
+
+def change_own_password(uow: UnitOfWork, who: Principal, current: str, new: str) -> User:
+    """A signed-in user replaces their own password, proving the current one; every session and token
+    they had ends. Nobody sets another person's password but the operator (``casepath users password``):
+    an administrator who could would sign in as that person and read their cases."""
+    user = uow.session.get(User, who.user_id) if who.user_id is not None else None
+    if user is None or not user.active:
+        raise NotFound("user not found")
+    if not password_matches(user.password_hash, current):
+        raise ValidationFailed("cannot change the password", {"current_password": [WRONG_PASSWORD]})
+    return set_password(uow, who, user.username, new)
 
 
 def set_password(uow: UnitOfWork, who: Principal, username: str, password: str) -> User:

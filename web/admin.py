@@ -40,7 +40,6 @@ def _render(
     user_values: dict[str, str] | None = None,
     centre_values: dict[str, str] | None = None,
     grant_values: dict[str, str] | None = None,
-    reset_values: dict[str, str] | None = None,
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> Any:
@@ -56,7 +55,6 @@ def _render(
         user_values=user_values or {},
         centre_values=centre_values or {},
         grant_values=grant_values or {},
-        reset_values=reset_values or {},
         errors=errors or {},
     )
     return page, status
@@ -109,26 +107,6 @@ def grant_role() -> Any:
         errors = {f"grant_{name}": messages for name, messages in error.fields.items()}
         return _render(grant_values=values, errors=errors, status=422)
     flash(_("The role of %(username)s is saved.", username=user.username), "success")
-    return redirect(url_for("admin.index"))
-
-
-@bp.post("/passwords")
-def reset_password() -> Any:
-    """Set a new password for a user of the administered centres; their sessions and tokens end."""
-    values = {"reset_username": request.form.get("reset_username", "")[:200]}
-    password = request.form.get("reset_password", "")[:1024]
-    try:
-        user = administration.reset_password(
-            request_uow(), current_principal(), values["reset_username"], password
-        )
-    except ValidationFailed as error:
-        discard_changes()
-        errors = {f"reset_{name}": messages for name, messages in _translated(error.fields).items()}
-        return _render(reset_values=values, errors=errors, status=422)
-    flash(
-        _("The new password of %(username)s is saved; their sessions have ended.", username=user.username),
-        "success",
-    )
     return redirect(url_for("admin.index"))
 
 

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 
 from engine import users
-from engine.errors import TooManyAttempts
+from engine import passwords
+from engine.errors import TooManyAttempts, ValidationFailed
 from engine.permissions import (
     Principal,
     can_edit_pathway,
@@ -20,8 +21,8 @@ from engine.permissions import (
     can_use_intake,
 )
 from engine.users import LOCALES, set_locale
-from web.db import current_services, request_uow
-from web.security import client_ip, find_principal, sign_in, sign_out
+from web.db import current_services, discard_changes, request_uow
+from web.security import client_ip, current_principal, find_principal, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 LIMITER_KEY = "casepath_limiter"
@@ -121,6 +122,46 @@ def logout() -> Any:
     sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> Any:
+    """Anyone signed in changes their own password, knowing the current one; other sessions end."""
+    principal = current_principal()
+    if request.method == "GET":
+        return render_template("account_password.html", errors={})
+    try:
+        with limiter().limit(lambda: current_app.config["CASEPATH_LOGIN_LIMIT"], scope="password"):
+            pass
+    except RateLimitExceeded:
+        errors = {"current_password": [_("Too many attempts from this computer. Wait a minute and try again.")]}
+        return render_template("account_password.html", errors=errors), 429
+    current = request.form.get("current_password", "")[:1024]
+    new = request.form.get("new_password", "")[:1024]
+    try:
+        user = users.change_own_password(request_uow(), principal, current, new)
+    except ValidationFailed as error:
+        discard_changes()
+        return render_template("account_password.html", errors=_password_errors(error.fields)), 422
+    sign_in(user)  # this browser goes on with a fresh session; every other one has ended
+    flash(_("Your password is changed. You were signed out everywhere else."), "success")
+    return redirect(home_for(principal))
+
+
+def _password_errors(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    messages = {
+        users.WRONG_PASSWORD: _("This is not your current password."),
+        passwords.TOO_SHORT: _("At least 10 characters."),
+        passwords.TOO_LONG: _("At most 1024 characters."),
+        passwords.ONLY_SPACES: _("Not only spaces."),
+        passwords.TOO_EASY: _(
+            "Too easy to guess: avoid common words, names, repeats and sequences; a few unrelated words work."
+        ),
+    }
+    renamed = {"current_password": "current_password", "password": "new_password"}
+    return {
+        renamed.get(name, name): [messages.get(text, text) for text in texts] for name, texts in fields.items()
+    }
 
 
 @bp.post("/language")

@@ -90,7 +90,7 @@ def _sweep(services: Services) -> dict[str, Any]:
 
 def _mail(services: Services) -> dict[str, int] | None:
     try:
-        with services.uow() as uow:
+        with services.uow(writer=False) as uow:  # a probe never queues behind writers
             return outbox.counts(uow)
     except Exception:
         return None

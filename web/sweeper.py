@@ -90,7 +90,7 @@ class Sweeper:
         """After a commit: wake now for queued e-mails, or a new deadline due before the planned wake-up."""
         wakes_at = self._wakes_at
         for event in events:
-            if isinstance(event, EmailsQueued):
+            if isinstance(event, EmailsQueued) and self.services.mailer is not None:
                 self._wake.set()
                 return
             if isinstance(event, DeadlineScheduled) and (wakes_at is None or event.due_at < wakes_at):

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.schema import ColumnCollectionConstraint
+from sqlalchemy.sql.schema import ColumnCollectionConstraint, ForeignKeyConstraint
 
 from engine.clock import Clock, SystemClock
 from engine.config import RunLimits
@@ -38,8 +38,7 @@ T = TypeVar("T")
 # never the statement's parameters.
 RACE_GUARDS = frozenset(
     {
-        "uq_case_file_number",  # two intakes drew the same case number
-        "uq_audit_event_prev_hash",  # two writers extended the audit chain from the same link
+        "uq_audit_event_prev_hash",  # two sealers extended the audit chain from the same link
         "uq_audit_event_hash",
         "uq_pathway_key",  # two first deployments of one pathway
         "uq_pathway_version_number",  # two deployments of a new version of one pathway
@@ -186,7 +185,10 @@ def _unique_constraints_by_columns() -> dict[tuple[str, ...], str]:
     found: dict[tuple[str, ...], str] = {}
     for table in Base.metadata.tables.values():
         for constraint in table.constraints:
-            if not isinstance(constraint, ColumnCollectionConstraint):
+            # Unique keys and primary keys only: a foreign key on the same columns names no duplicate.
+            if not isinstance(constraint, ColumnCollectionConstraint) or isinstance(
+                constraint, ForeignKeyConstraint
+            ):
                 continue
             columns = tuple(f"{table.name}.{column.name}" for column in constraint.columns)
             if columns and isinstance(constraint.name, str):

@@ -237,3 +237,16 @@ def test_a_computed_cycle_shorter_than_the_minimum_parks_the_case(make_uow, worl
             "short_cycle",
             "wait_month",
         )
+
+
+def test_a_computed_cycle_that_is_no_interval_names_the_expression_not_the_value(make_uow, world, fixture_forms):
+    computed = {"<bpmn:timeDuration>P1M</bpmn:timeDuration>": '<bpmn:timeCycle>"R/" + note</bpmn:timeCycle>'}
+    deploy(make_uow, world, fixture_forms, **computed)
+    with make_uow() as uow:
+        case = open_and_complete(uow, world, fixture_forms, note=SECRET)
+        assert (case.status, case.incident_element) == ("incident", "wait_month")
+        assert case.incident_expression == '"R/" + note'
+        row = list_incidents(uow, world.staff["coordinator"]).rows[0]
+        shown = [row.element_id, row.expression, row.message, *map(str, incident_audit(uow, case))]
+        for text in [case.incident_message, case.incident_expression, *shown]:
+            assert "Бие ме" not in text and "Скрита" not in text, text

@@ -304,3 +304,23 @@ def test_a_colleague_of_the_same_role_cannot_complete_or_draft_a_held_task(app, 
     with services.uow() as uow:
         task = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == world.own_task))
         assert task.status == "open" and task.draft is None and task.data is None
+
+
+def test_a_new_pathway_version_is_told_to_every_centre_that_runs_it(app, services, world):
+    def told() -> list[str]:
+        with services.uow() as uow:
+            query = (
+                select(User.username)
+                .join(Notification, Notification.user_id == User.id)
+                .where(Notification.kind == "pathway.deployed")
+            )
+            return sorted(uow.session.scalars(query))
+
+    client = app.test_client()
+    login(client, username("coordinator"))
+    changed = mini_pathway(replace={'name="Initial assessment"': 'name="Първа оценка"'})
+    assert client.post("/pathways", data={"file": (BytesIO(changed), "adult.bpmn")}).status_code == 302
+    others = {username("manager"), username("manager", False), username("coordinator", False)}
+    assert told() == sorted(others)  # both crisis centres; never the one who deployed
+    again = client.post("/pathways", data={"file": (BytesIO(changed), "adult.bpmn")})
+    assert again.status_code == 302 and told() == sorted(others)  # the same diagram is no new version

@@ -108,6 +108,14 @@ RULES: dict[tuple[str, str], Rule] = {
         fixed("/login"), lambda role, own: 401, lambda own: {"username": "nobody", "password": "wrong"}
     ),
     ("auth.logout", "POST"): Rule(fixed("/logout"), lambda role, own: 302),
+    ("auth.change_password", "GET"): Rule(fixed("/account/password"), signed_in(200)),
+    # A wrong current password is refused for everyone (the form again, 422): nobody changes a password
+    # without knowing it, and only their own.
+    ("auth.change_password", "POST"): Rule(
+        fixed("/account/password"),
+        signed_in(422),
+        lambda own: {"current_password": "not the password", "new_password": "quiet river lantern 42"},
+    ),
     ("auth.language", "POST"): Rule(fixed("/language"), lambda role, own: 302, lambda own: {"locale": "en"}),
     ("inbox.index", "GET"): Rule(fixed("/inbox"), for_roles(READERS)),
     ("inbox.claim", "POST"): Rule(task_url("/claim"), on_case({"social_worker"}, 302)),
@@ -179,14 +187,6 @@ RULES: dict[tuple[str, str], Rule] = {
             "grant_username": username("psychologist", own),
             "grant_centre": "kc-test" if own else "kc-other",
             "grant_role": "educator",
-        },
-    ),
-    ("admin.reset_password", "POST"): Rule(
-        fixed("/admin/passwords"),
-        administered(ok=302, other=404),
-        lambda own: {
-            "reset_username": username("psychologist", own),
-            "reset_password": "a new long passphrase",
         },
     ),
     ("admin.create_centre", "POST"): Rule(

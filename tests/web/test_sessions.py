@@ -76,13 +76,16 @@ def assert_all_ended(app, client, token: str) -> None:  # type: ignore[no-untype
 
 def test_a_password_change_ends_sessions_and_tokens(app, world, services):
     token = token_for(services)
-    client, _ = signed_in_cookie(app)
-    with services.uow() as uow:
-        administration.reset_password(uow, admin(services), WORKER, NEW_PASSWORD)
-        uow.commit()
-    assert_all_ended(app, client, token)
-    login(client, WORKER, NEW_PASSWORD)
-    assert client.get("/inbox").status_code == 200
+    elsewhere, _ = signed_in_cookie(app)
+    here, _ = signed_in_cookie(app)
+    changed = here.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 302
+    assert here.get("/inbox").status_code == 200  # this browser goes on with a fresh session
+    assert_all_ended(app, elsewhere, token)
+    login(elsewhere, WORKER, NEW_PASSWORD)
+    assert elsewhere.get("/inbox").status_code == 200
 
 
 def test_a_new_role_elsewhere_ends_nothing(app, world, services):
@@ -184,35 +187,57 @@ def test_the_admin_page_explains_a_weak_password(app, world, as_role):
 # --- throttling per account -----------------------------------------------------------------------
 
 
-def attempt(app, name: str, password: str, n: int):  # type: ignore[no-untyped-def]
-    """A sign-in from its own address each time: the per-address limit never sees a repeat."""
+def attempt(app, name: str, password: str, n: int, address: str = ""):  # type: ignore[no-untyped-def]
+    """A sign-in from ``address``, or from an address of its own each time (``n`` picks it)."""
     client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n % 250 + 1}"
+    client.environ_base["REMOTE_ADDR"] = address or f"198.51.100.{n % 250 + 1}"
     return client.post("/login", data={"username": name, "password": password})
 
 
+GUESSER = "203.0.113.9"
+
+
 @pytest.mark.parametrize("name", [WORKER, "nobody-at-all"])
-def test_guessing_is_throttled_per_name_across_processes_known_or_not(services, world, clock, name):
+def test_guessing_from_one_address_is_throttled_across_processes_known_or_not(services, world, clock, name):
     first, second = make_app(services), make_app(services)  # two web processes, one database
-    statuses = [attempt((first, second)[n % 2], name, f"guess number {n}", n).status_code for n in range(5)]
+    pair = (first, second)
+    statuses = [attempt(pair[n % 2], name, f"guess {n}", n, GUESSER).status_code for n in range(5)]
     assert statuses == [401] * 5
-    assert attempt(first, name, "guess number 6", 6).status_code == 401  # the sixth failure locks
-    locked = attempt(second, name, PASSWORD, 7)  # even the right password, from another process
+    assert attempt(first, name, "guess 6", 6, GUESSER).status_code == 401  # the sixth failure locks
+    locked = attempt(second, name, PASSWORD, 7, GUESSER)  # even the right password, from another process
     assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 30
     assert "Твърде много неуспешни опити за вход с това потребителско име" in html_of(locked)
     clock.advance(timedelta(seconds=31))
-    assert attempt(first, name, "guess number 8", 8).status_code == 401  # locks again, for longer
-    assert int(attempt(first, name, PASSWORD, 9).headers["Retry-After"]) > 30
+    assert attempt(first, name, "guess 8", 8, GUESSER).status_code == 401  # locks again, for longer
+    assert int(attempt(first, name, PASSWORD, 9, GUESSER).headers["Retry-After"]) > 30
+
+
+def test_one_guesser_does_not_lock_the_person_out_at_their_own_computer(app, world):
+    app.config["CASEPATH_LOGIN_LIMIT"] = "1000 per minute"  # the per-account throttle answers here
+    for n in range(8):
+        attempt(app, WORKER, f"guess {n}", n, GUESSER)
+    assert attempt(app, WORKER, PASSWORD, 9, GUESSER).status_code == 429
+    assert attempt(app, WORKER, PASSWORD, 10, "192.0.2.44").status_code == 302
+
+
+@pytest.mark.parametrize("name", [WORKER, "nobody-at-all"])
+def test_guessing_spread_over_many_addresses_is_throttled_too(app, world, name):
+    statuses = [attempt(app, name, f"guess {n}", n).status_code for n in range(20)]
+    assert statuses == [401] * 20
+    assert attempt(app, name, "guess 21", 21).status_code == 401  # the 21st failure locks the name
+    assert attempt(app, name, PASSWORD, 22).status_code == 429  # from yet another address
 
 
 def test_known_and_unknown_names_get_the_same_throttled_answer(app, world):
+    app.config["CASEPATH_LOGIN_LIMIT"] = "1000 per minute"  # the per-account throttle answers here
     answers = {}
     for name in (WORKER, "nobody-at-all"):
         for n in range(6):
-            attempt(app, name, "not the password", n)
-        answers[name] = attempt(app, name, "not the password", 7)
+            attempt(app, name, "not the password", n, GUESSER)
+        answers[name] = attempt(app, name, "not the password", 7, GUESSER)
     known, unknown = answers[WORKER], answers["nobody-at-all"]
     assert known.status_code == unknown.status_code == 429
+    assert "Твърде много неуспешни опити за вход с това потребителско име" in html_of(known)
     assert known.headers["Retry-After"] == unknown.headers["Retry-After"]
     assert without_tokens(known.get_data(as_text=True)) == without_tokens(unknown.get_data(as_text=True))
 
@@ -229,10 +254,11 @@ def test_a_success_forgets_the_failures(app, world, clock):
 def test_the_throttle_stores_no_names(app, world, services):
     from engine.store.models import SignInThrottle
 
-    attempt(app, "nobody-at-all", "x", 1)
+    attempt(app, "nobody-at-all", "x", 1, GUESSER)
     with services.uow() as uow:
         keys = uow.session.scalars(select(SignInThrottle.account_key)).all()
-    assert len(keys) == 1 and "nobody" not in keys[0] and len(keys[0]) == 64
+    assert len(keys) == 2  # the name from this address, and the name from anywhere
+    assert all("nobody" not in key and GUESSER not in key and len(key) == 64 for key in keys)
 
 
 def test_token_rows_keep_their_expiry(world, services, clock):
@@ -242,20 +268,25 @@ def test_token_rows_keep_their_expiry(world, services, clock):
         assert row.expires_at == clock.now() + timedelta(days=7) and row.revoked_at is None
 
 
-def test_an_administrator_sets_a_new_password_on_the_admin_page(app, world, services):
+def test_changing_a_password_needs_the_current_one_and_a_strong_new_one(app, world, services):
     token = token_for(services)
-    worker, _ = signed_in_cookie(app)
+    client, _ = signed_in_cookie(app)
+    wrong = client.post(
+        "/account/password", data={"current_password": "not it at all", "new_password": NEW_PASSWORD}
+    )
+    assert wrong.status_code == 422 and 'id="current_password-error"' in html_of(wrong)
+    weak = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "1234567890"})
+    assert weak.status_code == 422 and 'id="new_password-error"' in html_of(weak)
+    assert client.get("/inbox").status_code == 200  # nothing ended, nothing changed
+    assert app.test_client().get(f"{API}/tasks", headers=fx.bearer(token)).status_code == 200
+    again = app.test_client()
+    login(again, WORKER, PASSWORD)  # the old password still works
+    assert again.get("/inbox").status_code == 200
+
+
+def test_no_administrator_page_sets_another_persons_password(app, world):
     admin_client = app.test_client()
     login(admin_client, username("admin"))
-    weak = admin_client.post(
-        "/admin/passwords", data={"reset_username": WORKER, "reset_password": "1234567890"}
-    )
-    assert weak.status_code == 422 and 'id="reset-password"' in html_of(weak)
-    assert worker.get("/inbox").status_code == 200  # a refused password changes nothing
-    done = admin_client.post(
-        "/admin/passwords", data={"reset_username": WORKER, "reset_password": NEW_PASSWORD}
-    )
-    assert done.status_code == 302
-    assert_all_ended(app, worker, token)
-    login(worker, WORKER, NEW_PASSWORD)
-    assert worker.get("/inbox").status_code == 200
+    refused = admin_client.post("/admin/passwords", data={"reset_username": WORKER, "reset_password": NEW_PASSWORD})
+    assert refused.status_code in (404, 405)
+    assert not any("password" in rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin"))
