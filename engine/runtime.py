@@ -195,7 +195,8 @@ def _computed_cycle(task: Task, expression: str, now: datetime) -> tuple[int, da
         if value == expression.strip():
             raise
         message = "a timer expression gave no ISO 8601 repeating interval (example: R/P1M)"
-        raise ExpressionError(message, expression, problem="wrong_kind") from error
+        element = str(task.task_spec.bpmn_id)
+        raise ExpressionError(message, expression, element_id=element, problem="wrong_kind") from error
 
 
 def cycle_too_short(duration: str, minimum: str) -> bool:

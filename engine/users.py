@@ -83,7 +83,7 @@ def sign_out(uow: UnitOfWork, who: Principal) -> None:
         credentials.revoke_all(uow, who, user, "signed_out")
 
 
-WRONG_PASSWORD = "wrong_password"
+WRONG_PASSWORD = "wrong_password"  # noqa: S105 - a message code, not a password
 
 
 def change_own_password(uow: UnitOfWork, who: Principal, current: str, new: str) -> User:

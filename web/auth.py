@@ -10,8 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 
-from engine import users
-from engine import passwords
+from engine import passwords, users
 from engine.errors import TooManyAttempts, ValidationFailed
 from engine.permissions import (
     Principal,
@@ -134,7 +133,8 @@ def change_password() -> Any:
         with limiter().limit(lambda: current_app.config["CASEPATH_LOGIN_LIMIT"], scope="password"):
             pass
     except RateLimitExceeded:
-        errors = {"current_password": [_("Too many attempts from this computer. Wait a minute and try again.")]}
+        message = _("Too many attempts from this computer. Wait a minute and try again.")
+        errors = {"current_password": [message]}
         return render_template("account_password.html", errors=errors), 429
     current = request.form.get("current_password", "")[:1024]
     new = request.form.get("new_password", "")[:1024]
@@ -159,9 +159,7 @@ def _password_errors(fields: dict[str, list[str]]) -> dict[str, list[str]]:
         ),
     }
     renamed = {"current_password": "current_password", "password": "new_password"}
-    return {
-        renamed.get(name, name): [messages.get(text, text) for text in texts] for name, texts in fields.items()
-    }
+    return {renamed.get(name, name): [messages.get(t, t) for t in texts] for name, texts in fields.items()}
 
 
 @bp.post("/language")

@@ -239,7 +239,9 @@ def test_a_computed_cycle_shorter_than_the_minimum_parks_the_case(make_uow, worl
         )
 
 
-def test_a_computed_cycle_that_is_no_interval_names_the_expression_not_the_value(make_uow, world, fixture_forms):
+def test_a_computed_cycle_that_is_no_interval_names_the_expression_not_its_value(
+    make_uow, world, fixture_forms
+):
     computed = {"<bpmn:timeDuration>P1M</bpmn:timeDuration>": '<bpmn:timeCycle>"R/" + note</bpmn:timeCycle>'}
     deploy(make_uow, world, fixture_forms, **computed)
     with make_uow() as uow:
