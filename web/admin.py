@@ -12,7 +12,7 @@ from engine import administration, passwords
 from engine.centres import KINDS
 from engine.errors import ValidationFailed
 from engine.roles import ROLES
-from web.db import discard_changes, request_uow
+from web.db import discard_changes, reads_only, request_uow
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -61,6 +61,7 @@ def _render(
 
 
 @bp.get("")
+@reads_only
 def index() -> Any:
     return _render()
 

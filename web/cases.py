@@ -14,7 +14,7 @@ from engine.case_list import list_cases
 from engine.cases import close_case, retry_incident, signal_case
 from engine.permissions import can_use_inbox, require
 from web.auth import safe_next
-from web.db import current_services, request_uow
+from web.db import current_services, reads_only, request_uow
 from web.forms_render import shown_data
 from web.i18n import locale, show_datetime
 from web.labels import ACTIONS, label
@@ -27,6 +27,7 @@ bp.before_request(require_sign_in)
 
 
 @bp.get("/cases")
+@reads_only
 def index() -> Any:
     who = current_principal()
     require(can_use_inbox(who), "the case list is for staff who work on cases")

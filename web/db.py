@@ -1,16 +1,20 @@
 """One unit of work per request, owned by the web layer.
 
-``request_uow()`` opens it lazily; the app commits it once after the view returned (GET too: reads
-are audited) and rolls it back on any error. Views never commit. A view that catches a service error
-to show the form again calls ``discard_changes()`` first, so nothing half-done is committed.
+``request_uow()`` opens it lazily; the app commits it once after the view returned (GET too: reading a
+case is audited) and rolls it back on any error. It is a writer (on SQLite ``BEGIN IMMEDIATE``, so a
+request never fails half-way for want of the write lock) unless its view is marked ``@reads_only``:
+lists and pages that record nothing, which then never wait behind a writer. Views never commit. A view
+that catches a service error to show the form again calls ``discard_changes()`` first, so nothing
+half-done is committed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.errors import ConcurrencyConflict
@@ -20,6 +24,8 @@ from engine.store.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 _KEY = "_casepath_uow"
+_READS_ONLY = "casepath_reads_only"
+View = TypeVar("View", bound=Callable[..., Any])
 _AFTER_KEY = "_casepath_after_transaction"
 
 
@@ -28,11 +34,28 @@ def current_services() -> Services:
     return services
 
 
+def reads_only(view: View) -> View:
+    """Mark a GET view that records and changes nothing: its transaction is a reader.
+
+    Put it right above ``def`` (under the route and schema decorators, which copy the mark). A view
+    that writes an audit row (a case or task page) must not carry it.
+    """
+    setattr(view, _READS_ONLY, True)
+    return view
+
+
+def _reads_only() -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _READS_ONLY, False))
+
+
 def request_uow() -> UnitOfWork:
     """The request's unit of work, opened on first use."""
     uow: UnitOfWork | None = g.get(_KEY)
     if uow is None:
-        uow = current_services().uow()
+        uow = current_services().uow(writer=not _reads_only())
         uow.__enter__()
         setattr(g, _KEY, uow)
     return uow

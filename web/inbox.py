@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from engine import inbox
 from engine.permissions import can_use_inbox, require
 from web.auth import safe_next
-from web.db import request_uow
+from web.db import reads_only, request_uow
 from web.query import id_arg, page_arg
 from web.security import current_principal, require_sign_in
 
@@ -30,6 +30,7 @@ def _filters() -> inbox.InboxFilters:
 
 
 @bp.get("/inbox")
+@reads_only
 def index() -> Any:
     who = current_principal()
     require(can_use_inbox(who), "the inbox is for staff who work on cases")

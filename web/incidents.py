@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from engine.incidents import list_incidents
-from web.db import request_uow
+from web.db import reads_only, request_uow
 from web.query import page_arg
 from web.security import current_principal, require_sign_in
 
@@ -19,6 +19,7 @@ bp.before_request(require_sign_in)
 
 
 @bp.get("/incidents")
+@reads_only
 def index() -> Any:
     page = page_arg()
     return render_template("incidents.html", page=list_incidents(request_uow(), current_principal(), page))

@@ -15,7 +15,7 @@ from flask_babel import ngettext
 from engine import notifications
 from engine.permissions import Principal
 from web.auth import safe_next
-from web.db import request_uow
+from web.db import reads_only, request_uow
 from web.query import page_arg
 from web.security import current_principal, require_sign_in
 
@@ -31,6 +31,7 @@ def unread_badge(principal: Principal | None) -> int | None:
 
 
 @bp.get("/notifications")
+@reads_only
 def index() -> Any:
     page = page_arg()
     found = notifications.list_for(request_uow(), current_principal().user_id or 0, page)  # 0: nobody's

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine.errors import PathwayInvalid, ValidationFailed
 from engine.pathway_catalogue import pathway_catalogue, upload_pathway
-from web.db import current_services, discard_changes, request_uow
+from web.db import current_services, discard_changes, reads_only, request_uow
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("pathways", __name__)
@@ -25,6 +25,7 @@ def _render(
 
 
 @bp.get("/pathways")
+@reads_only
 def index() -> Any:
     return _render()
 

@@ -274,7 +274,7 @@ def test_intake_refusals(api):
     error_of(api.post("/cases", "social_worker", json={**fx.INTAKE, "centre": "kc-none"}), 404, "not_found")
 
 
-def test_two_intakes_racing_for_one_case_number_is_a_409(api, monkeypatch):
+def test_an_intake_meeting_a_taken_case_number_is_a_409(api, monkeypatch):
     monkeypatch.setattr("engine.cases._next_number", lambda uow, centre, admitted_at: "KC-TEST-2025-0001")
     api.client.application.config["PROPAGATE_EXCEPTIONS"] = False  # see the 500 the client would get
     error_of(api.post("/cases", "social_worker", json=fx.INTAKE), 409, "conflict")

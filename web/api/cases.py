@@ -12,7 +12,7 @@ from engine.permissions import can_use_inbox, require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import AuditSchema, CaseListQuerySchema, CasePageSchema, CaseSchema, IntakeSchema
-from web.db import current_services, request_uow
+from web.db import current_services, reads_only, request_uow
 from web.labels import INCIDENT_PROBLEMS, label
 
 blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
@@ -22,6 +22,7 @@ blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
 @blp.arguments(CaseListQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, CasePageSchema)
 @errors(blp, 403, 422)
+@reads_only
 def index(status: str, search: str, page: int) -> dict[str, Any]:
     """Cases of the caller's centres, newest admission first."""
     who = caller()

@@ -12,7 +12,7 @@ from engine.permissions import require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import DeployedSchema, PathwayListSchema
-from web.db import current_services, request_uow
+from web.db import current_services, reads_only, request_uow
 
 blp = api_blueprint("pathways", "Case pathways (BPMN diagrams) and their versions")
 
@@ -35,6 +35,7 @@ UPLOAD_BODY = {
 @blp.get("/pathways")
 @blp.response(200, PathwayListSchema)
 @errors(blp, 403)
+@reads_only
 def list_pathways() -> dict[str, Any]:
     """The pathways with their newest deployed version."""
     require(bool(caller().roles), "you have no role in any centre")

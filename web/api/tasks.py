@@ -13,7 +13,7 @@ from engine.store.models import CaseTask
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import CompletedSchema, CompleteSchema, InboxPageSchema, InboxQuerySchema, TaskSchema
-from web.db import current_services, request_uow
+from web.db import current_services, reads_only, request_uow
 from web.i18n import locale
 
 blp = api_blueprint("tasks", "The inbox and the work on tasks")
@@ -24,6 +24,7 @@ NO_CENTRE = 0  # no centre has id 0: an unknown centre code matches no task
 @blp.arguments(InboxQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, InboxPageSchema)
 @errors(blp, 403, 422)
+@reads_only
 def list_tasks(page: int, page_size: int, centre: str, **filters: Any) -> dict[str, Any]:
     """The caller's inbox: overdue first, then by due date; the same filters as the inbox page."""
     who = caller()
