@@ -76,24 +76,7 @@ def notify_roles(
 ) -> list[Notification]:
     """One notification per user holding a role in the case's centre, and an outbox e-mail for each
     user with an address: rows in the caller's transaction, mailed after it commits (engine/outbox.py)."""
-    now = uow.clock.now()
-    users = recipients(uow, case.centre_id, roles)
-    rows = [
-        Notification(
-            user_id=user.id,
-            case_id=case.id,
-            kind=kind,
-            text=(texts.get(user.locale) or texts["bg"])[:500],
-            link=case_link(case),
-            created_at=now,
-        )
-        for user in users
-    ]
-    if rows:
-        uow.session.add_all(rows)
-        uow.session.flush()
-        queue_emails(uow, [row for row, user in zip(rows, users, strict=True) if user.email], now)
-    return rows
+    return _notify(uow, recipients(uow, case.centre_id, roles), kind, texts, case)
 
 
 def notify_centre(
@@ -105,11 +88,23 @@ def notify_centre(
     exclude: Iterable[int] = (),
 ) -> list[Notification]:
     """One notification about the centre itself (no case) per user holding a role there."""
-    now, skip = uow.clock.now(), set(exclude)
+    skip = set(exclude)
     users = [user for user in recipients(uow, centre_id, roles) if user.id not in skip]
+    return _notify(uow, users, kind, texts)
+
+
+def _notify(
+    uow: UnitOfWork, users: list[User], kind: str, texts: Mapping[str, str], case: Case | None = None
+) -> list[Notification]:
+    now = uow.clock.now()
     rows = [
         Notification(
-            user_id=user.id, kind=kind, text=(texts.get(user.locale) or texts["bg"])[:500], created_at=now
+            user_id=user.id,
+            case_id=case.id if case is not None else None,
+            kind=kind,
+            text=(texts.get(user.locale) or texts["bg"])[:500],
+            link=case_link(case) if case is not None else "",
+            created_at=now,
         )
         for user in users
     ]
