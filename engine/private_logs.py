@@ -68,6 +68,9 @@ def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     else:
         root.addHandler(private_handler(stream))
         root.setLevel(level)
+    # SpiffWorkflow logs every task's change of state at INFO: noise that costs each request time, and
+    # task names are the diagram's, shown to nobody through a log. Its warnings and errors still come.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
     warnings.showwarning = _log_warning
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread

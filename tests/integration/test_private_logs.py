@@ -96,6 +96,20 @@ def test_warnings_and_uncaught_exceptions_are_logged_without_their_messages():
     assert "KeyError (message withheld)" in result.stderr
 
 
+def test_the_workflow_librarys_chatter_stays_out_of_the_log():
+    result = run_python(
+        "import logging\n"
+        "from engine.private_logs import configure_logging\n"
+        "configure_logging()\n"
+        "logging.getLogger('spiff.task').info('State changed to READY')\n"
+        "logging.getLogger('spiff.task').warning('a task the library warns about')\n"
+        "logging.getLogger('casepath').info('fired 3 deadlines')\n"
+    )
+    assert result.returncode == 0
+    assert "State changed" not in result.stderr
+    assert "a task the library warns about" in result.stderr and "fired 3 deadlines" in result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
