@@ -23,6 +23,10 @@ from engine.store.models import Case, Centre, Membership, User
 from engine.store.uow import UnitOfWork
 
 NOT_YOURS = "you do not administer this centre"
+NO_SUCH_USER = "no such user"
+NOT_TO_YOURSELF = "you cannot grant a role to yourself"
+CENTRE_EXISTS = "a centre with this code exists"
+TOO_LONG = "too long"
 
 
 @dataclass(frozen=True)
@@ -121,9 +125,9 @@ def grant_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str,
         raise ValidationFailed("cannot grant the role", {"centre": [NOT_YOURS]})
     user = users.find_user(uow, username.strip().lower())
     if user is None:
-        raise ValidationFailed("cannot grant the role", {"username": ["no such user"]})
+        raise ValidationFailed("cannot grant the role", {"username": [NO_SUCH_USER]})
     if not can_grant_role(who, user.id, centre.id):
-        raise ValidationFailed("cannot grant the role", {"username": ["you cannot grant a role to yourself"]})
+        raise ValidationFailed("cannot grant the role", {"username": [NOT_TO_YOURSELF]})
     return users.grant_role(uow, who, user.username, centre.code, role)
 
 
@@ -153,9 +157,9 @@ def add_centre(
     require(can_manage_users(who), "only an administrator manages centres")
     code = code.strip().lower()
     if len(name) > 200 or len(address) > 1000:
-        raise ValidationFailed("too long", {"name" if len(name) > 200 else "address": ["too long"]})
+        raise ValidationFailed("too long", {"name" if len(name) > 200 else "address": [TOO_LONG]})
     if find_centre(uow, code) is not None:
-        raise ValidationFailed("the centre exists", {"code": ["a centre with this code exists"]})
+        raise ValidationFailed("the centre exists", {"code": [CENTRE_EXISTS]})
     centre = ensure_centre(uow, who, code, name, kind, capacity, address.strip())
     creator = uow.session.get(User, who.user_id) if who.user_id is not None else None
     if creator is not None:  # the new centre has no staff yet: its creator administers it

@@ -22,6 +22,9 @@ from engine.store.uow import UnitOfWork
 
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+USERNAME_FORM = "2–80 characters: lower-case letters, digits, '.', '_' or '-'"
+USERNAME_TAKEN = "this username is taken: give the existing user a role instead"
+ROLES_APART = "the admin role and casework roles are never held by one person at the same centre"
 MIN_PASSWORD = MIN_LENGTH
 DEFAULT_TOKEN_DAYS = 90  # Settings.token_days (CASEPATH_TOKEN_DAYS) is what the CLI passes
 
@@ -134,9 +137,9 @@ def create_user(
     fields: dict[str, list[str]] = {}
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        fields["username"] = ["2–80 characters: lower-case letters, digits, '.', '_' or '-'"]
+        fields["username"] = [USERNAME_FORM]
     elif find_user(uow, username) is not None:
-        fields["username"] = ["this username is taken: give the existing user a role instead"]
+        fields["username"] = [USERNAME_TAKEN]
     if role not in ROLE_CODES:
         fields["role"] = [f"one of {', '.join(sorted(ROLE_CODES))}"]
     problems = password_problems(password, [username, display_name])
@@ -170,8 +173,7 @@ def grant_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str,
     centre = get_centre_for(uow, centre_code, "cannot grant the role")
     current = next((m.role for m in user.memberships if m.centre_id == centre.id), None)
     if not roles_compatible(role, current):
-        message = "the admin role and casework roles are never held by one person at the same centre"
-        raise ValidationFailed("cannot grant the role", {"role": [message]})
+        raise ValidationFailed("cannot grant the role", {"role": [ROLES_APART]})
     _grant(uow, who, user, centre, role)
     return user
 

@@ -53,7 +53,7 @@ def test_adding_an_existing_username_never_touches_that_account(app, services, a
         data={"username": victim, "password": NEW_PASSWORD, "centre": "kc-test", "role": "psychologist"},
     )
     assert response.status_code == 422
-    assert "this username is taken" in html_of(response)
+    assert "Това потребителско име е заето" in html_of(response)  # in the reader's language
     assert _signs_in(app, victim, PASSWORD)  # their own password still works
     assert not _signs_in(app, victim, NEW_PASSWORD)  # the administrator's does not
     centre = world.own_centre_id if own else world.other_centre_id
@@ -74,7 +74,7 @@ def test_an_administrator_cannot_give_itself_a_casework_role(services, as_role, 
             data={"grant_username": myself, "grant_centre": centre, "grant_role": "social_worker"},
         )
         assert made.status_code == granted.status_code == 422
-    assert "you cannot grant a role to yourself" in html_of(
+    assert "Не можете да дадете роля на себе си" in html_of(
         admin.post(
             "/admin/roles",
             data={"grant_username": myself, "grant_centre": "kc-test", "grant_role": "manager"},
@@ -95,7 +95,7 @@ def test_an_administrator_manages_only_the_centres_it_administers(services, as_r
         "/admin/users",
         data={"username": "new.one", "password": NEW_PASSWORD, "centre": "kc-other", "role": "educator"},
     )
-    assert other.status_code == 422 and "you do not administer this centre" in html_of(other)
+    assert other.status_code == 422 and "Не администрирате този център" in html_of(other)
     foreign = username("psychologist", own=False)
     assert admin.post(f"/admin/users/{foreign}/active", data={"active": "no"}).status_code == 404
     grant = admin.post(
@@ -174,7 +174,7 @@ def test_admin_and_casework_roles_are_never_held_at_one_centre(services, as_role
         refused = admin.post(
             "/admin/roles", data={"grant_username": name, "grant_centre": "kc-test", "grant_role": role}
         )
-        assert refused.status_code == 422 and "never held by one person" in html_of(refused)
+        assert refused.status_code == 422 and "не се дават на един човек в един център" in html_of(refused)
     with services.uow() as uow, pytest.raises(ValidationFailed) as error:
         grant_role(uow, SYSTEM, username("admin", own=False), "kc-other", "social_worker")
     assert "role" in error.value.fields
