@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 
-from engine import passwords, users
+from engine import users
 from engine.errors import TooManyAttempts, ValidationFailed
 from engine.permissions import (
     Principal,
@@ -21,6 +21,7 @@ from engine.permissions import (
 )
 from engine.users import LOCALES, set_locale
 from web.db import current_services, discard_changes, request_uow
+from web.field_messages import translated
 from web.security import client_ip, current_principal, find_principal, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -142,24 +143,12 @@ def change_password() -> Any:
         user = users.change_own_password(request_uow(), principal, current, new)
     except ValidationFailed as error:
         discard_changes()
-        return render_template("account_password.html", errors=_password_errors(error.fields)), 422
+        return render_template(
+            "account_password.html", errors=translated(error.fields, rename={"password": "new_password"})
+        ), 422
     sign_in(user)  # this browser goes on with a fresh session; every other one has ended
     flash(_("Your password is changed. You were signed out everywhere else."), "success")
     return redirect(home_for(principal))
-
-
-def _password_errors(fields: dict[str, list[str]]) -> dict[str, list[str]]:
-    messages = {
-        users.WRONG_PASSWORD: _("This is not your current password."),
-        passwords.TOO_SHORT: _("At least 10 characters."),
-        passwords.TOO_LONG: _("At most 1024 characters."),
-        passwords.ONLY_SPACES: _("Not only spaces."),
-        passwords.TOO_EASY: _(
-            "Too easy to guess: avoid common words, names, repeats and sequences; a few unrelated words work."
-        ),
-    }
-    renamed = {"current_password": "current_password", "password": "new_password"}
-    return {renamed.get(name, name): [messages.get(t, t) for t in texts] for name, texts in fields.items()}
 
 
 @bp.post("/language")
