@@ -11,7 +11,7 @@ SpiffWorkflow is measured on the same diagram and the same step, two ways:
   step timed right after a completion so that both meet the same load on a busy machine.
 
 ``complete_task_runtime_ms`` is the part of a completion spent in the SpiffWorkflow boundary
-(``engine.runtime``: load, complete, run, dump); ``complete_task_db_ms`` is the rest (queries, read
+(``engine.bpmn``: load, complete, run, dump); ``complete_task_db_ms`` is the rest (queries, read
 models, audit, commit), both medians over the same completions.
 """
 
@@ -31,17 +31,19 @@ from typing import Any
 from lxml import etree
 
 from bench.databases import scratch_databases
-from engine import cases, pathways, runtime
-from engine.centres import ensure_centre
+from cli.demo import CasePlan, make_case, username_for
+from engine.bpmn import parsing, spiff, state
+from engine.casework import cases
 from engine.clock import FrozenClock, add_duration, days_between, isoformat_local, parse_instant
 from engine.config import PROJECT_ROOT
-from engine.demo import CasePlan, make_case, username_for
-from engine.forms import FormCatalog
-from engine.permissions import SYSTEM, Principal
-from engine.roles import CASEWORK_ROLES
+from engine.pathways import lint, versions
+from engine.pathways.forms import FormCatalog
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM, Principal
+from engine.people.roles import CASEWORK_ROLES
+from engine.people.users import create_user, find_user
 from engine.services import Services
 from engine.store.models import Case, CaseTask
-from engine.users import create_user, find_user
 
 Result = tuple[str, float, str]
 PATHWAY = PROJECT_ROOT / "workflows" / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
@@ -108,19 +110,19 @@ HOSTILE = {
 
 def import_check_ms(forms: FormCatalog) -> list[Result]:
     """The importer on hostile input (worst case) and on all MIWG conformance files (total)."""
-    worst = max(max(timed(lambda d=d: pathways.check_document(d, forms), 3)) for d in HOSTILE.values())
+    worst = max(max(timed(lambda d=d: lint.check_document(d, forms), 3)) for d in HOSTILE.values())
     results: list[Result] = [("hostile_import_check_max_ms", round(worst, 2), "ms")]
     miwg = sorted((PROJECT_ROOT.parent / "shared" / "conformance" / "miwg").rglob("*.bpmn"))
     if miwg:
         files = [path.read_bytes() for path in miwg]
-        total = timed(lambda: [pathways.check_document(d, forms) for d in files], 1)[0]
+        total = timed(lambda: [lint.check_document(d, forms) for d in files], 1)[0]
         results.append(("miwg_check_all_files_ms", round(total, 1), "ms"))
         results.append(("miwg_files", float(len(files)), "files"))
     return results
 
 
 def _parse(data: bytes, forms: FormCatalog) -> None:
-    verdict, parsed = pathways.check_document(data, forms)
+    verdict, parsed = lint.check_document(data, forms)
     assert parsed is not None, verdict.summary()
 
 
@@ -133,7 +135,7 @@ def _services(url: str, forms: FormCatalog) -> Services:
 def _world(services: Services, data: bytes) -> Principal:
     with services.uow() as uow:
         centre = ensure_centre(uow, SYSTEM, "kc-bench", "КЦ Бенчмарк", "crisis_centre", 1000)
-        pathways.deploy(uow, data, services.forms, SYSTEM, "bench")
+        versions.deploy(uow, data, services.forms, SYSTEM, "bench")
         uow.commit()
         return Principal(None, "bench", {centre.id: "manager"})
 
@@ -147,13 +149,20 @@ class CaseSteps:
     ratio: float  # complete_ms over the raw step timed next to each completion
 
 
-RUNTIME_VERBS = ("load_state", "complete", "run", "dump_state", "ready_human_tasks", "waiting_timers")
+RUNTIME_VERBS = (
+    (state, "load_state"),
+    (spiff, "complete"),
+    (spiff, "run"),
+    (state, "dump_state"),
+    (spiff, "ready_human_tasks"),
+    (spiff, "waiting_timers"),
+)
 
 
 @contextmanager
 def _runtime_timer(spent: list[float]) -> Iterator[None]:
-    """Add the time spent inside ``engine.runtime``'s verbs to ``spent[0]`` (bench only)."""
-    originals = {name: getattr(runtime, name) for name in RUNTIME_VERBS}
+    """Add the time spent inside the SpiffWorkflow boundary's verbs to ``spent[0]`` (bench only)."""
+    originals = {(module, name): getattr(module, name) for module, name in RUNTIME_VERBS}
     depth = [0]
 
     def timed_verb(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,13 +178,13 @@ def _runtime_timer(spent: list[float]) -> Iterator[None]:
 
         return call
 
-    for name, original in originals.items():
-        setattr(runtime, name, timed_verb(original))
+    for (module, name), original in originals.items():
+        setattr(module, name, timed_verb(original))
     try:
         yield
     finally:
-        for name, original in originals.items():
-            setattr(runtime, name, original)
+        for (module, name), original in originals.items():
+            setattr(module, name, original)
 
 
 def _case_steps(services: Services, data: bytes, count: int, raw_step: Callable[[], None]) -> CaseSteps:
@@ -246,7 +255,7 @@ def _raw_workflow(data: bytes) -> tuple[Any, Any]:
     parser = SpiffBpmnParser()
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
     parser.add_bpmn_xml(root, filename=Path(PATHWAY).name)
-    process_id = runtime.process_ids(root)[0]
+    process_id = parsing.process_ids(root)[0]
     workflow = BpmnWorkflow(
         parser.get_spec(process_id), parser.get_subprocess_specs(process_id), script_engine=engine
     )
@@ -274,7 +283,7 @@ def _raw_complete(workflow: Any, forms: FormCatalog) -> None:
     form = task.task_spec.extensions["properties"]["form"]
     task.data.update(forms.get(form).defaults())
     task.run()
-    workflow.refresh_timers()  # as engine.runtime.run does
+    workflow.refresh_timers()  # as engine.bpmn.spiff.run does
     workflow.do_engine_steps()
 
 

@@ -36,16 +36,17 @@ from sqlalchemy.engine import make_url
 
 from bench.databases import scratch_name
 from bench.engine_bench import p50, p95
-from engine import cases, pathways
-from engine.centres import ensure_centre
+from engine.casework import cases
 from engine.config import PROJECT_ROOT, Settings
-from engine.permissions import SYSTEM, Principal
-from engine.roles import CASEWORK_ROLES
+from engine.pathways import versions
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM, Principal
+from engine.people.roles import CASEWORK_ROLES
+from engine.people.users import create_user, issue_token
 from engine.services import Services
 from engine.store import schema
 from engine.store.db import normalise_url
 from engine.store.models import CaseTask
-from engine.users import create_user, issue_token
 
 Result = tuple[str, float, str]
 HOST = "127.0.0.1"
@@ -116,7 +117,7 @@ def _seed(url: str, clients: int, cases_per_client: int) -> list[Client]:
     try:
         with services.uow() as uow:
             centre = ensure_centre(uow, SYSTEM, CENTRE, "КЦ HTTP", "crisis_centre", 1000)
-            pathways.deploy(uow, PATHWAY.read_bytes(), services.forms, SYSTEM, "http-bench")
+            versions.deploy(uow, PATHWAY.read_bytes(), services.forms, SYSTEM, "http-bench")
             seeded = [
                 _client(uow, i, CASEWORK_ROLES if i < clients else READERS) for i in range(INBOX_CLIENTS)
             ]

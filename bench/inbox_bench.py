@@ -2,7 +2,8 @@
 
 The data are shaped like a municipality's history: cases spread over 100 centres, 6% of them open
 (each open case with one or two open tasks, some overdue), every case with eight completed tasks.
-Rows are bulk-inserted with SQLAlchemy Core; the query measured is the real ``engine.inbox.list_inbox``
+Rows are bulk-inserted with SQLAlchemy Core; the query measured is the real
+``engine.casework.inbox.list_inbox``
 (rows, counts and filter options: one page as the inbox page shows it).
 """
 
@@ -17,10 +18,10 @@ from sqlalchemy import insert
 
 from bench.databases import scratch_databases
 from bench.engine_bench import p50, p95
+from engine.casework.inbox import InboxFilters, list_inbox
 from engine.clock import FrozenClock
 from engine.config import Settings
-from engine.inbox import InboxFilters, list_inbox
-from engine.permissions import Principal
+from engine.people.permissions import Principal
 from engine.services import Services
 from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
 

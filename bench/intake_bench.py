@@ -1,7 +1,8 @@
 """Opening a case on PostgreSQL with 1k and with 100k cases already stored (equal within noise).
 
-What is measured is intake as the front desk runs it, the real ``engine.intake.admit`` (the occupancy
-check, then ``engine.cases.open_case`` on the shipped adult crisis-centre pathway) with its commit, in
+What is measured is intake as the front desk runs it, the real ``engine.casework.intake.admit`` (the occupancy
+check, then ``engine.casework.cases.open_case`` on the shipped adult crisis-centre pathway) with its
+commit, in
 a centre that already holds one twentieth of the cases, most of them closed. The caseload around it
 is bulk-inserted with SQLAlchemy Core (cases spread over 20 centres, three tasks, three sealed audit
 rows and one deadline each), so seeding 100k takes a minute, not hours. The seeded cases were
@@ -19,12 +20,13 @@ from sqlalchemy import Connection, insert
 
 from bench.databases import _drop_postgres, _scratch_postgres
 from bench.engine_bench import p50
-from engine import cases, pathways
-from engine.centres import ensure_centre
+from engine.casework import cases
+from engine.casework.intake import admit
 from engine.clock import FrozenClock
 from engine.config import PROJECT_ROOT, Settings
-from engine.intake import admit
-from engine.permissions import SYSTEM, Principal
+from engine.pathways import versions
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM, Principal
 from engine.services import Services
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline
 
@@ -68,7 +70,7 @@ def _world(services: Services) -> Principal:
     with services.uow() as uow:
         for index in range(1, CENTRES + 1):
             ensure_centre(uow, SYSTEM, f"kc-b{index:02d}", f"КЦ {index}", "crisis_centre", 1000)
-        pathways.deploy(uow, PATHWAY.read_bytes(), services.forms, SYSTEM, PATHWAY.name)
+        versions.deploy(uow, PATHWAY.read_bytes(), services.forms, SYSTEM, PATHWAY.name)
         uow.commit()
         return Principal(None, "bench", {index: "manager" for index in range(1, CENTRES + 1)})
 

@@ -35,12 +35,13 @@ from urllib.parse import urlparse, urlunparse
 import redis
 from sqlalchemy import Engine, bindparam, insert, select, update
 
-from engine import cases, pathways
-from engine.centres import ensure_centre
+from engine.casework import cases
 from engine.clock import FrozenClock
 from engine.config import PROJECT_ROOT, Settings
-from engine.forms import FormCatalog
-from engine.permissions import SYSTEM, Principal
+from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM, Principal
 from engine.services import Services
 from engine.store.models import Case, CaseTask, Deadline, SweepStatus, new_public_id
 
@@ -120,7 +121,7 @@ def template_case(services: Services, clock: FrozenClock, opened_at: datetime) -
     with services.uow(clock) as uow:
         ensure_centre(uow, SYSTEM, "kc-bench", "КЦ Бенчмарк", "crisis_centre", 1000)
         coordinator = Principal(None, "bench", {})
-        pathways.deploy(uow, mini_as_adult(), forms, coordinator, "mini.bpmn")
+        versions.deploy(uow, mini_as_adult(), forms, coordinator, "mini.bpmn")
         centre_id = cases.get_centre(uow, "kc-bench").id
         worker = Principal(None, "bench", {centre_id: "social_worker"})
         intake = cases.Intake(

@@ -9,11 +9,12 @@ copied with SQLAlchemy Core into every other case, each with its three deadline 
 Figures, per database (SQLite in a temporary file; PostgreSQL in a scratch database when
 ``CASEPATH_TEST_POSTGRES_URL`` is set):
 
-* ``timers_sweep_idle_p50/p95_ms``: the sweep query (``engine.timers.due_deadline_ids``) when nothing
+* ``timers_sweep_idle_p50/p95_ms``: the sweep query (``engine.casework.deadlines.due_deadline_ids``) when
+nothing
   is due — what beat pays every 30 s on a quiet day (target ≤ 50 ms at 100k cases);
 * ``timers_dispatch_ms``: reading the ids of the due deadlines;
 * ``timers_fire_all_seconds`` and ``timers_fire_p50/p95_ms``: firing them all, one transaction each,
-  through ``engine.timers.fire_deadline`` (lock, run the workflow, sync, audit), as a worker does;
+  through ``engine.casework.deadlines.fire_deadline`` (lock, run the workflow, sync, audit), as a worker does;
 * ``timers_lateness_p50/p99/max_s_measured_<db>``: lateness (fired at − due at) measured with real beat
   and worker processes at 1,000 due deadlines a minute, in a fresh scratch database of its own (see
   ``bench/timer_lateness.py``; target p99 ≤ 2 s).
@@ -31,7 +32,7 @@ from sqlalchemy import insert, select, text
 
 from bench import timer_lateness
 from bench.databases import scratch_databases
-from engine import timers
+from engine.casework import deadlines
 from engine.clock import FrozenClock
 from engine.config import PROJECT_ROOT, Settings
 from engine.services import Services
@@ -134,10 +135,10 @@ def _idle_sweep(services: Services, repeat: int) -> list[float]:
     quiet = NOW - timedelta(days=20)  # before the overdue reviews: nothing is due
     samples = []
     with services.uow() as uow:
-        timers.due_deadline_ids(uow, quiet)
+        deadlines.due_deadline_ids(uow, quiet)
         for _ in range(repeat):
             start = time.perf_counter()
-            found = timers.due_deadline_ids(uow, quiet)
+            found = deadlines.due_deadline_ids(uow, quiet)
             samples.append((time.perf_counter() - start) * 1000)
     assert found == []
     return samples
@@ -146,14 +147,14 @@ def _idle_sweep(services: Services, repeat: int) -> list[float]:
 def _fire_all(services: Services, due: int) -> tuple[float, float, list[float]]:
     started = time.perf_counter()
     with services.uow() as uow:
-        ids = timers.due_deadline_ids(uow, NOW, limit=10 * due)
+        ids = deadlines.due_deadline_ids(uow, NOW, limit=10 * due)
     dispatch_ms = (time.perf_counter() - started) * 1000
     assert len(ids) == due, (len(ids), due)
     samples = []
     for deadline_id in ids:
         start = time.perf_counter()
         with services.uow() as uow:
-            result = timers.fire_deadline(uow, deadline_id, services.forms)
+            result = deadlines.fire_deadline(uow, deadline_id, services.forms)
             uow.commit()
         samples.append((time.perf_counter() - start) * 1000)
         assert result.outcome == "fired", result

@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
-from engine import audit, timers
+from engine.audit import chain
+from engine.casework import deadlines
 from engine.clock import FrozenClock, isoformat_local
-from engine.credentials import MAX_TOKEN_DAYS
 from engine.errors import CasepathError
-from engine.permissions import SYSTEM
-from engine.roles import ROLE_CODES
+from engine.people.credentials import MAX_TOKEN_DAYS
+from engine.people.permissions import SYSTEM
+from engine.people.roles import ROLE_CODES
 from engine.store.uow import in_transaction
 
 
@@ -48,7 +49,7 @@ def users_create(ctx: Context, username: str, centre: str, role: str, display_na
     An existing USERNAME is refused (its password is never reset here): use `users grant` to give
     an existing user a role in another centre.
     """
-    from engine.users import create_user
+    from engine.people.users import create_user
 
     password = _read_password()
     try:
@@ -65,7 +66,7 @@ def users_create(ctx: Context, username: str, centre: str, role: str, display_na
 @pass_ctx
 def users_password(ctx: Context, username: str) -> None:
     """Set a new password for USERNAME (from stdin or a prompt); their sessions and tokens end."""
-    from engine.users import set_password
+    from engine.people.users import set_password
 
     password = _read_password()
     try:
@@ -90,7 +91,7 @@ def _read_password() -> str:
 @pass_ctx
 def users_grant(ctx: Context, username: str, centre: str, role: str) -> None:
     """Give the existing user USERNAME ROLE in CENTRE (their role there, if any, is replaced)."""
-    from engine.users import grant_role
+    from engine.people.users import grant_role
 
     try:
         with ctx.services.uow() as uow:
@@ -113,7 +114,7 @@ def users_grant(ctx: Context, username: str, centre: str, role: str) -> None:
 @pass_ctx
 def users_token(ctx: Context, username: str, days: int | None) -> None:
     """Print a new personal API token for USERNAME (only the token, on stdout)."""
-    from engine.users import issue_token
+    from engine.people.users import issue_token
 
     try:
         with ctx.services.uow() as uow:
@@ -129,7 +130,7 @@ def users_token(ctx: Context, username: str, days: int | None) -> None:
 @pass_ctx
 def users_revoke_tokens(ctx: Context, username: str) -> None:
     """Revoke every personal API token of USERNAME at once."""
-    from engine.users import revoke_tokens
+    from engine.people.users import revoke_tokens
 
     try:
         with ctx.services.uow() as uow:
@@ -154,8 +155,8 @@ def timers_sweep(ctx: Context, now: str | None) -> None:
     at = parse_when(now, "--now")
     clock = FrozenClock(at) if at is not None else services.clock
     runner = "cli" if at is None else ""  # a sweep "as if" at another instant says nothing about health
-    fired = timers.sweep(lambda: services.uow(clock), services.forms, runner=runner)
-    _seal_all(services)  # from cron, this is the sealer too (engine/audit.py)
+    fired = deadlines.sweep(lambda: services.uow(clock), services.forms, runner=runner)
+    _seal_all(services)  # from cron, this is the sealer too (engine/audit/chain.py)
     console.print(f"fired {fired} deadlines")
 
 
@@ -166,7 +167,7 @@ def timers_list(ctx: Context, due_before: str | None) -> None:
     """List pending deadlines, earliest first."""
     before = parse_when(due_before, "--due-before")
     with ctx.services.uow(writer=False) as uow:
-        rows = timers.pending_deadlines(uow, before)
+        rows = deadlines.pending_deadlines(uow, before)
         for row in rows:
             console.print(
                 f"{row.id:>7}  {isoformat_local(row.due_at)}  case #{row.case_id}  {row.kind}", markup=False
@@ -194,8 +195,8 @@ def audit_verify(ctx: Context, anchors_file: Path | None) -> None:
     services = ctx.services
     _seal_all(services)
     with services.uow(writer=False) as uow:
-        checked, broken = audit.verify(uow.session, services.clock.now())
-        lost = audit.check_anchors(uow.session, anchors)
+        checked, broken = chain.verify(uow.session, services.clock.now())
+        lost = chain.check_anchors(uow.session, anchors)
     if broken is not None:
         err.print(
             f"audit chain broken at entry {broken.entry_id}: {broken.reason} "
@@ -222,7 +223,7 @@ def audit_anchor(ctx: Context, append_to: Path | None) -> None:
     services = ctx.services
     _seal_all(services)
     with services.uow(writer=False) as uow:
-        head = audit.head(uow.session)
+        head = chain.head(uow.session)
     if head is None:
         fail("the audit trail is empty: nothing to anchor", 1)
         return
@@ -243,13 +244,13 @@ def _seal_all(services: Any) -> int:
     """Seal every pending entry, one batch per transaction."""
     total = 0
     while True:
-        sealed = in_transaction(services.uow, lambda uow: audit.seal(uow.session))
+        sealed = in_transaction(services.uow, lambda uow: chain.seal(uow.session))
         total += sealed
-        if sealed < audit.SEAL_BATCH:
+        if sealed < chain.SEAL_BATCH:
             return total
 
 
-def _read_anchors(path: Path) -> list[audit.Head]:
+def _read_anchors(path: Path) -> list[chain.Head]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
@@ -263,7 +264,7 @@ def _read_anchors(path: Path) -> list[audit.Head]:
         if match is None:
             fail(f"--anchors: line {number} of {path} is not a line printed by 'casepath audit anchor'", 1)
             return []
-        heads.append(audit.Head(int(match["seq"]), match["hash"]))
+        heads.append(chain.Head(int(match["seq"]), match["hash"]))
     return heads
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from cli.main import Context, console, fail, pass_ctx
-from engine import outbox
 from engine.clock import isoformat_local
 from engine.errors import CasepathError
+from engine.notify import outbox
 
 
 def register(main: click.Group) -> None:

@@ -101,7 +101,7 @@ def demo(ctx: Context) -> None:
     """Load demo centres, users and cases (idempotent)."""
     from rich.progress import Progress
 
-    from engine.demo import load_demo
+    from cli.demo import load_demo
 
     with Progress(console=console, transient=False) as progress:
         bar = progress.add_task("demo cases", total=None)

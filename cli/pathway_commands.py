@@ -11,9 +11,9 @@ from typing import Any
 import click
 
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
-from engine import pathways, simulation
 from engine.errors import CasepathError
-from engine.forms import FormCatalog
+from engine.pathways import lint, simulation
+from engine.pathways.forms import FormCatalog
 
 
 def register(main: click.Group) -> None:
@@ -34,7 +34,7 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
     invalid = io_errors = 0
     for name in files:
         try:
-            verdict = pathways.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle)
+            verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle)
         except OSError as error:
             err.print(f"{name}: cannot read: {error.strerror or error}")
             io_errors += 1
@@ -52,8 +52,8 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
 @pass_ctx
 def deploy(ctx: Context, file: str, username: str) -> None:
     """Check FILE and store it as the pathway's newest version (by a coordinator of a centre using it)."""
-    from engine.pathway_catalogue import upload_pathway
-    from engine.users import get_user, principal_for
+    from engine.pathways.versions import upload_pathway
+    from engine.people.users import get_user, principal_for
 
     try:
         data = Path(file).read_bytes()
@@ -110,7 +110,7 @@ def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
         data = path.read_bytes()
     except OSError:
         fail(f"{target}: no such file or shipped pathway")
-    verdict, parsed = pathways.check_document(data, forms, str(target), ctx.settings.run_limits.min_cycle)
+    verdict, parsed = lint.check_document(data, forms, str(target), ctx.settings.run_limits.min_cycle)
     if parsed is None:
         console.print(verdict.summary(), markup=False)
         sys.exit(1)

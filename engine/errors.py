@@ -91,4 +91,4 @@ class ExpressionError(CasepathError):
         super().__init__(message)
         self.expression = expression
         self.element_id = element_id
-        self.problem = problem or "expression"  # its kind, without values: engine/run_problems.py
+        self.problem = problem or "expression"  # its kind, without values: engine/bpmn/run_problems.py

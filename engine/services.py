@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
-from engine.forms import FormCatalog
-from engine.notifications import Mailer, SmtpMailer
+from engine.notify.mail import Mailer, SmtpMailer
+from engine.pathways.forms import FormCatalog
 from engine.store.db import make_engine, make_session_factory
 from engine.store.uow import Dispatcher, UnitOfWork, drop_events
 
@@ -54,7 +54,8 @@ class Services:
 
 
 def smtp_mailer(settings: Settings) -> SmtpMailer:
-    """The SMTP transport of ``settings.smtp_*``; the outbox (engine/outbox.py) decides what it sends."""
+    """The SMTP transport of ``settings.smtp_*``; the outbox (engine/notify/outbox.py) decides what it
+    sends."""
     return SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,

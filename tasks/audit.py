@@ -1,6 +1,6 @@
 """Audit task: beat's ``seal_audit`` chains the audit rows committed since the last run.
 
-Thin like the deadline tasks: one engine service (:func:`engine.audit.seal`) in the unit of work of
+Thin like the deadline tasks: one engine service (:func:`engine.audit.chain.seal`) in the unit of work of
 :class:`EngineTask`. Sealing is idempotent (a row is sealed once, by whichever run sees it first), so a
 duplicate or retried message changes nothing.
 """
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from celery import Celery
 
-from engine import audit
+from engine.audit import chain
 from tasks.celery_app import SEAL_AUDIT, EngineTask
 from tasks.deadlines import RETRY
 
 
 def seal_audit(task: EngineTask) -> int:
     """Seal up to one batch of unsealed audit rows; how many were sealed."""
-    return task.in_unit_of_work(lambda uow: audit.seal(uow.session))
+    return task.in_unit_of_work(lambda uow: chain.seal(uow.session))
 
 
 def register(app: Celery) -> None:

@@ -127,7 +127,7 @@ def _config(settings: Settings) -> dict[str, Any]:
                 "task": DISPATCH_DUE_MAIL,
                 "schedule": float(settings.sweep_interval_seconds),
             },
-            # Audit rows are chained by this one sealer shortly after they commit (engine/audit.py).
+            # Audit rows are chained by this one sealer shortly after they commit (engine/audit/chain.py).
             "seal-audit": {"task": SEAL_AUDIT, "schedule": float(settings.sweep_interval_seconds)},
         },
     }

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from celery import Celery
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from engine import timers
+from engine.casework import deadlines
 from engine.errors import ConcurrencyConflict
 from engine.store.uow import UnitOfWork
 from tasks.celery_app import DISPATCH_DUE_DEADLINES, FIRE_DEADLINE, EngineTask
@@ -37,10 +37,10 @@ def dispatch_due_deadlines(task: EngineTask) -> int:
     """
     interval = timedelta(seconds=task.casepath.settings.sweep_interval_seconds)
 
-    def find(uow: UnitOfWork) -> tuple[datetime, list[timers.DueDeadline]]:
+    def find(uow: UnitOfWork) -> tuple[datetime, list[deadlines.DueDeadline]]:
         now = uow.clock.now()
-        soon = timers.deadlines_due_by(uow, now + interval, DISPATCH_LIMIT)
-        timers.record_sweep(uow, sum(d.due_at <= now for d in soon), None, "celery")
+        soon = deadlines.deadlines_due_by(uow, now + interval, DISPATCH_LIMIT)
+        deadlines.record_sweep(uow, sum(d.due_at <= now for d in soon), None, "celery")
         return now, soon
 
     now, soon = task.in_unit_of_work(find)
@@ -63,7 +63,7 @@ def fire_deadline(task: EngineTask, deadline_id: int) -> str:
     A message that comes before the due time (clocks that disagree) is sent again for the due time
     when that is within one beat; beyond that, beat hands the deadline out again anyway.
     """
-    result = task.in_unit_of_work(lambda uow: timers.fire_deadline(uow, deadline_id, task.services.forms))
+    result = task.in_unit_of_work(lambda uow: deadlines.fire_deadline(uow, deadline_id, task.services.forms))
     beat = task.casepath.settings.sweep_interval_seconds
     if result.outcome == "not_due" and result.seconds_to_due <= beat:
         task.apply_async(

@@ -1,7 +1,7 @@
 """Mail tasks: beat's ``dispatch_due_mail`` and the workers' ``deliver_mail``.
 
 Thin like the deadline tasks: which e-mail goes out, and when, is decided by its ``outbox_email`` row
-(engine/outbox.py), never by a message. A lost message is re-dispatched while its row is due; a
+(engine/notify/outbox.py), never by a message. A lost message is re-dispatched while its row is due; a
 duplicate finds the row claimed or sent and does nothing. A failed attempt is not a Celery retry: the
 row records it with its next attempt, and a later dispatch picks it up.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 from celery import Celery
 
-from engine import outbox
-from engine.notifications import EmailsQueued
+from engine.notify import outbox
+from engine.notify.notifications import EmailsQueued
 from engine.store.uow import Dispatcher
 from tasks.celery_app import DELIVER_MAIL, DISPATCH_DUE_MAIL, EngineTask
 from tasks.deadlines import RETRY

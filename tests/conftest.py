@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import FrozenClock
 from engine.config import PROJECT_ROOT
-from engine.forms import FormCatalog
+from engine.pathways.forms import FormCatalog
 from engine.store import schema
 from engine.store.db import make_engine
 from engine.store.models import Base
@@ -130,7 +130,7 @@ def cheap_password_hashing() -> Iterator[None]:
     """Real argon2, with the cheapest parameters: the suite hashes hundreds of test passwords."""
     from argon2 import PasswordHasher
 
-    from engine import users
+    from engine.people import users
 
     original = users._HASHER
     users._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from engine import cases, pathways
+from engine.casework import cases
 from engine.clock import FrozenClock
-from engine.forms import FormCatalog
+from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
 from engine.store.models import Case, CaseTask, Deadline, new_public_id
 from engine.store.uow import UnitOfWork
 from tests.integration.conftest import World, mini_pathway
@@ -55,7 +56,7 @@ def deploy(
     make_uow: Callable[[], UnitOfWork], world: World, forms: FormCatalog, replace: dict[str, str]
 ) -> None:
     with make_uow() as uow:
-        pathways.deploy(uow, mini_pathway(replace=replace), forms, world.staff["coordinator"], "variant.bpmn")
+        versions.deploy(uow, mini_pathway(replace=replace), forms, world.staff["coordinator"], "variant.bpmn")
         uow.commit()
 
 

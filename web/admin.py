@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import administration
-from engine.centres import KINDS
 from engine.errors import ValidationFailed
-from engine.roles import ROLES
+from engine.people import administration
+from engine.people.centres import KINDS
+from engine.people.roles import ROLES
 from web.db import discard_changes, reads_only, request_uow
 from web.field_messages import translated
 from web.security import current_principal, require_sign_in

@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import Settings, load_settings
-from engine.permissions import (
+from engine.people.permissions import (
     can_edit_pathway,
     can_manage_users,
     can_use_inbox,

@@ -10,16 +10,16 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 
-from engine import users
 from engine.errors import TooManyAttempts, ValidationFailed
-from engine.permissions import (
+from engine.people import users
+from engine.people.permissions import (
     Principal,
     can_edit_pathway,
     can_manage_users,
     can_use_inbox,
     can_use_intake,
 )
-from engine.users import LOCALES, set_locale
+from engine.people.users import LOCALES, set_locale
 from web.db import current_services, discard_changes, request_uow
 from web.field_messages import translated
 from web.security import client_ip, current_principal, find_principal, sign_in, sign_out
@@ -65,7 +65,7 @@ def demo_hint() -> str:
     """In demo mode only (``CASEPATH_DEMO=1``), the demo accounts' password for the sign-in page."""
     if not current_services().settings.demo_mode:
         return ""
-    from engine.demo import DEMO_PASSWORD
+    from cli.demo import DEMO_PASSWORD
 
     return DEMO_PASSWORD
 

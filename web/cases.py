@@ -9,10 +9,11 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import casefile, inbox
-from engine.case_list import list_cases
-from engine.cases import close_case, retry_incident, signal_case
-from engine.permissions import can_use_inbox, require
+from engine.casework import inbox
+from engine.casework.cases import close_case, retry_incident, signal_case
+from engine.casework.read import casefile
+from engine.casework.read.case_list import list_cases
+from engine.people.permissions import can_use_inbox, require
 from web.auth import safe_next
 from web.db import current_services, reads_only, request_uow
 from web.forms_render import shown_data

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from engine import administration, passwords, users
+from engine.people import administration, passwords, users
 
 MESSAGES = {
     passwords.TOO_SHORT: _l("At least 10 characters."),

@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine.forms import Form, localised
+from engine.pathways.forms import Form, localised
 
 PREFIX = "f_"
 RADIO_LIMIT = 4

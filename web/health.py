@@ -15,7 +15,8 @@ from typing import Any
 from flask import Blueprint, current_app
 from sqlalchemy import text
 
-from engine import outbox, timers
+from engine.casework import deadlines
+from engine.notify import outbox
 from engine.services import Services
 
 bp = Blueprint("health", __name__)
@@ -73,7 +74,7 @@ def _sweep(services: Services) -> dict[str, Any]:
     limit = stale_after(services.settings.sweep_interval_seconds)
     try:
         with services.uow(writer=False) as uow:  # a probe never queues behind writers
-            run = timers.last_sweep(uow)
+            run = deadlines.last_sweep(uow)
     except Exception as error:
         return {"last_sweep_age_seconds": None, "sweep": f"unknown: {type(error).__name__}"}
     if run is None:

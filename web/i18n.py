@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.clock import SOFIA, days_between
-from engine.users import LOCALES
+from engine.people.users import LOCALES
 from web import labels
 from web.db import current_services
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import inbox
-from engine.permissions import can_use_inbox, require
+from engine.casework import inbox
+from engine.people.permissions import can_use_inbox, require
 from web.auth import safe_next
 from web.db import reads_only, request_uow
 from web.query import id_arg, page_arg

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from engine.incidents import list_incidents
+from engine.casework.incidents import list_incidents
 from web.db import reads_only, request_uow
 from web.query import page_arg
 from web.security import current_principal, require_sign_in

@@ -9,10 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.cases import LEGAL_BASES, TARGET_GROUPS, Intake, validate_intake
+from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS, Intake, validate_intake
+from engine.casework.intake import admit, intake_centres
 from engine.clock import SOFIA
 from engine.errors import ValidationFailed
-from engine.intake import admit, intake_centres
 from web.db import current_services, discard_changes, request_uow
 from web.security import current_principal, require_sign_in
 

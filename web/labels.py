@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from engine.roles import role_label
+from engine.people.roles import role_label
 
 LEGAL_BASES = {
     "referral": _l("Referral by the social assistance directorate (направление)"),
@@ -56,7 +56,7 @@ ACTIONS = {
 }
 
 
-# What stopped a case (engine/run_problems.py: the same codes, the English texts as msgids).
+# What stopped a case (engine/bpmn/run_problems.py: the same codes, the English texts as msgids).
 INCIDENT_PROBLEMS = {
     "expression": _l("An expression or script failed while the case ran."),
     "unknown_name": _l("An expression uses a name the case does not have (yet)."),

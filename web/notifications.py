@@ -12,8 +12,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
 
-from engine import notifications
-from engine.permissions import Principal
+from engine.notify import notifications
+from engine.people.permissions import Principal
 from web.auth import safe_next
 from web.db import reads_only, request_uow
 from web.query import page_arg

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import PathwayInvalid, ValidationFailed
-from engine.pathway_catalogue import pathway_catalogue, upload_pathway
+from engine.pathways.versions import pathway_catalogue, upload_pathway
 from web.db import current_services, discard_changes, reads_only, request_uow
 from web.security import current_principal, require_sign_in
 

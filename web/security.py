@@ -15,9 +15,9 @@ from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user, login_user, logout_user
 
-from engine.permissions import Principal
+from engine.people.permissions import Principal
+from engine.people.users import find_session_user
 from engine.store.models import User
-from engine.users import find_session_user
 from web.db import current_services, request_uow
 from web.errors import Unauthenticated
 

@@ -1,12 +1,13 @@
 """The embedded sweeper: without Redis, the web process fires due deadlines and sends the outbox itself.
 
 A daemon thread calls the same engine services as ``casepath timers sweep`` and ``casepath mail
-deliver``, seals the audit rows committed since (``engine.audit.seal``), then sleeps until the next
+deliver``, seals the audit rows committed since (``engine.audit.chain.seal``), then sleeps until the next
 pending deadline falls due, at most ``sweep_interval_seconds``.
 
 It wakes early after a commit in this process that queued e-mails (so mail goes out within moments,
 never in the thread of the request that committed) or created a deadline due before its planned
-wake-up (the unit of work hands it a :class:`~engine.sync.DeadlineScheduled`); a deadline created by
+wake-up (the unit of work hands it a :class:`~engine.casework.projection.DeadlineScheduled`); a deadline
+created by
 another process is found by the next regular sweep. It runs only when ``settings.run_sweeper`` is on
 (``casepath serve`` turns it on) and no Redis is configured (then Celery beat and workers do the
 work). A lock keeps two sweeps from overlapping; an error is logged and the next tick tries again;
@@ -25,12 +26,14 @@ from typing import Any
 
 from flask import Flask
 
-from engine import audit, outbox, timers
+from engine.audit import chain
+from engine.casework import deadlines
+from engine.casework.projection import DeadlineScheduled
 from engine.config import Settings
-from engine.notifications import EmailsQueued
+from engine.notify import outbox
+from engine.notify.notifications import EmailsQueued
 from engine.services import Services
 from engine.store.uow import Dispatcher, in_transaction
-from engine.sync import DeadlineScheduled
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ class Sweeper:
         if not self._running.acquire(blocking=False):
             return None
         try:
-            fired = timers.sweep(self.services.uow, self.services.forms, runner="embedded")
+            fired = deadlines.sweep(self.services.uow, self.services.forms, runner="embedded")
             self._seal_audit()
             return fired
         finally:
@@ -84,7 +87,7 @@ class Sweeper:
 
     def _seal_audit(self) -> None:
         """Chain the audit rows committed since the last tick (Celery beat does it when Redis is used)."""
-        in_transaction(self.services.uow, lambda uow: audit.seal(uow.session))
+        in_transaction(self.services.uow, lambda uow: chain.seal(uow.session))
 
     def notice(self, events: Iterable[Any]) -> None:
         """After a commit: wake now for queued e-mails, or a new deadline due before the planned wake-up."""
@@ -121,7 +124,7 @@ class Sweeper:
     def _until_next_due(self, started: datetime) -> float:
         """Seconds until the next deadline due after ``started`` (0 if already due), at most the interval."""
         with self.services.uow(writer=False) as uow:
-            now, due = uow.clock.now(), timers.next_due_at(uow, started)
+            now, due = uow.clock.now(), deadlines.next_due_at(uow, started)
         delay = self.interval if due is None else (due - now).total_seconds()
         delay = min(self.interval, max(0.0, delay))
         self._wakes_at = now + timedelta(seconds=delay)

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import casefile, taskfile
-from engine.cases import complete_task, get_task
+from engine.casework.cases import complete_task, get_task
+from engine.casework.read import casefile, taskfile
 from engine.errors import ConcurrencyConflict, ValidationFailed
-from engine.forms import Form
+from engine.pathways.forms import Form
 from web.db import current_services, discard_changes, request_uow
 from web.forms_render import form_fields, parse_submission, shown_data
 from web.i18n import locale

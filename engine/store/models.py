@@ -182,7 +182,7 @@ class Case(Base):
     incident_element: Mapped[str] = mapped_column(String(200), default="")
     incident_message: Mapped[str] = mapped_column(Text, default="")
     incident_expression: Mapped[str] = mapped_column(Text, default="")
-    incident_problem: Mapped[str] = mapped_column(String(40), default="")  # engine/run_problems.py
+    incident_problem: Mapped[str] = mapped_column(String(40), default="")  # engine/bpmn/run_problems.py
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -20,15 +20,16 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from engine import cases, pathways
-from engine.centres import ensure_centre
+from engine.casework import cases
 from engine.config import Settings
-from engine.permissions import SYSTEM
-from engine.roles import ROLES
+from engine.pathways import versions
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM
+from engine.people.roles import ROLES
+from engine.people.users import create_user, get_user, principal_for
 from engine.services import Services
 from engine.store import schema
 from engine.store.models import CaseTask
-from engine.users import create_user, get_user, principal_for
 from tests.conftest import FIXTURES, IN_CI, WORKFLOWS
 from tests.integration.conftest import mini_pathway
 from tests.web.conftest import compile_catalogs
@@ -91,7 +92,7 @@ def user(centre: str, role: str) -> str:
 
 
 def shipped_pathways_ready() -> bool:
-    return len(pathways.shipped_files(WORKFLOWS)) >= 3 and any((WORKFLOWS / "forms").glob("*.json"))
+    return len(versions.shipped_files(WORKFLOWS)) >= 3 and any((WORKFLOWS / "forms").glob("*.json"))
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +111,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     services = Services.from_settings(settings)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("engine.users._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+        patch.setattr(
+            "engine.people.users._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+        )
         build_world(services, shipped)
     app = create_app(settings, services)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -132,9 +135,9 @@ def build_world(services: Services, shipped: bool) -> None:
             for centre in ("kc-demo", "kc-other"):
                 create_user(uow, SYSTEM, user(centre, role.code), PASSWORD, centre, role.code, role.bg)
         if shipped:
-            pathways.deploy_shipped(uow, WORKFLOWS, services.forms, SYSTEM)
+            versions.deploy_shipped(uow, WORKFLOWS, services.forms, SYSTEM)
         else:
-            pathways.deploy(uow, mini_pathway(), services.forms, SYSTEM, "mini.bpmn")
+            versions.deploy(uow, mini_pathway(), services.forms, SYSTEM, "mini.bpmn")
         uow.commit()
 
 

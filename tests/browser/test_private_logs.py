@@ -95,7 +95,9 @@ def served(tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
     )
     services = Services.from_settings(settings)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("engine.users._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+        patch.setattr(
+            "engine.people.users._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+        )
         build_world(services, shipped)
     port = free_port()
     env = {

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine import pathways
-from engine.centres import ensure_centre
-from engine.forms import FormCatalog
-from engine.permissions import SYSTEM, Principal
+from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM, Principal
+from engine.people.users import create_user, principal_for
 from engine.store.uow import UnitOfWork
-from engine.users import create_user, principal_for
 from tests.conftest import FIXTURES
 
 STAFF_ROLES = ("social_worker", "psychologist", "case_lead", "manager", "coordinator", "admin")
@@ -57,6 +57,6 @@ def build_world(make_uow: Callable[[], UnitOfWork], fixture_forms: FormCatalog) 
         outsider = principal_for(
             create_user(uow, SYSTEM, "o-social", "correct horse battery", "kc-other", "social_worker")
         )
-        pathways.deploy(uow, mini_pathway(), fixture_forms, staff["coordinator"], "mini.bpmn")
+        versions.deploy(uow, mini_pathway(), fixture_forms, staff["coordinator"], "mini.bpmn")
         uow.commit()
         return World(centre.id, other.id, staff, outsider)

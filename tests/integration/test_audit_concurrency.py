@@ -14,13 +14,14 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from engine import audit, cases
-from engine.casefile import read_case
-from engine.forms import FormCatalog
-from engine.permissions import SYSTEM, Principal
+from engine.audit import chain
+from engine.casework import cases
+from engine.casework.read.casefile import read_case
+from engine.pathways.forms import FormCatalog
+from engine.people.permissions import SYSTEM, Principal
+from engine.people.users import create_user, principal_for
 from engine.store.models import AuditEvent, Case, CaseTask
 from engine.store.uow import UnitOfWork
-from engine.users import create_user, principal_for
 from tests.integration.conftest import World
 from tests.integration.test_cases import INTAKE
 
@@ -89,10 +90,10 @@ def test_sixteen_clients_read_and_complete_their_own_cases_at_once(
             select(CaseTask.completed_by_id).where(CaseTask.status == "completed")
         ).all()
         assert sorted(completed) == sorted(who.user_id for who, _ in clients)
-        assert audit.seal(uow.session) > 0
+        assert chain.seal(uow.session) > 0
         uow.commit()
     with make_committed_uow() as uow:
-        checked, broken = audit.verify(uow.session, uow.clock.now())
+        checked, broken = chain.verify(uow.session, uow.clock.now())
         assert broken is None
         assert checked == uow.session.scalar(select(func.count()).select_from(AuditEvent))
 
@@ -125,14 +126,14 @@ def test_audit_writers_do_not_wait_for_each_other(db_engine: Engine, make_commit
         pytest.skip("two open writers at once exist only on PostgreSQL (SQLite has one writer)")
     worker = committed_world.staff["social_worker"]
     with make_committed_uow() as first:
-        audit.record(first.session, first.clock.now(), worker, "case.read", subject="first")
+        chain.record(first.session, first.clock.now(), worker, "case.read", subject="first")
         with make_committed_uow() as second:  # while the first is still open
             second.session.execute(text("SET LOCAL lock_timeout = '2s'"))
-            audit.record(second.session, second.clock.now(), worker, "case.read", subject="second")
+            chain.record(second.session, second.clock.now(), worker, "case.read", subject="second")
             second.commit()
         first.commit()
     with make_committed_uow() as uow:
-        assert audit.seal(uow.session) == uow.session.scalar(select(func.count()).select_from(AuditEvent))
+        assert chain.seal(uow.session) == uow.session.scalar(select(func.count()).select_from(AuditEvent))
 
 
 @pytest.mark.postgres
@@ -143,24 +144,24 @@ def test_a_row_committed_after_a_later_one_is_sealed_next_time(
         pytest.skip("needs two open writers at once")
     worker = committed_world.staff["social_worker"]
     with make_committed_uow() as uow:
-        audit.seal(uow.session)
+        chain.seal(uow.session)
         uow.commit()
     with make_committed_uow() as slow:
-        early = audit.record(slow.session, slow.clock.now(), worker, "case.read", subject="early id").id
+        early = chain.record(slow.session, slow.clock.now(), worker, "case.read", subject="early id").id
         with make_committed_uow() as fast:
-            late = audit.record(fast.session, fast.clock.now(), worker, "case.read", subject="late id").id
+            late = chain.record(fast.session, fast.clock.now(), worker, "case.read", subject="late id").id
             fast.commit()
         with make_committed_uow() as sealer:
-            assert audit.seal(sealer.session) == 1  # only what is committed
+            assert chain.seal(sealer.session) == 1  # only what is committed
             sealer.commit()
         slow.commit()
     with make_committed_uow() as sealer:
-        assert audit.seal(sealer.session) == 1
+        assert chain.seal(sealer.session) == 1
         sealer.commit()
     with make_committed_uow() as uow:
         seq = dict(uow.session.execute(select(AuditEvent.id, AuditEvent.seq)).all())
         assert early < late and seq[late] < seq[early]  # chained in sealing order
-        assert audit.verify(uow.session, uow.clock.now())[1] is None
+        assert chain.verify(uow.session, uow.clock.now())[1] is None
 
 
 def test_sqlite_reader_is_not_blocked_by_an_open_writer(
@@ -171,6 +172,6 @@ def test_sqlite_reader_is_not_blocked_by_an_open_writer(
     worker = committed_world.staff["social_worker"]
     reader_uow = UnitOfWork(committed_factory, writer=False)
     with make_committed_uow() as writer:
-        audit.record(writer.session, writer.clock.now(), worker, "case.read", subject="held")
+        chain.record(writer.session, writer.clock.now(), worker, "case.read", subject="held")
         with reader_uow as reader:
             assert reader.session.scalar(select(Case.id).limit(1)) is None

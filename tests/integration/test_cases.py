@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import audit, cases, pathways, timers
+from engine.audit import chain
+from engine.casework import cases, deadlines
 from engine.clock import FrozenClock, parse_instant
 from engine.errors import ConcurrencyConflict, NotFound, PermissionDenied, ValidationFailed
-from engine.forms import FormCatalog
+from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline
 from engine.store.uow import UnitOfWork
 from tests.integration.conftest import World, mini_pathway
@@ -191,7 +193,7 @@ def test_failure_in_the_middle_leaves_no_partial_write(make_uow, world, fixture_
 def test_runtime_error_parks_case_as_incident(make_uow, world, fixture_forms):
     broken = mini_pathway(replace={'risk_score = 3 if risk == "high" else 1': "risk_score = 1 / 0"})
     with make_uow() as uow:
-        pathways.deploy(uow, broken, fixture_forms, world.staff["coordinator"], "broken.bpmn")
+        versions.deploy(uow, broken, fixture_forms, world.staff["coordinator"], "broken.bpmn")
         uow.commit()
     public_id = open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
@@ -223,12 +225,12 @@ def test_deadline_fires_once_and_moves_case_on(make_uow, world, fixture_forms, c
         uow.commit()
     clock.set(parse_instant("2025-09-30T10:00:05+03:00"))
     with make_uow() as uow:
-        [due_id] = timers.due_deadline_ids(uow, clock.now())
+        [due_id] = deadlines.due_deadline_ids(uow, clock.now())
     with make_uow() as uow:
-        assert timers.fire_deadline(uow, due_id, fixture_forms).outcome == "fired"
+        assert deadlines.fire_deadline(uow, due_id, fixture_forms).outcome == "fired"
         uow.commit()
     with make_uow() as uow:
-        assert timers.fire_deadline(uow, due_id, fixture_forms).outcome == "already"
+        assert deadlines.fire_deadline(uow, due_id, fixture_forms).outcome == "already"
         [review] = open_tasks(uow, public_id)
         assert review.name == "Plan review" and review.role == "case_lead"
         fired = uow.session.get(Deadline, due_id)
@@ -253,56 +255,56 @@ def test_signal_creates_reassessment(make_uow, world, fixture_forms):
 def test_audit_chain_verifies_and_detects_tampering(make_uow, world, fixture_forms, clock):
     open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
-        assert audit.seal(uow.session) >= 3
-        checked, broken = audit.verify(uow.session, clock.now())
+        assert chain.seal(uow.session) >= 3
+        checked, broken = chain.verify(uow.session, clock.now())
         assert broken is None and checked >= 3
         row = uow.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.open"))
         row.detail = {"pathway": "something else"}
         uow.session.flush()
         uow.session.expire_all()
-        _, broken = audit.verify(uow.session, clock.now())
+        _, broken = chain.verify(uow.session, clock.now())
         assert broken is not None and broken.entry_id == row.id
 
 
 def test_audit_verify_names_the_first_row_whose_link_was_removed(make_uow, world, fixture_forms, clock):
     open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
-        audit.seal(uow.session)
+        chain.seal(uow.session)
         first, second = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.seq).limit(2)).all()
         uow.session.delete(first)
         uow.session.flush()
         uow.session.expire_all()
-        checked, broken = audit.verify(uow.session, clock.now())
+        checked, broken = chain.verify(uow.session, clock.now())
         assert checked == 0 and broken is not None and broken.entry_id == second.id
 
 
 def test_audit_reports_an_entry_left_unsealed_too_long(make_uow, world, fixture_forms, clock):
     with make_uow() as uow:
-        audit.seal(uow.session)
+        chain.seal(uow.session)
         uow.commit()
     public_id = open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
-        assert audit.verify(uow.session, clock.now())[1] is None  # just written: the sealer has time
-        later = clock.now() + audit.SEAL_GRACE + timedelta(seconds=1)
-        _, broken = audit.verify(uow.session, later)
+        assert chain.verify(uow.session, clock.now())[1] is None  # just written: the sealer has time
+        later = clock.now() + chain.SEAL_GRACE + timedelta(seconds=1)
+        _, broken = chain.verify(uow.session, later)
         opened = uow.session.scalar(select(AuditEvent.id).where(AuditEvent.subject.like("KC-TEST-%")))
         assert broken is not None and broken.entry_id == opened and "not sealed" in broken.reason
-        audit.seal(uow.session)
-        assert audit.verify(uow.session, later)[1] is None
+        chain.seal(uow.session)
+        assert chain.verify(uow.session, later)[1] is None
     assert public_id
 
 
 def test_anchor_catches_a_rewritten_head(make_uow, world, fixture_forms, clock):
     open_one(make_uow, world, fixture_forms)
     with make_uow() as uow:
-        audit.seal(uow.session)
-        published = audit.head(uow.session)
-        assert published is not None and audit.check_anchors(uow.session, [published]) is None
+        chain.seal(uow.session)
+        published = chain.head(uow.session)
+        assert published is not None and chain.check_anchors(uow.session, [published]) is None
         # Rewrite the last row and seal it again: the chain itself is consistent once more …
         row = uow.session.scalar(select(AuditEvent).where(AuditEvent.seq == published.seq))
         row.subject, row.seq, row.prev_hash, row.hash = "forged", None, None, None
         uow.session.flush()
-        audit.seal(uow.session)
-        assert audit.verify(uow.session, clock.now())[1] is None
+        chain.seal(uow.session)
+        assert chain.verify(uow.session, clock.now())[1] is None
         # … but it no longer contains the head published before.
-        assert audit.check_anchors(uow.session, [published]) == published
+        assert chain.check_anchors(uow.session, [published]) == published

@@ -49,9 +49,9 @@ def test_db_upgrade_then_users_and_token(env):
 
 
 def test_users_create_validates_and_token_prints_only_the_token(env, tmp_path):
-    from engine.centres import ensure_centre
     from engine.config import load_settings
-    from engine.permissions import SYSTEM
+    from engine.people.centres import ensure_centre
+    from engine.people.permissions import SYSTEM
     from engine.services import Services
 
     casepath(env, "db", "upgrade")
@@ -160,9 +160,9 @@ def test_console_script_is_installed_and_never_prints_a_traceback(env, tmp_path)
 def test_audit_anchor_publishes_the_head_and_verify_checks_it(env, tmp_path):
     from sqlalchemy import update
 
-    from engine.centres import ensure_centre
     from engine.config import load_settings
-    from engine.permissions import SYSTEM
+    from engine.people.centres import ensure_centre
+    from engine.people.permissions import SYSTEM
     from engine.services import Services
     from engine.store.models import AuditEvent
 
@@ -203,9 +203,9 @@ def test_audit_anchor_publishes_the_head_and_verify_checks_it(env, tmp_path):
 def test_timers_sweep_from_cron_also_seals_the_audit_trail(env):
     from sqlalchemy import select
 
-    from engine.centres import ensure_centre
     from engine.config import load_settings
-    from engine.permissions import SYSTEM
+    from engine.people.centres import ensure_centre
+    from engine.people.permissions import SYSTEM
     from engine.services import Services
     from engine.store.models import AuditEvent
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine.centres import ensure_centre
 from engine.config import load_settings
-from engine.permissions import SYSTEM
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM
 from engine.services import Services
 from engine.store.models import ApiToken
 from tests.integration.test_cli import casepath, env  # noqa: F401  (the fixture)

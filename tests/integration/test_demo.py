@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from cli.demo import load_demo, username_for
 from engine.config import Settings
-from engine.demo import load_demo, username_for
-from engine.roles import ROLES
+from engine.people.roles import ROLES
 from engine.services import Services
 from engine.store import schema
 from engine.store.models import Case, CaseTask, Centre, User

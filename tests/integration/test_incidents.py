@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import cases, pathways
+from engine.casework import cases
+from engine.casework.incidents import PER_PAGE, list_incidents
 from engine.clock import FrozenClock
 from engine.errors import NotFound, PermissionDenied
-from engine.forms import FormCatalog
-from engine.incidents import PER_PAGE, list_incidents
-from engine.permissions import Principal
+from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
+from engine.people.permissions import Principal
 from engine.store.models import Case, CaseTask
 from engine.store.uow import UnitOfWork
 from tests.integration.conftest import World, mini_pathway
@@ -43,7 +44,7 @@ def park(make_uow: Callable[[], UnitOfWork], who: Principal, centre: str, forms:
 @pytest.fixture
 def broken(make_uow: Callable[[], UnitOfWork], world: World, fixture_forms: FormCatalog) -> None:
     with make_uow() as uow:
-        pathways.deploy(
+        versions.deploy(
             uow, mini_pathway(replace=BROKEN), fixture_forms, world.staff["coordinator"], "b.bpmn"
         )
         uow.commit()

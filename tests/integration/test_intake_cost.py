@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event, insert, select, text
 
-from engine.centres import occupancy
+from engine.people.centres import occupancy
 from engine.store.models import Case, Centre, PathwayVersion
 
 
@@ -56,7 +56,7 @@ def test_occupancy_reads_only_the_centres_staying_cases(make_uow, world, clock):
 
 
 def test_numbering_a_case_counts_no_cases(make_uow, world, fixture_forms):
-    from engine import cases
+    from engine.casework import cases
     from tests.integration.test_cases import INTAKE
 
     with make_uow() as uow:

@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import select, text
 
-from engine import cases
+from engine.casework import cases
 from engine.errors import ConcurrencyConflict, IntegrityFault
 from engine.store.models import Case
 from tests.integration.test_run_limits import INTAKE

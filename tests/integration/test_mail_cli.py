@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import update
 
 from cli.main import main
-from engine import timers
+from engine.casework import deadlines
 from engine.store.models import OutboxEmail
 from tests.integration.test_notifications import Inbox, free_port, review_overdue, with_email
 from tests.tasks.conftest import database_url
@@ -49,7 +49,7 @@ def test_list_deliver_and_retry(env, make_committed_uow, committed_world, fixtur
     inbox, port = smtp
     with_email(make_committed_uow, committed_world.staff["manager"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    timers.sweep(make_committed_uow, fixture_forms)
+    deadlines.sweep(make_committed_uow, fixture_forms)
     with make_committed_uow() as uow:  # queued just now by the real clock the command runs on
         now = datetime.now(UTC)
         uow.session.execute(update(OutboxEmail).values(created_at=now, next_attempt_at=now))

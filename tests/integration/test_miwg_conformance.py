@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.forms import FormCatalog
-from engine.pathways import SUPPORTED, Verdict, check_document
+from engine.pathways.forms import FormCatalog
+from engine.pathways.lint import SUPPORTED, Verdict, check_document
 from tests.conftest import FIXTURES, IN_CI
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,9 +15,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from engine import cases, notifications, outbox, timers
+from engine.casework import cases, deadlines
 from engine.errors import NotFound, ValidationFailed
-from engine.notifications import SmtpMailer
+from engine.notify import mail, notifications, outbox
+from engine.notify.mail import SmtpMailer
+from engine.people import roles
 from engine.store.models import CaseTask, Deadline, Notification, OutboxEmail, User
 from tests.timer_support import ADDRESS, DISPLAY_NAME, REVIEW_OVERDUE, deploy, open_in_stay, open_task_names
 
@@ -57,7 +59,7 @@ def review_overdue(make_uow, world, forms, clock, variant=REVIEW_OVERDUE):
     with make_uow() as uow:
         month = uow.session.scalar(select(Deadline.due_at).where(Deadline.element_id == "wait_month"))
     clock.set(month)
-    timers.sweep(make_uow, forms)
+    deadlines.sweep(make_uow, forms)
     with make_uow() as uow:
         overdue = uow.session.scalar(
             select(Deadline).where(Deadline.element_id == "review_overdue", Deadline.status == "pending")
@@ -79,7 +81,7 @@ def with_email(make_uow, *principals):
 
 def test_overdue_review_escalates_and_notifies_manager_and_case_lead(make_uow, world, fixture_forms, clock):
     case_id, public_id, _ = review_overdue(make_uow, world, fixture_forms, clock)
-    assert timers.sweep(make_uow, fixture_forms) == 1
+    assert deadlines.sweep(make_uow, fixture_forms) == 1
     manager, lead, worker = world.staff["manager"], world.staff["case_lead"], world.staff["social_worker"]
     with make_uow() as uow:
         assert open_task_names(uow, case_id) == ["Plan review", "Review escalation"]
@@ -98,7 +100,7 @@ def test_overdue_review_escalates_and_notifies_manager_and_case_lead(make_uow, w
 
 def test_list_pages_and_mark_read_only_own(make_uow, world, fixture_forms, clock):
     review_overdue(make_uow, world, fixture_forms, clock)
-    timers.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow, fixture_forms)
     manager, lead = world.staff["manager"], world.staff["case_lead"]
     with make_uow() as uow:
         [item] = notifications.list_for(uow, manager.user_id).items
@@ -144,11 +146,11 @@ def test_email_is_a_row_of_the_transaction_and_goes_out_after_commit(
     with_email(make_uow, manager)  # the case lead has no address: in-app only
     _, public_id, overdue_id = review_overdue(make_uow, world, fixture_forms, clock)
     with make_uow() as uow:  # rolled back: nothing queued
-        timers.fire_deadline(uow, overdue_id, fixture_forms)
+        deadlines.fire_deadline(uow, overdue_id, fixture_forms)
         assert [type(event).__name__ for event in uow.events] == ["EmailsQueued"]
     assert outbox_rows(make_uow) == []
     with make_uow() as uow:
-        timers.fire_deadline(uow, overdue_id, fixture_forms)
+        deadlines.fire_deadline(uow, overdue_id, fixture_forms)
         uow.commit()
     [row] = outbox_rows(make_uow)
     assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, clock.now())
@@ -185,7 +187,7 @@ def test_a_newline_in_a_timer_name_is_mailed(make_uow, world, fixture_forms, clo
     _, _, overdue_id = review_overdue(make_uow, world, fixture_forms, clock, NEWLINE_IN_NAME)
     with make_uow() as uow:
         assert "\n" in uow.session.get(Deadline, overdue_id).kind
-    timers.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow, fixture_forms)
     assert deliver(make_uow, port) == outbox.DeliveryRun(sent=1)
     [message] = inbox.messages
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
@@ -196,7 +198,7 @@ def test_a_failed_email_is_retried_with_backoff_and_then_delivered(make_uow, wor
     manager = world.staff["manager"]
     with_email(make_uow, manager)
     review_overdue(make_uow, world, fixture_forms, clock)
-    timers.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow, fixture_forms)
     port = free_port()  # nothing listens there yet: the mail server is down
     assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
     [row] = outbox_rows(make_uow)
@@ -232,7 +234,7 @@ def test_gives_up_after_the_last_attempt_and_an_operator_retries(make_uow, world
     inbox, port = smtp
     with_email(make_uow, world.staff["manager"])
     review_overdue(make_uow, world, fixture_forms, clock)
-    timers.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow, fixture_forms)
     bad_port = free_port()
     controller = Controller(Refusing(), hostname="127.0.0.1", port=bad_port)
     controller.start()
@@ -265,7 +267,7 @@ def test_an_address_removed_before_sending_is_given_up(make_uow, world, fixture_
     manager = world.staff["manager"]
     with_email(make_uow, manager)
     review_overdue(make_uow, world, fixture_forms, clock)
-    timers.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow, fixture_forms)
     with make_uow() as uow:
         uow.session.execute(update(User).where(User.id == manager.user_id).values(email=""))
         uow.commit()
@@ -280,7 +282,7 @@ def test_a_claimed_email_is_sent_once_by_racing_deliverers(
     inbox, port = smtp
     with_email(make_committed_uow, committed_world.staff["manager"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    timers.sweep(make_committed_uow, fixture_forms)
+    deadlines.sweep(make_committed_uow, fixture_forms)
     [row] = outbox_rows(make_committed_uow)
     mailer = SmtpMailer("127.0.0.1", port, "casepath@example.bg", 5)
     start, outcomes = threading.Barrier(4), []
@@ -301,7 +303,7 @@ def test_a_lease_left_by_a_dead_deliverer_expires(make_uow, world, fixture_forms
     inbox, port = smtp
     with_email(make_uow, world.staff["manager"])
     review_overdue(make_uow, world, fixture_forms, clock)
-    timers.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow, fixture_forms)
     [row] = outbox_rows(make_uow)
     with make_uow() as uow:
         assert outbox.claim(uow, row.id)  # a deliverer that claimed it and died before sending
@@ -312,8 +314,8 @@ def test_a_lease_left_by_a_dead_deliverer_expires(make_uow, world, fixture_forms
 
 
 def test_unknown_roles_in_notify_are_ignored():
-    assert notifications.parse_roles("manager, case_lead,, nobody ,Управител") == ["case_lead", "manager"]
-    assert notifications.parse_roles("") == []
+    assert roles.parse_roles("manager, case_lead,, nobody ,Управител") == ["case_lead", "manager"]
+    assert roles.parse_roles("") == []
 
 
 def test_services_send_mail_only_when_smtp_is_configured(tmp_path):
@@ -332,7 +334,7 @@ def test_a_newline_in_a_header_value_never_stops_the_mail(smtp):
     inbox, port = smtp
     subject = "Casepath: Случай КЦ-2025-0001: изтече срокът „Преглед\r\nBcc: x@evil.example“"
     SmtpMailer("127.0.0.1", port, "casepath@example.bg").send(
-        notifications.Email("manager@example.bg", subject, "body\nwith lines\n")
+        mail.Email("manager@example.bg", subject, "body\nwith lines\n")
     )
     [message] = inbox.messages
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
@@ -343,7 +345,7 @@ def test_an_email_too_old_to_matter_is_given_up(make_uow, world, fixture_forms, 
     inbox, port = smtp
     with_email(make_uow, world.staff["manager"])
     review_overdue(make_uow, world, fixture_forms, clock)
-    timers.sweep(make_uow, fixture_forms)  # queued while no mail server was configured
+    deadlines.sweep(make_uow, fixture_forms)  # queued while no mail server was configured
     clock.advance(outbox.MAX_AGE + timedelta(seconds=1))
     assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
     [row] = outbox_rows(make_uow)

@@ -12,10 +12,11 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from engine import cases, pathways
+from engine.casework import cases
 from engine.errors import PathwayInvalid
-from engine.forms import FormCatalog
-from engine.pathway_limits import MAX_ELEMENT_ID, MAX_LEGAL_SOURCE, MAX_NAME, MAX_PROCESS_ID
+from engine.pathways import lint, versions
+from engine.pathways.forms import FormCatalog
+from engine.pathways.limits import MAX_ELEMENT_ID, MAX_LEGAL_SOURCE, MAX_NAME, MAX_PROCESS_ID
 from engine.store.models import AuditEvent, CaseTask
 from engine.store.uow import UnitOfWork
 from tests.integration.conftest import World, mini_pathway
@@ -46,7 +47,7 @@ def test_ids_and_names_longer_than_their_columns_are_refused_at_upload(
     make_uow: Callable[[], UnitOfWork], world: World, fixture_forms: FormCatalog, diagram, element, message
 ):
     data = diagram()
-    verdict, parsed = pathways.check_document(data, fixture_forms)
+    verdict, parsed = lint.check_document(data, fixture_forms)
     assert parsed is None and not verdict.valid
     [problem] = [p for p in verdict.problems if "characters" in p.message]
     assert message in problem.message
@@ -55,7 +56,7 @@ def test_ids_and_names_longer_than_their_columns_are_refused_at_upload(
     else:
         assert len(problem.element_id) == MAX_ELEMENT_ID and problem.element_id.endswith("…")
     with make_uow() as uow, pytest.raises(PathwayInvalid):
-        pathways.deploy(uow, data, fixture_forms, world.staff["coordinator"], "long.bpmn")
+        versions.deploy(uow, data, fixture_forms, world.staff["coordinator"], "long.bpmn")
 
 
 def test_ids_and_names_exactly_as_long_as_allowed_run_through_intake_and_completion(
@@ -72,7 +73,7 @@ def test_ids_and_names_exactly_as_long_as_allowed_run_through_intake_and_complet
         }
     )
     with make_uow() as uow:
-        pathways.deploy(uow, data, fixture_forms, world.staff["coordinator"], "long.bpmn")
+        versions.deploy(uow, data, fixture_forms, world.staff["coordinator"], "long.bpmn")
         case = cases.open_case(uow, world.staff["social_worker"], INTAKE, fixture_forms)
         task = uow.session.scalar(select(CaseTask).where(CaseTask.case_id == case.id))
         assert task is not None and (task.element_id, task.name, task.legal_source) == (task_id, name, legal)

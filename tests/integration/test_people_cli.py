@@ -6,12 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.centres import ensure_centre
 from engine.config import load_settings
-from engine.permissions import SYSTEM
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM
+from engine.people.users import authenticate
 from engine.services import Services
 from engine.store.models import AuditEvent, Membership, PathwayVersion, User
-from engine.users import authenticate
 from tests.integration.conftest import mini_pathway
 from tests.integration.test_cli import casepath, env  # noqa: F401  (the fixture)
 

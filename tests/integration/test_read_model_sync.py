@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from sqlalchemy import event, select
 
-from engine import cases
-from engine.forms import FormCatalog
+from engine.casework import cases
+from engine.pathways.forms import FormCatalog
 from engine.store.models import Case, CaseTask, Deadline
 from engine.store.uow import UnitOfWork
 from tests.integration.conftest import World

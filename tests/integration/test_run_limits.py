@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import cases, pathways, timers
+from engine.casework import cases, deadlines
+from engine.casework.incidents import list_incidents
 from engine.clock import FrozenClock
 from engine.config import RunLimits
-from engine.forms import FormCatalog
-from engine.incidents import list_incidents
+from engine.pathways import lint, versions
+from engine.pathways.forms import FormCatalog
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Notification
 from engine.store.uow import UnitOfWork
 from tests.integration.conftest import World, mini_pathway
@@ -58,7 +59,7 @@ def uow_with(session_factory: sessionmaker[Session], clock: FrozenClock, **limit
 
 def deploy(make_uow: Callable[[], UnitOfWork], world: World, forms: FormCatalog, **changes: str) -> None:
     with make_uow() as uow:
-        pathways.deploy(uow, mini_pathway(replace=changes), forms, world.staff["coordinator"], "t.bpmn")
+        versions.deploy(uow, mini_pathway(replace=changes), forms, world.staff["coordinator"], "t.bpmn")
         uow.commit()
 
 
@@ -163,7 +164,7 @@ def test_more_notifications_a_day_than_allowed_parks_the_case(session_factory, c
         uow.commit()
     clock.advance(timedelta(days=32))
     with make_uow() as uow:
-        timers.fire_deadline(uow, deadline.id, fixture_forms)
+        deadlines.fire_deadline(uow, deadline.id, fixture_forms)
         case = uow.session.get(Case, case.id)
         assert (case.status, case.incident_problem) == ("incident", "notification_cap")
         assert uow.session.scalar(select(func.count()).where(Notification.case_id == case.id)) == 0
@@ -178,7 +179,7 @@ def test_notifications_within_the_cap_are_sent(session_factory, clock, world, fi
         uow.commit()
     clock.advance(timedelta(days=32))
     with make_uow() as uow:
-        timers.sweep(make_uow, fixture_forms)
+        deadlines.sweep(make_uow, fixture_forms)
     with make_uow() as uow:
         assert uow.session.get(Case, case.id).status == "open"
         assert uow.session.scalar(select(func.count()).where(Notification.case_id == case.id)) == 1
@@ -209,20 +210,20 @@ CYCLE = {
 
 
 def test_the_lint_refuses_a_cycle_timer_shorter_than_the_minimum(fixture_forms):
-    verdict, parsed = pathways.check_document(mini_pathway(replace=CYCLE), fixture_forms, "t.bpmn", "PT1H")
+    verdict, parsed = lint.check_document(mini_pathway(replace=CYCLE), fixture_forms, "t.bpmn", "PT1H")
     assert parsed is None
     assert [(p.element_id, p.message) for p in verdict.problems] == [
         ("wait_month", "the timer repeats every PT5M: at least PT1H is allowed")
     ]
     allowed = {"<bpmn:timeDuration>P1M</bpmn:timeDuration>": "<bpmn:timeCycle>R/P1D</bpmn:timeCycle>"}
-    assert pathways.check_document(mini_pathway(replace=allowed), fixture_forms, "t.bpmn", "PT1H")[0].valid
+    assert lint.check_document(mini_pathway(replace=allowed), fixture_forms, "t.bpmn", "PT1H")[0].valid
 
 
 def test_deploy_uses_the_configured_minimum(session_factory, clock, world, fixture_forms):
     with uow_with(session_factory, clock, min_cycle="PT1M") as uow:
-        pathways.deploy(uow, mini_pathway(replace=CYCLE), fixture_forms, world.staff["coordinator"], "t.bpmn")
+        versions.deploy(uow, mini_pathway(replace=CYCLE), fixture_forms, world.staff["coordinator"], "t.bpmn")
     with uow_with(session_factory, clock) as uow, pytest.raises(Exception, match="cannot be deployed"):
-        pathways.deploy(uow, mini_pathway(replace=CYCLE), fixture_forms, world.staff["coordinator"], "t.bpmn")
+        versions.deploy(uow, mini_pathway(replace=CYCLE), fixture_forms, world.staff["coordinator"], "t.bpmn")
 
 
 def test_a_computed_cycle_shorter_than_the_minimum_parks_the_case(make_uow, world, fixture_forms):

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine import cases, notifications, pathways, timers
+from engine.casework import cases, deadlines
 from engine.clock import add_duration
-from engine.permissions import Principal
+from engine.notify import notifications
+from engine.pathways import versions
+from engine.people.permissions import Principal
 from engine.store.models import Case, CaseTask, Deadline
 from tests.conftest import WORKFLOWS
 from tests.timer_support import DISPLAY_NAME, intake
@@ -17,7 +19,7 @@ from tests.timer_support import DISPLAY_NAME, intake
 def test_overdue_review_gives_case_lead_a_task_and_notifies_the_manager(make_uow, world, forms, clock):
     with make_uow() as uow:
         path = WORKFLOWS / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
-        pathways.deploy(uow, path.read_bytes(), forms, world.staff["coordinator"], path.name)
+        versions.deploy(uow, path.read_bytes(), forms, world.staff["coordinator"], path.name)
         case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()), forms).id
         uow.commit()
     review_ready_at = _work_until_open(make_uow, forms, clock, case_id, "Task_PlanReview")
@@ -27,7 +29,7 @@ def test_overdue_review_gives_case_lead_a_task_and_notifies_the_manager(make_uow
         )
         assert overdue.due_at == add_duration(review_ready_at, "P7D")
         clock.set(overdue.due_at)
-    assert timers.sweep(make_uow, forms) >= 1
+    assert deadlines.sweep(make_uow, forms) >= 1
     with make_uow() as uow:
         open_now = uow.session.scalars(
             select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.status == "open")
@@ -63,7 +65,7 @@ def _work_until_open(make_uow, forms, clock, case_id: int, element_id: str) -> d
                 cases.complete_task(uow, who, task.public_id, forms.get(task.form_key).defaults(), forms)
                 uow.commit()
                 continue
-            due = min(timers.pending_deadlines(uow), key=lambda d: d.due_at)
+            due = min(deadlines.pending_deadlines(uow), key=lambda d: d.due_at)
             clock.set(due.due_at)
-        timers.sweep(make_uow, forms)
+        deadlines.sweep(make_uow, forms)
     raise AssertionError(f"{element_id} never opened")

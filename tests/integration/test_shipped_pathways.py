@@ -19,11 +19,11 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
 
-from engine import runtime
+from engine.bpmn import checks, parsing, spiff, state
 from engine.clock import FrozenClock, add_duration
-from engine.forms import FormCatalog
-from engine.pathways import check_document
-from engine.roles import CASEWORK_ROLES, resolve_role
+from engine.pathways.forms import FormCatalog
+from engine.pathways.lint import check_document
+from engine.people.roles import CASEWORK_ROLES, resolve_role
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows"
@@ -59,14 +59,14 @@ def safe_root(key: str) -> etree._Element:
     return etree.fromstring(path_of(key).read_bytes(), parser)
 
 
-_PARSED: dict[str, tuple[runtime.ParsedPathway, str]] = {}
+_PARSED: dict[str, tuple[parsing.ParsedPathway, str]] = {}
 
 
-def parsed(key: str) -> tuple[runtime.ParsedPathway, str]:
+def parsed(key: str) -> tuple[parsing.ParsedPathway, str]:
     """Specs built once per pathway, with their JSON (what a deployed version stores)."""
     if key not in _PARSED:
-        spec = runtime.parse_pathway(safe_root(key))
-        _PARSED[key] = (spec, runtime.dump_spec(spec))
+        spec = parsing.parse_pathway(safe_root(key))
+        _PARSED[key] = (spec, state.dump_spec(spec))
     return _PARSED[key]
 
 
@@ -112,16 +112,16 @@ class Simulation:
             **self.start,
         }
         self.clock = FrozenClock(at(data["admitted_at"]))
-        self.wf = runtime.start(self.parsed, data, self.clock)
+        self.wf = spiff.start(self.parsed, data, self.clock)
         self._ids: set[str] = set()
         self._note_ready()
 
     def _round_trip(self) -> None:
-        state = runtime.dump_state(self.wf)
-        self.wf = runtime.load_state(state, runtime.load_spec(self.spec_json), self.clock)
+        dumped = state.dump_state(self.wf)
+        self.wf = state.load_state(dumped, state.load_spec(self.spec_json), self.clock)
 
     def _note_ready(self) -> None:
-        for task in runtime.ready_human_tasks(self.wf):
+        for task in spiff.ready_human_tasks(self.wf):
             if task.id not in self._ids:
                 self._ids.add(task.id)
                 self.seen.append(
@@ -131,21 +131,21 @@ class Simulation:
     def step(self) -> bool:
         """Do one thing; False when there is nothing left to do."""
         self._round_trip()
-        if runtime.is_completed(self.wf):
+        if spiff.is_completed(self.wf):
             return False
-        workable = [t for t in runtime.ready_human_tasks(self.wf) if t.element_id not in self.hold]
+        workable = [t for t in spiff.ready_human_tasks(self.wf) if t.element_id not in self.hold]
         if workable:
             task = workable[0]
             data = {**FORMS.get(task.properties["form"]).defaults(), **self.answers.get(task.element_id, {})}
-            runtime.complete(self.wf, task.id, data)
+            spiff.complete(self.wf, task.id, data)
         else:
-            timers = runtime.waiting_timers(self.wf)
+            timers = spiff.waiting_timers(self.wf)
             if not timers:
                 return False
             due = min(timer.due_at for timer in timers)
             self.clock.set(due)
             self.timers_fired.append((due, sorted(t.element_id for t in timers if t.due_at == due)))
-            runtime.run(self.wf)
+            spiff.run(self.wf)
         self._note_ready()
         return True
 
@@ -159,15 +159,15 @@ class Simulation:
 
     def signal(self, name: str) -> bool:
         self._round_trip()
-        caught = runtime.signal(self.wf, name)
+        caught = spiff.signal(self.wf, name)
         self._note_ready()
         return caught
 
     def complete(self, element_id: str, data: dict[str, Any] | None = None) -> None:
         """Complete the ready task of one element (held or not) with its form's defaults and ``data``."""
         self._round_trip()
-        task = next(t for t in runtime.ready_human_tasks(self.wf) if t.element_id == element_id)
-        runtime.complete(self.wf, task.id, {**FORMS.get(task.properties["form"]).defaults(), **(data or {})})
+        task = next(t for t in spiff.ready_human_tasks(self.wf) if t.element_id == element_id)
+        spiff.complete(self.wf, task.id, {**FORMS.get(task.properties["form"]).defaults(), **(data or {})})
         self._note_ready()
 
     # what happened
@@ -183,14 +183,14 @@ class Simulation:
         return any(s.element_id == element_id for s in self.seen)
 
     def ready(self) -> list[str]:
-        return [t.element_id for t in runtime.ready_human_tasks(self.wf)]
+        return [t.element_id for t in spiff.ready_human_tasks(self.wf)]
 
     def data(self) -> dict[str, Any]:
-        return runtime.workflow_data(self.wf)
+        return spiff.workflow_data(self.wf)
 
     @property
     def completed(self) -> bool:
-        return runtime.is_completed(self.wf)
+        return spiff.is_completed(self.wf)
 
 
 def seen_ready(element_id: str) -> Callable[[Simulation], bool]:
@@ -205,11 +205,11 @@ def test_diagram_is_valid_and_executable(key: str) -> None:
     data = path_of(key).read_bytes()
     assert b"<!DOCTYPE" not in data
     root = safe_root(key)
-    assert runtime.process_ids(root) == [key]
+    assert parsing.process_ids(root) == [key]
     verdict, spec = check_document(data, FORMS, key)  # Casepath's own lint, SpiffWorkflow's parse, scripts
     assert verdict.valid, verdict.summary()
     assert spec is not None
-    assert runtime.check_scripts_of(parsed(key)[0]) == []
+    assert checks.check_scripts_of(parsed(key)[0]) == []
 
 
 @pytest.mark.parametrize("key", PATHWAYS)
@@ -373,8 +373,8 @@ def test_adult_default_run_reviews_monthly_plans_exit_at_p5m_and_is_capped_at_p6
     assert decision.role == "manager"
     # the review that fell due the same day was cut off by the cap
     assert at("2026-02-28T10:00+02:00") not in sim.times("Task_PlanReview")
-    assert "Timer_Cap" in runtime.completed_elements(sim.wf)
-    assert "Script_CapReached" in runtime.completed_elements(sim.wf)
+    assert "Timer_Cap" in spiff.completed_elements(sim.wf)
+    assert "Script_CapReached" in spiff.completed_elements(sim.wf)
     # clock 13: final report, then follow-ups 1 and 3 months after closure (default: consent given)
     assert sim.first("Task_FinalReport").at == decision.at
     assert sim.times("Task_FollowUp1") == [at("2026-03-28T10:00+02:00")]
@@ -384,7 +384,7 @@ def test_adult_default_run_reviews_monthly_plans_exit_at_p5m_and_is_capped_at_p6
 
 def test_adult_cap_data_reaches_the_exit_decision() -> None:
     sim = Simulation("crisis_centre_adult").run(until=seen_ready("Task_ExitDecision"))
-    task = next(t for t in runtime.ready_human_tasks(sim.wf) if t.element_id == "Task_ExitDecision")
+    task = next(t for t in spiff.ready_human_tasks(sim.wf) if t.element_id == "Task_ExitDecision")
     assert task.data["stay_end_reason"] == "cap"
     assert task.lane == "Управител"
 
@@ -415,7 +415,7 @@ def test_adult_goals_met_early_exits_before_the_cap_to_a_protected_home() -> Non
     assert sim.first("Task_ExitReferral").role == "social_worker"
     assert not sim.ever("Task_ExitPlanning")  # left before P5M: the boundary timer went with the stay
     assert not sim.ever("Task_FollowUp1")  # no consent, no follow-up
-    assert "Timer_Cap" not in runtime.completed_elements(sim.wf)
+    assert "Timer_Cap" not in spiff.completed_elements(sim.wf)
     assert sim.data()["stay_end_reason"] == "goals_met"
 
 
@@ -506,7 +506,7 @@ def test_child_police_protection_notifies_ozd_in_24h_and_checks_for_an_order_at_
     assert notify.properties["due"] == "PT24H"
     assert notify.properties["legal_source"] == "Наредба I-51"
     sim.run(until=seen_ready("Task_OrderCheck"))
-    (limit,) = [t for t in runtime.waiting_timers(sim.wf) if t.element_id == "Timer_PoliceLimit"]
+    (limit,) = [t for t in spiff.waiting_timers(sim.wf) if t.element_id == "Timer_PoliceLimit"]
     assert limit.due_at == at("2025-09-02T10:00+03:00")  # admission + PT48H
     sim.run(until=seen_ready("Task_PoliceExpiry"))
     assert sim.first("Task_PoliceExpiry").at == limit.due_at
@@ -515,7 +515,7 @@ def test_child_police_protection_notifies_ozd_in_24h_and_checks_for_an_order_at_
     sim.run()
     assert sim.completed
     assert not sim.ever("Task_InitialRisk")  # the child went back; no stay
-    assert runtime.completed_elements(sim.wf)[-1] == "End_Returned"
+    assert spiff.completed_elements(sim.wf)[-1] == "End_Returned"
 
 
 def test_child_police_protection_with_an_order_continues_into_the_stay() -> None:
@@ -523,7 +523,7 @@ def test_child_police_protection_with_an_order_continues_into_the_stay() -> None
     sim.run(until=seen_ready("Task_InitialRisk"))
     assert sim.first("Task_InitialRisk").at == at(ADMITTED)
     assert not sim.ever("Task_PoliceExpiry")
-    assert not [t for t in runtime.waiting_timers(sim.wf) if t.element_id == "Timer_PoliceLimit"]
+    assert not [t for t in spiff.waiting_timers(sim.wf) if t.element_id == "Timer_PoliceLimit"]
 
 
 def test_child_trafficking_referral_notifies_dazd_police_and_nkbth_within_24_hours() -> None:
@@ -573,29 +573,29 @@ def test_risk_changed_creates_a_reassessment_every_time_during_the_stay(
     sim = Simulation(key, start=start, hold={"Task_RiskReassessment"})
     for month in (1, 2, 3):  # a change of risk at each of the first three monthly reviews
         sim.run(until=lambda s, month=month: len(s.times("Task_PlanReview")) == month)
-        assert "risk_changed" in runtime.waited_signals(sim.wf)
+        assert "risk_changed" in spiff.waited_signals(sim.wf)
         assert sim.signal("risk_changed")
         assert sim.ready().count("Task_RiskReassessment") == 1
         assert len(sim.times("Task_RiskReassessment")) == month
         # one re-assessment at a time: while it is open, a further change is not waited for (it is
         # the open re-assessment's business), and nothing new is created
-        assert "risk_changed" not in runtime.waited_signals(sim.wf)
+        assert "risk_changed" not in spiff.waited_signals(sim.wf)
         assert not sim.signal("risk_changed")
         assert sim.ready().count("Task_RiskReassessment") == 1
         assert len(sim.times("Task_RiskReassessment")) == month
         sim.complete("Task_RiskReassessment")
         assert "Task_RiskReassessment" not in sim.ready()
-        assert "risk_changed" in runtime.waited_signals(sim.wf)  # waiting again, for the next change
+        assert "risk_changed" in spiff.waited_signals(sim.wf)  # waiting again, for the next change
         assert "Task_PlanReview" in sim.ready()  # the stay goes on: the signal does not interrupt it
     assert sim.times("Task_RiskReassessment") == sim.times("Task_PlanReview")[:3]
     reassessment = sim.first("Task_RiskReassessment")
     assert reassessment.at == at("2025-09-30T10:00+03:00")
     assert reassessment.role == "social_worker"
     assert reassessment.properties["due"] == "PT24H"
-    assert "Timer_Cap" in {t.element_id for t in runtime.waiting_timers(sim.wf)}
+    assert "Timer_Cap" in {t.element_id for t in spiff.waiting_timers(sim.wf)}
     sim.run(until=seen_ready(after_cap))
     assert sim.first(after_cap).at == at("2026-02-28T10:00+02:00")  # the cap still ends the stay
-    assert "risk_changed" not in runtime.waited_signals(sim.wf)
+    assert "risk_changed" not in spiff.waited_signals(sim.wf)
     assert sim.run().completed
 
 
@@ -606,8 +606,8 @@ def test_risk_loop_ends_with_the_stay_at_the_cap(
     sim = Simulation(key, start=start, hold={"Task_RiskReassessment"}).run(until=seen_ready(planning))
     assert sim.signal("risk_changed")  # a re-assessment is open when the cap falls
     sim.run(until=seen_ready(after_cap))
-    assert "Timer_Cap" in runtime.completed_elements(sim.wf)
-    assert "risk_changed" not in runtime.waited_signals(sim.wf)
+    assert "Timer_Cap" in spiff.completed_elements(sim.wf)
+    assert "risk_changed" not in spiff.waited_signals(sim.wf)
     assert "Task_RiskReassessment" not in sim.ready()  # it went with the stay
     assert not sim.signal("risk_changed")
     sim.hold.clear()
@@ -628,11 +628,11 @@ def test_risk_loop_ends_with_the_stay_when_the_goals_are_met(
     assert sim.signal("risk_changed")  # still open when the goals are met
     sim.run(until=seen_ready(exit_decision))
     assert sim.first(exit_decision).at == at("2025-09-30T10:00+03:00")
-    done = runtime.completed_elements(sim.wf)
+    done = spiff.completed_elements(sim.wf)
     assert "End_Stay" in done and "Timer_Cap" not in done  # the stay's terminate end, not the cap
-    assert "risk_changed" not in runtime.waited_signals(sim.wf)
+    assert "risk_changed" not in spiff.waited_signals(sim.wf)
     assert "Task_RiskReassessment" not in sim.ready()
-    assert not any(t.element_id == "Timer_Cap" for t in runtime.waiting_timers(sim.wf))
+    assert not any(t.element_id == "Timer_Cap" for t in spiff.waiting_timers(sim.wf))
     sim.hold.clear()
     assert sim.run().completed
     assert len(sim.times("Task_RiskReassessment")) == 2
@@ -667,7 +667,7 @@ def test_cop_open_access_closes_by_two_months() -> None:
     sessions = sim.times("Task_Consultation")
     assert sessions[0] == at(ADMITTED) and len(sessions) == 9  # weekly while more help is wanted
     assert sim.first("Task_Closure").at == at("2025-10-31T10:00+02:00") == add_duration(at(ADMITTED), "P2M")
-    assert "Timer_OpenAccessLimit" in runtime.completed_elements(sim.wf)
+    assert "Timer_OpenAccessLimit" in spiff.completed_elements(sim.wf)
     assert not sim.ever("Task_NeedsAssessment")
 
 
@@ -700,7 +700,7 @@ def test_cop_violence_disclosed_interrupts_the_service() -> None:
     report = sim.first("Task_ViolenceReport")
     assert report.properties["legal_source"] == "ЗЗД чл. 7"
     assert report.properties["due"] == "PT24H"
-    assert not runtime.waiting_timers(sim.wf)
+    assert not spiff.waiting_timers(sim.wf)
     sim.run()
     assert sim.completed
     assert sim.first("Task_ViolenceHandover").role == "case_lead"

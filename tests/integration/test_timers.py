@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, insert, select, text
 
-from engine import cases, pathways, timers
+from engine.casework import cases, deadlines
 from engine.clock import parse_instant
+from engine.pathways import versions
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline
 from tests.conftest import WORKFLOWS
 from tests.timer_support import clone_case, deploy, intake, open_in_stay, open_task_names
@@ -55,7 +56,7 @@ def open_case_in_stay(make_uow, world, pathway: StayPathway, fixture_forms, form
     if not pathway.shipped:
         return open_in_stay(make_uow, world, fixture_forms, clock)[0]
     with make_uow() as uow:
-        pathways.deploy(
+        versions.deploy(
             uow, SHIPPED_ADULT.read_bytes(), forms, world.staff["coordinator"], SHIPPED_ADULT.name
         )
         case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()), forms).id
@@ -108,7 +109,7 @@ def test_exit_planning_at_p5m_and_cap_at_p6m(
 
     def sweep_at(moment):
         clock.set(moment)
-        timers.sweep(make_uow, catalog)
+        deadlines.sweep(make_uow, catalog)
         with make_uow() as uow:
             assert uow.session.get(Case, case_id).status == "open"
             return open_elements(uow, case_id)
@@ -136,9 +137,9 @@ def test_p1d_keeps_the_local_hour_across_the_october_change(make_uow, world, fix
         assert pending_by_element(uow, case_id)["wait_month"].due_at == due
     assert due - clock.now() == timedelta(hours=25)
     clock.set(due - ONE_SECOND)
-    assert timers.sweep(make_uow, fixture_forms) == 0
+    assert deadlines.sweep(make_uow, fixture_forms) == 0
     clock.set(due)
-    assert timers.sweep(make_uow, fixture_forms) == 1
+    assert deadlines.sweep(make_uow, fixture_forms) == 1
     with make_uow() as uow:
         assert open_task_names(uow, case_id) == ["Plan review"]
 
@@ -150,8 +151,8 @@ def test_deadlines_due_while_everything_was_down_fire_once_with_their_lateness(
     with make_uow() as uow:
         month = pending_by_element(uow, case_id)["wait_month"].due_at
     clock.set(month + timedelta(hours=3, seconds=7))  # the machines come back three hours late
-    assert timers.sweep(make_uow, fixture_forms) == 1
-    assert timers.sweep(make_uow, fixture_forms) == 0
+    assert deadlines.sweep(make_uow, fixture_forms) == 1
+    assert deadlines.sweep(make_uow, fixture_forms) == 0
     with make_uow() as uow:
         [audit] = fired_audits(uow, case_id)
         assert audit.detail["lateness_seconds"] == 3 * 3600 + 7
@@ -165,7 +166,7 @@ def test_deadlines_that_fire_in_one_step_are_each_audited_and_counted(make_uow, 
         rows = pending_by_element(uow, case_id)
         cap = rows["cap"].due_at
     clock.set(cap + timedelta(days=2))  # the month, exit planning and the cap are all overdue
-    assert timers.sweep(make_uow, fixture_forms) == 3
+    assert deadlines.sweep(make_uow, fixture_forms) == 3
     with make_uow() as uow:
         audits = fired_audits(uow, case_id)
         assert sorted(a.detail["element"] for a in audits) == ["cap", "exit_planning_due", "wait_month"]
@@ -182,7 +183,7 @@ def test_duplicate_fire_is_a_no_op(make_uow, world, fixture_forms, clock):
     outcomes = []
     for _ in range(3):
         with make_uow() as uow:
-            outcomes.append(timers.fire_deadline(uow, month_id, fixture_forms).outcome)
+            outcomes.append(deadlines.fire_deadline(uow, month_id, fixture_forms).outcome)
             uow.commit()
     assert outcomes == ["fired", "already", "already"]
     with make_uow() as uow:
@@ -194,23 +195,23 @@ def test_not_yet_due_and_incident_cases_are_left_alone(make_uow, world, fixture_
     case_id, _ = open_in_stay(make_uow, world, fixture_forms, clock)
     with make_uow() as uow:
         month = pending_by_element(uow, case_id)["wait_month"]
-        assert timers.fire_deadline(uow, month.id, fixture_forms).outcome == "not_due"
+        assert deadlines.fire_deadline(uow, month.id, fixture_forms).outcome == "not_due"
         uow.session.get(Case, case_id).status = "incident"
         uow.commit()
     clock.set(month.due_at + ONE_SECOND)
     with make_uow() as uow:
-        assert timers.due_deadline_ids(uow, clock.now()) == []  # parked cases never block the sweep
-        assert timers.fire_deadline(uow, month.id, fixture_forms).outcome == "skipped"
+        assert deadlines.due_deadline_ids(uow, clock.now()) == []  # parked cases never block the sweep
+        assert deadlines.fire_deadline(uow, month.id, fixture_forms).outcome == "skipped"
 
 
 def test_sweep_records_its_run_for_health(make_uow, world, fixture_forms, clock):
     with make_uow() as uow:
-        assert timers.last_sweep(uow) is None
-    timers.sweep(make_uow, fixture_forms, runner="embedded")
+        assert deadlines.last_sweep(uow) is None
+    deadlines.sweep(make_uow, fixture_forms, runner="embedded")
     clock.advance(timedelta(seconds=30))
-    timers.sweep(make_uow, fixture_forms, runner="embedded")
+    deadlines.sweep(make_uow, fixture_forms, runner="embedded")
     with make_uow() as uow:
-        run = timers.last_sweep(uow)
+        run = deadlines.last_sweep(uow)
         assert (run.at, run.due, run.fired, run.runner) == (clock.now(), 0, 0, "embedded")
 
 
@@ -221,7 +222,7 @@ def test_sweep_works_through_more_than_one_batch(make_uow, world, fixture_forms,
         month = pending_by_element(uow, case_id)["wait_month"].due_at
         uow.commit()
     clock.set(month)
-    assert timers.sweep(make_uow, fixture_forms, limit=3) == 8
+    assert deadlines.sweep(make_uow, fixture_forms, limit=3) == 8
 
 
 def emitted_sql(uow, work) -> list[tuple[str, object]]:
@@ -266,21 +267,21 @@ def test_sweep_query_is_served_by_the_pending_due_index(make_uow, world, fixture
         uow.session.execute(text("ANALYZE deadline" if dialect == "postgresql" else "ANALYZE"))
         if dialect == "postgresql":
             uow.session.execute(text("ANALYZE case_file"))
-        [(statement, parameters)] = emitted_sql(uow, lambda: timers.due_deadline_ids(uow, now))
+        [(statement, parameters)] = emitted_sql(uow, lambda: deadlines.due_deadline_ids(uow, now))
         explain = "EXPLAIN" if dialect == "postgresql" else "EXPLAIN QUERY PLAN"
         plan_rows = uow.session.connection().exec_driver_sql(f"{explain} {statement}", parameters)
         plan = "\n".join(str(row[-1]) for row in plan_rows)
         assert "ix_deadline_pending_due" in plan, plan
-        assert len(timers.due_deadline_ids(uow, now)) == 40
+        assert len(deadlines.due_deadline_ids(uow, now)) == 40
 
 
 def test_pending_deadlines_lists_in_due_order(make_uow, world, fixture_forms, clock):
     open_in_stay(make_uow, world, fixture_forms, clock)
     with make_uow() as uow:
-        rows = timers.pending_deadlines(uow)
+        rows = deadlines.pending_deadlines(uow)
         assert [r.element_id for r in rows] == ["wait_month", "exit_planning_due", "cap"]
         before = rows[1].due_at
-        assert [r.element_id for r in timers.pending_deadlines(uow, before)] == [
+        assert [r.element_id for r in deadlines.pending_deadlines(uow, before)] == [
             "wait_month",
             "exit_planning_due",
         ]

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from engine import timers
+from engine.casework import deadlines
 from engine.clock import FrozenClock, parse_instant
 from engine.config import load_settings
-from engine.forms import FormCatalog
+from engine.pathways.forms import FormCatalog
 from engine.services import Services
 from engine.store.models import CaseTask
 from tests.conftest import FIXTURES
@@ -54,8 +54,8 @@ def test_sweep_now_fires_exit_planning_and_the_cap_on_their_days(tmp_path: Path)
             )
         )
         assert {"Exit planning", "Exit decision"} <= names and "Plan review" not in names
-        assert timers.last_sweep(uow) is None  # sweeps "as if" at another instant say nothing about health
+        assert deadlines.last_sweep(uow) is None  # sweeps "as if" at another instant say nothing about health
     assert casepath(env, "timers", "sweep")[-1] == "fired 0 deadlines"
     with services.uow() as uow:
-        assert timers.last_sweep(uow).runner == "cli"
+        assert deadlines.last_sweep(uow).runner == "cli"
     services.engine.dispose()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.run_problems import PROBLEMS
+from engine.bpmn.run_problems import PROBLEMS
 from engine.store import schema
 from engine.store.db import make_engine, normalise_url
 from tests.conftest import need_service

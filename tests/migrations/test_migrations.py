@@ -63,7 +63,7 @@ def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(
 
     from sqlalchemy import func, insert, select
 
-    from engine import audit
+    from engine.audit import chain
     from engine.store.models import AuditEvent, Case, CaseCounter, Centre, Pathway, PathwayVersion
 
     schema.upgrade(empty_url, "0004_outbox")
@@ -107,11 +107,11 @@ def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(
                 for centre, number in numbers
             ],
         )  # fmt: skip
-        prev = audit.GENESIS
+        prev = chain.GENESIS
         for n in range(3):  # chained the way revision 0002 wrote them: in id order, hash at insert
             row = AuditEvent(at=at, actor_id=None, actor="system", action="x", case_id=None, subject=str(n),
                              detail={"n": n}, ip="", prev_hash=prev)  # fmt: skip
-            row.hash = audit.entry_hash(row)
+            row.hash = chain.entry_hash(row)
             connection.execute(
                 insert(AuditEvent).values(
                     at=at, actor="system", action="x", subject=str(n), detail={"n": n}, ip="",
@@ -123,12 +123,12 @@ def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(
     with Session(engine) as session:
         counters = session.execute(select(CaseCounter.centre_id, CaseCounter.year, CaseCounter.last_number))
         assert sorted(tuple(row) for row in counters) == [(1, 2025, 7), (1, 2026, 3), (2, 2026, 1)]
-        assert audit.verify(session, at) == (3, None)
+        assert chain.verify(session, at) == (3, None)
         session.add(AuditEvent(at=at, actor="system", action="y", subject="after", detail={}, ip=""))
         session.commit()
     schema.downgrade(empty_url, "0004_outbox")  # the unsealed row is sealed, not lost
     schema.upgrade(empty_url)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 4
-        assert audit.verify(session, at) == (4, None)
+        assert chain.verify(session, at) == (4, None)
     engine.dispose()

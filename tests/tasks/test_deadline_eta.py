@@ -15,7 +15,7 @@ import redis
 from celery import Celery
 from sqlalchemy import select, update
 
-from engine import timers
+from engine.casework import deadlines
 from engine.clock import SystemClock
 from engine.services import Services
 from engine.store.models import AuditEvent, Deadline
@@ -100,7 +100,7 @@ def test_an_eta_message_for_a_deadline_handled_meanwhile_does_nothing(
         with make_committed_uow() as uow:  # before the ETA: a sweep fires it, or its activity ends
             if meanwhile == "fired":
                 clock.set(due_at)
-                assert timers.fire_deadline(uow, deadline_id, fixture_forms).outcome == "fired"
+                assert deadlines.fire_deadline(uow, deadline_id, fixture_forms).outcome == "fired"
             else:
                 uow.session.get(Deadline, deadline_id).status = "cancelled"
             uow.commit()

@@ -10,7 +10,7 @@ from celery.beat import Service
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from engine import timers
+from engine.casework import deadlines
 from engine.errors import ConcurrencyConflict
 from engine.store.models import AuditEvent, Deadline
 from tasks import celery_app as celery_module
@@ -74,7 +74,7 @@ def test_beat_dispatches_the_worker_fires_and_the_case_advances(
     [(_, lateness)] = fired_audits(make_committed_uow)
     assert lateness == 5
     with make_committed_uow() as uow:
-        run = timers.last_sweep(uow)
+        run = deadlines.last_sweep(uow)
         assert run.runner == "celery" and run.fired is None
 
 
@@ -106,7 +106,7 @@ def test_fire_deadline_retries_on_conflict_and_on_a_lost_database(
     deadline_id, due_at = month_deadline(make_committed_uow, case_id)
     clock.set(due_at)
     real, failures = (
-        timers.fire_deadline,
+        deadlines.fire_deadline,
         [ConcurrencyConflict("busy"), OperationalError("SELECT", {}, Exception("gone"))],
     )
 
@@ -115,7 +115,7 @@ def test_fire_deadline_retries_on_conflict_and_on_a_lost_database(
             raise failures.pop(0)
         return real(uow, deadline, forms)
 
-    monkeypatch.setattr(timers, "fire_deadline", flaky)
+    monkeypatch.setattr(deadlines, "fire_deadline", flaky)
     celery_app.tasks[FIRE_DEADLINE].delay(deadline_id)
     with running_worker(celery_app):
         wait_for(lambda: _has_review(make_committed_uow, case_id), timeout=20, what="the retried firing")

@@ -10,8 +10,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import outbox, timers
+from engine.casework import deadlines
 from engine.config import Settings
+from engine.notify import outbox
 from engine.services import Services
 from engine.store.models import OutboxEmail
 from tasks.celery_app import DELIVER_MAIL, DISPATCH_DUE_MAIL, FIRE_DEADLINE, make_celery
@@ -69,7 +70,7 @@ def test_a_failing_mail_server_is_retried_and_the_email_delivered_once(
     server, _ = flaky_smtp
     with_email(make_committed_uow, committed_world.staff["manager"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    timers.sweep(make_committed_uow, fixture_forms)  # fires: one e-mail queued in that transaction
+    deadlines.sweep(make_committed_uow, fixture_forms)  # fires: one e-mail queued in that transaction
     assert the_row(make_committed_uow) == ("pending", 0)
     app = make_celery(mail_services.settings, mail_services)
     dispatch = app.tasks[DISPATCH_DUE_MAIL]

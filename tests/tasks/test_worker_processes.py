@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import timers
+from engine.casework import deadlines
 from engine.clock import SystemClock
 from engine.store.models import AuditEvent, CaseTask, Deadline
 from tasks.celery_app import DISPATCH_DUE_DEADLINES, FIRE_DEADLINE
@@ -32,7 +32,7 @@ def due_cases(make_uow, world, forms, clock, count):
         uow.commit()
     clock.set(SystemClock().now())
     with make_uow() as uow:
-        ids = timers.due_deadline_ids(uow, clock.now(), limit=10 * count)
+        ids = deadlines.due_deadline_ids(uow, clock.now(), limit=10 * count)
     assert len(ids) == count
     return ids
 
@@ -77,7 +77,7 @@ def test_two_worker_processes_racing_over_500_due_deadlines_fire_exactly_500(
     assert sorted(fired) == sorted(ids) and set(fired.values()) == {1}
     assert open_reviews(make_committed_uow) == 500
     with make_committed_uow() as uow:
-        assert timers.due_deadline_ids(uow, SystemClock().now()) == []
+        assert deadlines.due_deadline_ids(uow, SystemClock().now()) == []
 
 
 def test_worker_killed_with_sigkill_mid_batch_loses_nothing(

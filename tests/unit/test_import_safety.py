@@ -26,10 +26,11 @@ import pytest
 import SpiffWorkflow
 from lxml import etree
 
-from engine import pathways
 from engine.errors import PathwayInvalid
-from engine.forms import FormCatalog
-from engine.pathways import MAX_BYTES, MAX_ELEMENTS, Verdict, check_document, parse_xml
+from engine.pathways import importer
+from engine.pathways.forms import FormCatalog
+from engine.pathways.importer import MAX_BYTES, MAX_ELEMENTS, parse_xml
+from engine.pathways.lint import Verdict, check_document
 
 REPO = Path(__file__).resolve().parents[2]
 FORMS = FormCatalog(REPO / "tests" / "fixtures" / "forms")
@@ -333,7 +334,7 @@ def test_xinclude_is_refused_and_never_processed(
 
 def test_the_hardened_parser_leaves_an_xinclude_unexpanded(target: Target) -> None:
     """Even before the refusal, parsing alone pulls nothing in."""
-    root = etree.fromstring(xinclude(target).encode("utf-8"), pathways._hardened_parser())
+    root = etree.fromstring(xinclude(target).encode("utf-8"), importer._hardened_parser())
     assert target.secret not in etree.tostring(root, encoding="unicode")
     assert not target.trap.opened.is_set()
 

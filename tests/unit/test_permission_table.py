@@ -1,4 +1,5 @@
-"""Every predicate of ``engine.permissions``, as a table: two users of every role in each of two centres,
+"""Every predicate of ``engine.people.permissions``, as a table: two users of every role in each of two
+centres,
 a user of two centres, a user without a role and the system, against the same case and tasks.
 
 Each row names, by hand, exactly who is allowed; everybody else in the population must be refused.
@@ -14,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from engine import permissions
-from engine.permissions import SYSTEM, Principal
-from engine.roles import ROLES
+from engine.people import permissions
+from engine.people.permissions import SYSTEM, Principal
+from engine.people.roles import ROLES
 
 A, B, NOBODYS = 1, 2, 3  # two centres with staff, and a centre nobody works in
 READERS = ("social_worker", "psychologist", "educator", "medical", "case_lead", "manager")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.bpmn.timers import cycle_too_short
 from engine.config import RunLimits, load_settings
-from engine.runtime import cycle_too_short
 
 
 def test_limits_come_from_the_environment(tmp_path):

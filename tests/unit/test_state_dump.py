@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from engine import runtime
+from engine.bpmn import parsing, spiff, state
 from engine.clock import FrozenClock, parse_instant
 from engine.config import PROJECT_ROOT
-from engine.forms import FormCatalog
+from engine.pathways.forms import FormCatalog
 
 PATHWAY = PROJECT_ROOT / "workflows" / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
 FORMS = FormCatalog(PROJECT_ROOT / "workflows" / "forms")
@@ -28,18 +28,18 @@ START = {
 }
 
 
-def started() -> tuple[runtime.ParsedPathway, Any]:
+def started() -> tuple[parsing.ParsedPathway, Any]:
     root = etree.fromstring(PATHWAY.read_bytes(), etree.XMLParser(resolve_entities=False, load_dtd=False))
-    parsed = runtime.parse_pathway(root)
-    workflow = runtime.start(parsed, START, FrozenClock(parse_instant(START["admitted_at"])))
-    task = runtime.ready_human_tasks(workflow)[0]
-    runtime.complete(workflow, task.id, FORMS.get(task.properties["form"]).defaults())
+    parsed = parsing.parse_pathway(root)
+    workflow = spiff.start(parsed, START, FrozenClock(parse_instant(START["admitted_at"])))
+    task = spiff.ready_human_tasks(workflow)[0]
+    spiff.complete(workflow, task.id, FORMS.get(task.properties["form"]).defaults())
     return parsed, workflow
 
 
 def library_state(workflow: Any) -> dict[str, Any]:
     """The library's own full conversion with the specs taken out: what a case always stored."""
-    serializer = runtime._SERIALIZER
+    serializer = state._SERIALIZER
     dct = serializer.to_dict(workflow)
     dct.pop("spec")
     dct.pop("subprocess_specs")
@@ -48,24 +48,24 @@ def library_state(workflow: Any) -> dict[str, Any]:
 
 def test_dump_state_stores_what_the_library_converts_less_the_specs() -> None:
     parsed, workflow = started()
-    stored = json.loads(zlib.decompress(runtime.dump_state(workflow)))
+    stored = json.loads(zlib.decompress(state.dump_state(workflow)))
     assert stored == library_state(workflow)
     clock = FrozenClock(parse_instant(START["admitted_at"]))
-    restored = runtime.load_state(runtime.dump_state(workflow), parsed, clock)
-    assert [t.id for t in runtime.ready_human_tasks(restored)] == [
-        t.id for t in runtime.ready_human_tasks(workflow)
+    restored = state.load_state(state.dump_state(workflow), parsed, clock)
+    assert [t.id for t in spiff.ready_human_tasks(restored)] == [
+        t.id for t in spiff.ready_human_tasks(workflow)
     ]
 
 
 def test_dump_state_does_not_convert_the_shared_specs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The specs are stored once per pathway version; converting them on every step is wasted work."""
     parsed, workflow = started()
-    registry = runtime._SERIALIZER.registry
+    registry = state._SERIALIZER.registry
     converted: list[Any] = []
     for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
         name = registry.typenames[type(spec)]
         monkeypatch.setitem(registry.convert_to_dict, name, spy(registry.convert_to_dict[name], converted))
-    runtime.dump_state(workflow)
+    state.dump_state(workflow)
     assert converted == []
 
 

@@ -20,16 +20,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine import pathways
-from engine.centres import ensure_centre, find_centre
 from engine.config import Settings
-from engine.forms import FormCatalog
-from engine.permissions import SYSTEM
-from engine.roles import ROLES
+from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
+from engine.people.centres import ensure_centre, find_centre
+from engine.people.permissions import SYSTEM
+from engine.people.roles import ROLES
+from engine.people.users import get_user, issue_token, set_membership
 from engine.services import Services
 from engine.store.db import make_engine, make_session_factory
 from engine.store.uow import UnitOfWork
-from engine.users import get_user, issue_token, set_membership
 from tests.conftest import FIXTURES
 from tests.integration.conftest import mini_pathway
 from tests.web.conftest import PASSWORD, WebWorld, make_app, username
@@ -169,7 +169,7 @@ def seed(url: str) -> None:
         ensure_centre(uow, SYSTEM, "kc-demo", "КЦ Демо", "crisis_centre", 1000, "ул. Скрита 3")
         ensure_centre(uow, SYSTEM, "kc-far", "КЦ Далечен", "crisis_centre", 10, "ул. Далечна 4")
         for key in ("crisis_centre_adult", "crisis_centre_child"):
-            pathways.deploy(uow, mini_pathway(key), forms, SYSTEM, f"{key}.bpmn")
+            versions.deploy(uow, mini_pathway(key), forms, SYSTEM, f"{key}.bpmn")
         uow.commit()
     engine.dispose()
 

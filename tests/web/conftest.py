@@ -20,17 +20,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import cases, pathways
-from engine.centres import ensure_centre
+from engine.casework import cases
 from engine.clock import FrozenClock
 from engine.config import Settings
-from engine.forms import FormCatalog
-from engine.notifications import DEADLINE_FIRED, deadline_texts, notify_roles
-from engine.permissions import SYSTEM
-from engine.roles import ROLES
+from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_roles
+from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM
+from engine.people.roles import ROLES
+from engine.people.users import create_user, principal_for
 from engine.services import Services
 from engine.store.models import Case, CaseTask, Notification
-from engine.users import create_user, principal_for
 from tests.conftest import FIXTURES
 from tests.integration.conftest import mini_pathway
 from web.app import create_app
@@ -62,7 +63,9 @@ def compile_catalogs() -> None:
 
 @pytest.fixture(autouse=True)
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engine.users._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    monkeypatch.setattr(
+        "engine.people.users._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 @dataclass
@@ -127,7 +130,7 @@ def build_world(services: Services) -> WebWorld:
             create_user(uow, SYSTEM, username(role), PASSWORD, "kc-test", role, f"Служител {role}")
             create_user(uow, SYSTEM, username(role, False), PASSWORD, "kc-other", role, f"Друг {role}")
         coordinator = principal_for(_user(uow, username("coordinator")))
-        pathways.deploy(uow, mini_pathway(), services.forms, coordinator, "mini.bpmn")
+        versions.deploy(uow, mini_pathway(), services.forms, coordinator, "mini.bpmn")
         own_case = open_case(uow, services, "kc-test", username("social_worker"), "Мария П.")
         other_case = open_case(uow, services, "kc-other", username("social_worker", False), "Елена Д.")
         [own_note] = notify_manager(uow, own_case)
@@ -151,7 +154,7 @@ def notify_manager(uow, case: Case) -> list[Notification]:  # type: ignore[no-un
 
 
 def _user(uow, name):  # type: ignore[no-untyped-def]
-    from engine.users import get_user
+    from engine.people.users import get_user
 
     return get_user(uow, name)
 

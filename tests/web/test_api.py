@@ -12,9 +12,9 @@ import json
 
 from sqlalchemy import select, update
 
-from engine.permissions import SYSTEM
+from engine.people.permissions import SYSTEM
+from engine.people.users import create_user, issue_token
 from engine.store.models import ApiToken, AuditEvent, Centre, User
-from engine.users import create_user, issue_token
 from tests.integration.conftest import mini_pathway
 from tests.web import api_fixtures as fx
 
@@ -275,7 +275,9 @@ def test_intake_refusals(api):
 
 
 def test_an_intake_meeting_a_taken_case_number_is_a_409(api, monkeypatch):
-    monkeypatch.setattr("engine.cases._next_number", lambda uow, centre, admitted_at: "KC-TEST-2025-0001")
+    monkeypatch.setattr(
+        "engine.casework.cases._next_number", lambda uow, centre, admitted_at: "KC-TEST-2025-0001"
+    )
     api.client.application.config["PROPAGATE_EXCEPTIONS"] = False  # see the 500 the client would get
     error_of(api.post("/cases", "social_worker", json=fx.INTAKE), 409, "conflict")
 
@@ -409,12 +411,12 @@ def test_upload_refusals(api):
 
 
 def test_upload_goes_through_the_engines_catalogue_service(api, monkeypatch):
-    """The coordinator check lives in ``engine.pathway_catalogue``, not in the view."""
+    """The coordinator check lives in ``engine.pathways.versions``, not in the view."""
     xml = {"Content-Type": "application/xml"}
     empty = api.post("/pathways", "coordinator", data=b"", headers=xml)
     assert set(error_of(empty, 422, "validation_failed")["fields"]) == {"file"}
-    monkeypatch.setattr("engine.pathway_catalogue.can_edit_pathway", lambda who: True)
-    monkeypatch.setattr("engine.pathway_catalogue.can_deploy_pathway", lambda who, used_by: True)
+    monkeypatch.setattr("engine.pathways.versions.can_edit_pathway", lambda who: True)
+    monkeypatch.setattr("engine.pathways.versions.can_deploy_pathway", lambda who, used_by: True)
     diagram = mini_pathway("api_upload")
     assert api.post("/pathways", "social_worker", data=diagram, headers=xml).status_code == 201
 

@@ -11,11 +11,12 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from engine import audit, cases
-from engine.permissions import SYSTEM
+from engine.audit import chain
+from engine.casework import cases
+from engine.people.permissions import SYSTEM
+from engine.people.users import create_user, principal_for
 from engine.services import Services
 from engine.store.models import CaseTask
-from engine.users import create_user, principal_for
 from tests.integration.conftest import build_world
 from tests.integration.test_audit_concurrency import CLIENTS, run_together
 from tests.integration.test_cases import INTAKE
@@ -61,7 +62,7 @@ def test_sixteen_people_open_and_complete_their_own_cases_at_once(
     with make_committed_uow() as uow:
         done = uow.session.scalars(select(CaseTask.public_id).where(CaseTask.status == "completed")).all()
         assert set(done) == {task for _, _, task in people}
-        audit.seal(uow.session)
+        chain.seal(uow.session)
         uow.commit()
     with make_committed_uow() as uow:
-        assert audit.verify(uow.session, clock.now())[1] is None
+        assert chain.verify(uow.session, clock.now())[1] is None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ValidationFailed
-from engine.forms import MAX_NUMBER, FormCatalog
+from engine.pathways.forms import MAX_NUMBER, FormCatalog
 from tests.web import api_fixtures as fx
 from tests.web.conftest import PASSWORD, username
 
@@ -158,7 +158,7 @@ def test_form_numbers_within_range_are_accepted(count_form):
 
 
 def test_an_uploaded_task_name_longer_than_its_column_is_a_422_naming_the_task(api):
-    from engine.pathway_limits import MAX_NAME
+    from engine.pathways.limits import MAX_NAME
     from tests.integration.conftest import mini_pathway
 
     diagram = mini_pathway("api_long", replace={'"Initial assessment"': '"' + "я" * (MAX_NAME + 1) + '"'})

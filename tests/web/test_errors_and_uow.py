@@ -9,7 +9,7 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import func, select, text
 
-from engine.audit import record
+from engine.audit.chain import record
 from engine.errors import (
     ConcurrencyConflict,
     NotFound,
@@ -69,7 +69,7 @@ def probe_app(services):
 
 
 def current_principal_or_system():  # type: ignore[no-untyped-def]
-    from engine.permissions import SYSTEM
+    from engine.people.permissions import SYSTEM
 
     try:
         return current_principal()
@@ -182,7 +182,9 @@ def test_case_count_unchanged_by_refused_intake(as_role, world, services):
 
 def test_a_race_lost_inside_a_service_is_a_409_not_a_500(as_role, world, monkeypatch):
     # Another intake took this number between our count and our insert: a unique violation at flush.
-    monkeypatch.setattr("engine.cases._next_number", lambda uow, centre, admitted_at: "KC-TEST-2025-0001")
+    monkeypatch.setattr(
+        "engine.casework.cases._next_number", lambda uow, centre, admitted_at: "KC-TEST-2025-0001"
+    )
     client = as_role("social_worker")
     client.application.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.post(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine import timers
+from engine.casework import deadlines
 from engine.config import Settings
 from engine.services import Services
 from tests.tasks.conftest import database_url, redis_test_url
@@ -29,7 +29,7 @@ def get(services: Services, **changes):
 
 def record(services: Services) -> None:
     with services.uow() as uow:
-        timers.record_sweep(uow, 3, 2, "embedded")
+        deadlines.record_sweep(uow, 3, 2, "embedded")
         uow.commit()
 
 

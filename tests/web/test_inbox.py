@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine import inbox
+from engine.casework import inbox
+from engine.people.users import get_user, principal_for
 from engine.store.models import AuditEvent, CaseTask
-from engine.users import get_user, principal_for
 from tests.web.conftest import QueryCounter, html_of, login, open_case, username
 
 
@@ -113,8 +113,8 @@ def test_claim_of_a_task_someone_holds_is_a_conflict(services, world, app):
     first, second = app.test_client(), app.test_client()
     login(first, username("social_worker"))
     with services.uow() as uow:
-        from engine.permissions import SYSTEM
-        from engine.users import create_user
+        from engine.people.permissions import SYSTEM
+        from engine.people.users import create_user
 
         create_user(uow, SYSTEM, "a-social-2", PASSWORD, "kc-test", "social_worker")
         uow.commit()

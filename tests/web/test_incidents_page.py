@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import cases, pathways
+from engine.casework import cases
+from engine.pathways import versions
+from engine.people.users import get_user, principal_for
 from engine.store.models import Case
-from engine.users import get_user, principal_for
 from tests.integration.conftest import mini_pathway
 from tests.web import api_fixtures as fx
 from tests.web.conftest import csrf_client, csrf_token_of, first_task, html_of, open_case, username
@@ -27,7 +28,7 @@ def park(services, own: bool = True, broken: dict[str, str] = BROKEN, note: str 
     """A case of the own (or other) centre stopped by an error: its public id and number."""
     with services.uow() as uow:
         coordinator = as_user(uow, username("coordinator", own))
-        pathways.deploy(uow, mini_pathway(replace=broken), services.forms, coordinator, "broken.bpmn")
+        versions.deploy(uow, mini_pathway(replace=broken), services.forms, coordinator, "broken.bpmn")
         worker = username("social_worker", own)
         case = open_case(uow, services, "kc-test" if own else "kc-other", worker, "Иван Т.")
         task_id = first_task(uow, case.id)

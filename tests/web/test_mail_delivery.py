@@ -11,8 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import outbox, timers
+from engine.casework import deadlines
 from engine.config import Settings
+from engine.notify import outbox
 from engine.services import Services
 from engine.store.models import Deadline, OutboxEmail
 from tests.conftest import FIXTURES
@@ -62,7 +63,7 @@ def services(db_engine, committed_world, clock, tmp_path, slow_smtp):
 
 def swept(make_uow) -> bool:
     with make_uow() as uow:
-        return timers.last_sweep(uow) is not None
+        return deadlines.last_sweep(uow) is not None
 
 
 def test_the_commit_wakes_the_sweeper_and_never_waits_for_the_mail_server(
@@ -82,7 +83,7 @@ def test_the_commit_wakes_the_sweeper_and_never_waits_for_the_mail_server(
         clock.set(due_at)
         started = time.monotonic()
         with services.uow() as uow:  # the same unit of work a request or an API call uses
-            timers.fire_deadline(uow, overdue_id, fixture_forms)
+            deadlines.fire_deadline(uow, overdue_id, fixture_forms)
             uow.commit()
         committed_in = time.monotonic() - started
         wait_for(lambda: server.messages, timeout=20, what="the e-mail from the woken sweeper")
@@ -98,7 +99,7 @@ def test_healthz_counts_the_outbox_per_state(
 ):
     with_email(make_committed_uow, committed_world.staff["manager"], committed_world.staff["case_lead"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    timers.sweep(make_committed_uow, fixture_forms)
+    deadlines.sweep(make_committed_uow, fixture_forms)
     with make_committed_uow() as uow:
         first = uow.session.scalars(select(OutboxEmail.id).order_by(OutboxEmail.id)).first()
         assert outbox.claim(uow, first)

@@ -25,7 +25,7 @@ def unread_of(services, name: str) -> int:
 
 
 def user_id(uow, name: str) -> int:
-    from engine.users import get_user
+    from engine.people.users import get_user
 
     return get_user(uow, name).id
 

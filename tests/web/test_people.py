@@ -11,13 +11,14 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
-from engine import administration, cases, inbox
-from engine.casefile import save_draft
-from engine.centres import ensure_centre
+from engine.casework import cases, inbox
+from engine.casework.read.casefile import save_draft
 from engine.errors import PermissionDenied, ValidationFailed
-from engine.permissions import SYSTEM
+from engine.people import administration
+from engine.people.centres import ensure_centre
+from engine.people.permissions import SYSTEM
+from engine.people.users import create_user, get_user, grant_role, issue_token, principal_for
 from engine.store.models import AuditEvent, CaseTask, Membership, Notification, PathwayVersion, User
-from engine.users import create_user, get_user, grant_role, issue_token, principal_for
 from tests.integration.conftest import mini_pathway
 from tests.web import api_fixtures as fx
 from tests.web.conftest import PASSWORD, html_of, login, username

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.notifications import Email, SmtpMailer
+from engine.notify.mail import Email, SmtpMailer
 from engine.store.models import AuditEvent
 from tests.web.conftest import login, make_app, username
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import administration
-from engine.centres import find_centre
-from engine.permissions import SYSTEM
+from engine.people import administration
+from engine.people.centres import find_centre
+from engine.people.permissions import SYSTEM
+from engine.people.users import create_user, get_user, issue_token, principal_for, set_membership
 from engine.store.models import ApiToken, AuditEvent
-from engine.users import create_user, get_user, issue_token, principal_for, set_membership
 from tests.web import api_fixtures as fx
 from tests.web.conftest import PASSWORD, html_of, login, make_app, username
 from tests.web.test_auth import without_tokens

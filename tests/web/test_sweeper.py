@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import audit, timers
+from engine.audit import chain
+from engine.casework import deadlines
 from engine.config import Settings
 from engine.services import Services
 from engine.store.models import AuditEvent, Deadline
@@ -74,14 +75,14 @@ def test_fires_due_deadlines_in_the_background_and_stops_cleanly(
         sweeper.stop()
     assert not sweeper.alive and time.monotonic() - started < 5
     with make_committed_uow() as uow:
-        assert timers.last_sweep(uow).runner == "embedded"
+        assert deadlines.last_sweep(uow).runner == "embedded"
 
 
 def test_survives_errors_and_tries_again(
     services, make_committed_uow, committed_world, fixture_forms, clock, monkeypatch, caplog
 ):
     case_id = due_case(make_committed_uow, committed_world, fixture_forms, clock)
-    real, calls = timers.sweep, []
+    real, calls = deadlines.sweep, []
 
     def failing_once(*args, **kwargs):
         calls.append(1)
@@ -89,7 +90,7 @@ def test_survives_errors_and_tries_again(
             raise RuntimeError("database restarting")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(timers, "sweep", failing_once)
+    monkeypatch.setattr(deadlines, "sweep", failing_once)
     sweeper = Sweeper(services, 0.2)
     sweeper.start()
     try:
@@ -113,7 +114,7 @@ def test_never_two_sweeps_at_once(services, monkeypatch):
             running[0] -= 1
         return 0
 
-    monkeypatch.setattr(timers, "sweep", slow_sweep)
+    monkeypatch.setattr(deadlines, "sweep", slow_sweep)
     sweeper = Sweeper(services, 60)
     results = []
     threads = [threading.Thread(target=lambda: results.append(sweeper.sweep_once())) for _ in range(4)]
@@ -135,4 +136,4 @@ def test_each_tick_seals_the_audit_rows_committed_since(services, make_committed
     Sweeper(services, 60).sweep_once()
     assert unsealed(make_committed_uow) == 0
     with make_committed_uow() as uow:
-        assert audit.verify(uow.session, uow.clock.now())[1] is None
+        assert chain.verify(uow.session, uow.clock.now())[1] is None

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from engine.forms import FormCatalog
-from engine.permissions import SYSTEM
+from engine.pathways.forms import FormCatalog
+from engine.people.permissions import SYSTEM
+from engine.people.users import create_user
 from engine.store.models import AuditEvent, CaseTask
-from engine.users import create_user
 from tests.conftest import WORKFLOWS
 from tests.web.conftest import PASSWORD, html_of, login, username
 from web.forms_render import form_fields, parse_submission
@@ -144,7 +144,7 @@ def test_every_shipped_form_renders_and_its_defaults_round_trip(key):
 
 
 def test_parse_leaves_bad_numbers_for_the_validator(fixture_forms):
-    from engine.forms import Form
+    from engine.pathways.forms import Form
 
     form = Form(
         "t",

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from engine.permissions import SYSTEM
+from engine.people.permissions import SYSTEM
+from engine.people.users import issue_token
 from engine.services import Services
 from engine.store.models import ApiToken
-from engine.users import issue_token
 from tests.web import api_fixtures as fx
 from tests.web.conftest import QueryCounter, build_world, make_app, username
 

@@ -1,6 +1,7 @@
 """Who is calling the API: a personal bearer token, or the signed-in session (with its CSRF token).
 
-``Authorization: Bearer <token>`` is looked up by its SHA-256 hash (``engine.credentials.use_token``) and
+``Authorization: Bearer <token>`` is looked up by its SHA-256 hash
+(``engine.people.credentials.use_token``) and
 the principal is put in ``g.principal``, where ``web.security.current_principal()`` finds it. The
 token's last use is recorded after the request's transaction, in one of its own, at most every few
 minutes: a read never takes a write lock, and requests sharing a token never queue. Without
@@ -14,9 +15,9 @@ from flask import current_app, g, request
 from flask_wtf.csrf import CSRFError
 from webargs.flaskparser import abort
 
-from engine import credentials
-from engine.permissions import Principal
-from engine.users import principal_for
+from engine.people import credentials
+from engine.people.permissions import Principal
+from engine.people.users import principal_for
 from web.db import after_request_transaction, request_uow
 from web.security import current_principal, find_principal
 

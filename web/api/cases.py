@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import casefile
-from engine.case_list import list_cases
-from engine.cases import Intake
-from engine.intake import admit
-from engine.permissions import can_use_inbox, require
+from engine.casework.cases import Intake
+from engine.casework.intake import admit
+from engine.casework.read import casefile
+from engine.casework.read.case_list import list_cases
+from engine.people.permissions import can_use_inbox, require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import AuditSchema, CaseListQuerySchema, CasePageSchema, CaseSchema, IntakeSchema

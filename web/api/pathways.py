@@ -7,8 +7,8 @@ from typing import Any
 from flask import request
 from webargs.flaskparser import abort
 
-from engine import pathway_catalogue, pathways
-from engine.permissions import require
+from engine.pathways import versions
+from engine.people.permissions import require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import DeployedSchema, PathwayListSchema
@@ -39,7 +39,7 @@ UPLOAD_BODY = {
 def list_pathways() -> dict[str, Any]:
     """The pathways with their newest deployed version."""
     require(bool(caller().roles), "you have no role in any centre")
-    return {"items": pathways.list_pathways(request_uow())}
+    return {"items": versions.list_pathways(request_uow())}
 
 
 @blp.post("/pathways")
@@ -54,7 +54,7 @@ def upload_pathway() -> dict[str, Any]:
     """
     who = caller()
     data, label = _uploaded_file()
-    version = pathway_catalogue.upload_pathway(request_uow(), who, data, label, current_services().forms)
+    version = versions.upload_pathway(request_uow(), who, data, label, current_services().forms)
     return {"key": version.pathway.key, "version": version.version, "deployed_at": version.deployed_at}
 
 

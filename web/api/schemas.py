@@ -10,10 +10,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
-from engine.case_list import STATUSES
-from engine.cases import LEGAL_BASES, TARGET_GROUPS
+from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS
+from engine.casework.inbox import DUE_FILTERS, SCOPES
+from engine.casework.read.case_list import STATUSES
 from engine.clock import isoformat_local
-from engine.inbox import DUE_FILTERS, SCOPES
 from engine.paging import MAX_PAGE
 
 PAGE_SIZE = 25
@@ -189,7 +189,7 @@ class InboxPageSchema(PageInfoSchema):
 
 
 class TaskSchema(Schema):
-    """A task as the case sees it (engine.casefile.TaskSummary)."""
+    """A task as the case sees it (engine.casework.read.casefile.TaskSummary)."""
 
     id = fields.String(required=True, attribute="public_id")
     name = fields.String(required=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import inbox, taskfile
-from engine.casefile import task_query, task_summary
-from engine.cases import complete_task
-from engine.centres import find_centre
-from engine.permissions import can_use_inbox, require
+from engine.casework import inbox
+from engine.casework.cases import complete_task
+from engine.casework.read import taskfile
+from engine.casework.read.casefile import task_query, task_summary
+from engine.people.centres import find_centre
+from engine.people.permissions import can_use_inbox, require
 from engine.store.models import CaseTask
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors

@@ -1,0 +1,62 @@
+"""The script engine every Casepath workflow runs on: SpiffWorkflow's, with the evaluator replaced.
+
+Two library paths call ``environment.evaluate`` directly, so replacing only the script engine would
+leave a hole: the *environment* is replaced too, and both route to :mod:`engine.bpmn.expressions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine.bpmn.expressions.evaluator import Evaluator
+from engine.bpmn.expressions.syntax import check_expression
+from engine.clock import Clock
+from engine.config import RunLimits
+from engine.errors import ExpressionError
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+    """Routes every expression and script through Casepath's interpreter, never the builtin one."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        super().__init__({})
+        self.evaluator = evaluator
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
+        names = {**(external_context or {}), **context}
+        return self.evaluator.evaluate(expression, names)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        self.evaluator.execute(script, context)
+        return True
+
+    def call_service(self, context: Any, **kwargs: Any) -> Any:
+        raise ExpressionError("service tasks are not supported by Casepath")
+
+
+class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """A script engine bound to a clock and to the case's run limits, whose environment is the safe one."""
+
+    def __init__(self, clock: Clock, limits: RunLimits | None = None) -> None:
+        self.clock = clock
+        self.limits = limits or RunLimits()
+        super().__init__(environment=SafeEnvironment(Evaluator(clock)))
+
+    def validate(self, expression: str) -> None:
+        check_expression(expression)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def engine_of(workflow: BpmnWorkflow) -> SafeScriptEngine:
+    engine = workflow.top_workflow.script_engine
+    if not isinstance(engine, SafeScriptEngine):  # a workflow must never run on the default engine
+        raise ExpressionError("workflow is not bound to Casepath's script engine")
+    return engine

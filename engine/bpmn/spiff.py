@@ -1,0 +1,298 @@
+"""Running a workflow: the small verbs the case work uses (start, run, complete, signal, retry) and what
+it reads back (ready human tasks, waiting timers, the path taken).
+
+Errors inside the library become one :class:`RuntimeFailure` that names the element and a problem
+code, and every run is bounded by the case's run limits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition as BaseSignal
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
+from SpiffWorkflow.task import Task, TaskState
+
+from engine import clock as clocks
+from engine.bpmn.parsing import ParsedPathway, first_line
+from engine.bpmn.run_problems import problem_text
+from engine.bpmn.script_engine import SafeScriptEngine, engine_of
+from engine.bpmn.timers import CasepathCycle
+from engine.clock import Clock
+from engine.config import RunLimits
+from engine.errors import ExpressionError
+
+
+class RuntimeFailure(Exception):
+    """An error inside the workflow, for an incident: where it happened and the kind of problem.
+
+    ``problem`` is a code from :mod:`engine.bpmn.run_problems` and ``message`` its value-free text: both may
+    be shown to people who may not read the case. ``detail`` is the error as raised, which may quote
+    case data: only the simulation (scenario data, for the pathway's author) shows it; it is never stored.
+    """
+
+    def __init__(
+        self, element_id: str, problem: str, expression: str = "", workflow: Any = None, detail: str = ""
+    ) -> None:
+        super().__init__(problem_text(problem))
+        self.element_id = element_id
+        self.problem = problem
+        self.message = problem_text(problem)
+        self.expression = expression
+        self.workflow = workflow  # the state where it stopped, stored with the incident
+        self.detail = detail or self.message
+
+
+def start(
+    pathway: ParsedPathway, data: Mapping[str, Any], clock: Clock, limits: RunLimits | None = None
+) -> BpmnWorkflow:
+    """A new workflow with ``data`` in its start task, run until it needs people or time."""
+    engine = SafeScriptEngine(clock, limits)
+    workflow = BpmnWorkflow(pathway.spec, pathway.subprocess_specs, script_engine=engine)
+    start_task = workflow.task_tree
+    start_task.data.update(dict(data))
+    for child in start_task.children:
+        child.data.update(dict(data))
+    return run(workflow)
+
+
+def run(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    """Fire due timers and run engine steps until only people or time can move the workflow on.
+
+    The run is bounded by the work budget of the workflow's limits: more engine steps or more time
+    than allowed stop it where it is (an endless loop parks the case instead of holding its lock).
+    """
+    budget = _Budget(engine_of(workflow).limits)
+    with _failures_of(workflow):
+        workflow.refresh_timers()
+        workflow.do_engine_steps(did_complete_task=budget.spend)
+    return workflow
+
+
+class _OverBudget(Exception):
+    def __init__(self, problem: str, element_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.problem, self.element_id, self.detail = problem, element_id, detail
+
+
+class _Budget:
+    """Counts the engine steps of one run and the time they take; raises _OverBudget past either."""
+
+    def __init__(self, limits: RunLimits) -> None:
+        self.steps_left = limits.max_steps
+        self.limits = limits
+        self.until = time.monotonic() + limits.max_seconds
+
+    def spend(self, task: Task) -> None:
+        self.steps_left -= 1
+        element = str(task.task_spec.bpmn_id or task.task_spec.name)
+        if self.steps_left < 0:
+            raise _OverBudget("step_budget", element, f"more than {self.limits.max_steps} engine steps")
+        if time.monotonic() > self.until:
+            raise _OverBudget("time_budget", element, f"longer than {self.limits.max_seconds} s")
+
+
+@contextmanager
+def _failures_of(workflow: BpmnWorkflow, element_id: str = "") -> Iterator[None]:
+    """Errors raised inside the library become one RuntimeFailure carrying the workflow."""
+    try:
+        yield
+    except ExpressionError as error:
+        element = element_id or error.element_id or _erroring_element(workflow)
+        raise RuntimeFailure(element, error.problem, error.expression, workflow, error.message) from error
+    except _OverBudget as error:
+        raise RuntimeFailure(error.element_id, error.problem, "", workflow, error.detail) from error
+    except (WorkflowException, SpiffWorkflowException) as error:
+        raise _failure(workflow, error) from error
+    except RecursionError as error:  # the library predicts loops recursively; a bad loop must not crash
+        raise RuntimeFailure(element_id or "process", "loop", "", workflow) from error
+
+
+def _failure(workflow: BpmnWorkflow, error: SpiffWorkflowException) -> RuntimeFailure:
+    task = getattr(error, "task", None)
+    element = str((task.task_spec.bpmn_id if task is not None else _erroring_element(workflow)) or "process")
+    cause = _expression_error_in(error)
+    if cause is not None:
+        return RuntimeFailure(element, cause.problem, cause.expression, workflow, cause.message)
+    return RuntimeFailure(element, "engine", "", workflow, first_line(error))
+
+
+def _expression_error_in(error: BaseException) -> ExpressionError | None:
+    """The ExpressionError the library wrapped (it chains implicitly, so look at the context too)."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None or isinstance(seen, ExpressionError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _erroring_element(workflow: BpmnWorkflow) -> str:
+    for task in workflow.get_tasks(state=TaskState.ERROR):
+        return str(task.task_spec.bpmn_id or task.task_spec.name)
+    return "process"
+
+
+def retry(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    """Put tasks that failed back to ready and run again (after a coordinator fixed the cause)."""
+    for task in workflow.get_tasks(state=TaskState.ERROR):
+        task._set_state(TaskState.READY)
+    return run(workflow)
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A ready user task as Casepath sees it."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    properties: dict[str, str]
+    data: dict[str, Any]
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
+    tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
+    return [_human(task) for task in tasks]
+
+
+def _human(task: Task) -> HumanTask:
+    spec = task.task_spec
+    return HumanTask(
+        id=str(task.id),
+        element_id=str(spec.bpmn_id),
+        name=str(spec.bpmn_name or spec.bpmn_id),
+        lane=spec.lane,
+        properties=_properties(spec),
+        data=task.data,
+    )
+
+
+def _properties(spec: Any) -> dict[str, str]:
+    extensions = getattr(spec, "extensions", None) or {}
+    return dict(extensions.get("properties", {}))
+
+
+def element_properties(parsed: ParsedPathway, element_id: str) -> dict[str, str]:
+    """The ``spiffworkflow:properties`` of one element of a pathway (e.g. a timer's ``notify``)."""
+    for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) == element_id:
+                return _properties(task_spec)
+    return {}
+
+
+def find_human_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError, TypeError, WorkflowException):
+        return None
+    if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+        return None
+    return task
+
+
+def complete(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> BpmnWorkflow:
+    """Complete a ready user task with form data, then run the workflow on."""
+    task = find_human_task(workflow, task_id)
+    if task is None:
+        raise KeyError(task_id)
+    task.data.update(dict(data))
+    with _failures_of(workflow, str(task.task_spec.bpmn_id)):
+        task.run()
+    return run(workflow)
+
+
+def signal(workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any] | None = None) -> bool:
+    """Deliver a named signal (e.g. ``risk_changed``); False when nothing in the workflow waits for it."""
+    event = BpmnEvent(SignalEventDefinition(name), dict(payload or {}))
+    try:
+        workflow.send_event(event)
+    except WorkflowException:
+        return False
+    run(workflow)
+    return True
+
+
+def waited_signals(workflow: BpmnWorkflow) -> list[str]:
+    """Names of the signals the workflow is waiting for right now."""
+    names: list[str] = []
+    for task in _waiting_catch_tasks(workflow):
+        definition = task.task_spec.event_definition
+        if isinstance(definition, BaseSignal) and definition.name not in names:
+            names.append(str(definition.name))
+    return names
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A timer the workflow waits on: element, name and the instant it falls due (UTC)."""
+
+    element_id: str
+    name: str
+    due_at: datetime
+    cycle: bool
+    properties: dict[str, str]
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
+    """Every waiting timer with its due time, evaluating the due time now if it was not yet."""
+    found = []
+    for task in _waiting_catch_tasks(workflow):
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        due = _due_of(task, definition)
+        if due is not None:
+            spec = task.task_spec
+            name = str(spec.bpmn_name or spec.bpmn_id)
+            cycle = isinstance(definition, CasepathCycle)
+            found.append(WaitingTimer(str(spec.bpmn_id), name, due, cycle, _properties(spec)))
+    return found
+
+
+def _waiting_catch_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if isinstance(task.task_spec, CatchingEvent):
+            yield task
+
+
+def _due_of(task: Task, definition: TimerEventDefinition) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(definition, CasepathCycle):
+        if value is None:
+            definition.cycle_complete(task)
+            value = task._get_internal_data("event_value")
+        return datetime.fromisoformat(value["next"]) if isinstance(value, dict) else None
+    if value is None:
+        definition.has_fired(task)
+        value = task._get_internal_data("event_value")
+    return clocks.parse_instant(value) if isinstance(value, str) else None
+
+
+def is_completed(workflow: BpmnWorkflow) -> bool:
+    return bool(workflow.is_completed())
+
+
+def completed_elements(workflow: BpmnWorkflow) -> list[str]:
+    """Element ids of completed tasks, in completion order: the path the case has taken."""
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
+    done.sort(key=lambda t: t.last_state_change)
+    return [str(t.task_spec.bpmn_id) for t in done]
+
+
+def workflow_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data of the most recently completed task: what the case knows so far."""
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}

@@ -1,0 +1,1 @@
+"""Case work: intake, running a case, its tasks and deadlines as rows, incidents, and the inbox."""

@@ -1,0 +1,398 @@
+"""Case services: open a case, complete its tasks, deliver signals, retry incidents, close it.
+
+Each service takes the caller's unit of work, locks the case for change, drives the runtime, syncs the
+read models (``case_task``, ``deadline``) and writes the audit entry; it never commits. A failure inside
+the workflow (an expression that breaks at run time) parks the case as an incident instead of raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
+
+from engine.audit.chain import record
+from engine.bpmn import spiff, state
+from engine.casework.projection import cancel_open_work, sync_case
+from engine.clock import isoformat_local, local_date
+from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
+from engine.pathways.forms import FormCatalog
+from engine.pathways.versions import latest_version, parsed_version
+from engine.people.permissions import (
+    SYSTEM,
+    Principal,
+    can_close_case,
+    can_complete,
+    can_open_case,
+    can_retry_incident,
+    can_signal_case,
+    can_view_case,
+    require,
+)
+from engine.store.models import Case, CaseCounter, CaseTask, Centre, User
+from engine.store.uow import UnitOfWork
+
+LEGAL_BASES = (
+    "referral",
+    "order",
+    "police",
+    "court",
+    "urgent",
+    "trafficking_referral",
+    "walk_in",
+    "municipality_referral",
+    "self_request",
+)
+TARGET_GROUPS = ("domestic_violence", "trafficking", "exploitation", "child_at_risk", "other")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What is known when a person arrives: the fields DOMAIN.md names for entry."""
+
+    centre_code: str
+    display_name: str
+    legal_basis: str
+    target_group: str
+    birth_date: date | None = None
+    referral_number: str = ""
+    referral_date: date | None = None
+    admitted_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def validate_intake(intake: Intake) -> None:
+    fields: dict[str, list[str]] = {}
+    if not intake.display_name.strip() or len(intake.display_name) > 200:
+        fields["display_name"] = ["required, at most 200 characters"]
+    if intake.legal_basis not in LEGAL_BASES:
+        fields["legal_basis"] = [f"one of {', '.join(LEGAL_BASES)}"]
+    if intake.target_group not in TARGET_GROUPS:
+        fields["target_group"] = [f"one of {', '.join(TARGET_GROUPS)}"]
+    if intake.legal_basis in {"referral", "order"} and not intake.referral_number.strip():
+        fields["referral_number"] = ["a referral or an order needs its document number"]
+    if len(intake.referral_number) > 80:
+        fields["referral_number"] = ["at most 80 characters"]
+    if fields:
+        raise ValidationFailed("the intake has errors", fields)
+
+
+def age_on(birth_date: date | None, day: date) -> int | None:
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def choose_pathway(centre_kind: str, age: int | None) -> str:
+    """Crisis centres run the child pathway for minors, the adult one otherwise; ЦОП its own."""
+    if centre_kind == "community_support":
+        return "community_support"
+    return "crisis_centre_child" if age is not None and age < 18 else "crisis_centre_adult"
+
+
+def get_centre(uow: UnitOfWork, code: str) -> Centre:
+    centre = uow.session.scalar(select(Centre).where(Centre.code == code))
+    if centre is None:
+        raise NotFound(f"centre '{code}' does not exist")
+    return centre
+
+
+def open_case(uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalog) -> Case:
+    """Open a case on the right pathway and run it to its first tasks."""
+    validate_intake(intake)
+    centre = get_centre(uow, intake.centre_code)
+    require(can_open_case(who, centre.id), "you may not open cases in this centre")
+    now = uow.clock.now()
+    admitted_at = intake.admitted_at or now
+    age = age_on(intake.birth_date, local_date(admitted_at))
+    version = latest_version(uow, choose_pathway(centre.kind, age))
+    assert version is not None
+    case = Case(
+        number=_next_number(uow, centre, admitted_at),
+        centre_id=centre.id,
+        pathway_version_id=version.id,
+        display_name=intake.display_name.strip(),
+        birth_date=intake.birth_date,
+        target_group=intake.target_group,
+        legal_basis=intake.legal_basis,
+        referral_number=intake.referral_number.strip(),
+        referral_date=intake.referral_date,
+        admitted_at=admitted_at,
+        status="open",
+        workflow_state=b"",
+        serializer_version=state.SERIALIZER_VERSION,
+    )
+    uow.session.add(case)
+    uow.session.flush()
+    data = start_data(case, age, intake.extra)
+    drive(uow, case, forms, lambda: spiff.start(parsed_version(version), data, uow.clock, uow.limits))
+    record(
+        uow.session,
+        now,
+        who,
+        "case.open",
+        case_id=case.id,
+        subject=case.number,
+        detail={"pathway": version.pathway.key, "version": version.version, "legal_basis": case.legal_basis},
+    )
+    return case
+
+
+def start_data(case: Case, age: int | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """What every pathway knows at its start (names listed in docs/pathway-authoring.md)."""
+    return {
+        **extra,
+        "case_number": case.number,
+        "admitted_at": isoformat_local(case.admitted_at),
+        "legal_basis": case.legal_basis,
+        "target_group": case.target_group,
+        "is_child": age is not None and age < 18,
+        "age": age,
+        "has_referral": case.legal_basis
+        in {"referral", "order", "court", "trafficking_referral", "municipality_referral"},
+    }
+
+
+def _next_number(uow: UnitOfWork, centre: Centre, admitted_at: datetime) -> str:
+    """The centre's next number for the year of admission, from its counter row.
+
+    One statement increments the row (or creates it at 1) and returns the new value; the row stays
+    locked until the intake commits, so two intakes at once get consecutive numbers, and the cost
+    does not grow with the number of cases.
+    """
+    year = local_date(admitted_at).year
+    upsert = sqlite_insert if uow.session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    first = upsert(CaseCounter).values(centre_id=centre.id, year=year, last_number=1)
+    statement = first.on_conflict_do_update(
+        index_elements=[CaseCounter.centre_id, CaseCounter.year],
+        set_={"last_number": CaseCounter.last_number + 1},
+    ).returning(CaseCounter.last_number)
+    number = uow.session.execute(statement).scalar_one()
+    return f"{centre.code.upper()}-{year}-{number:04d}"
+
+
+def drive(uow: UnitOfWork, case: Case, forms: FormCatalog, step: Any) -> Any:
+    """Run one workflow step and sync the read models; a failure in either parks the case as an incident.
+
+    The read models fail on a due date that cannot be computed and on the daily caps of tasks and
+    notifications (``uow.limits``).
+    """
+    try:
+        workflow = step()
+        case.status = "closed" if spiff.is_completed(workflow) else "open"
+        case.closed_at = uow.clock.now() if case.status == "closed" else None
+        case.incident_element = case.incident_message = case.incident_expression = case.incident_problem = ""
+        sync_case(uow, case, workflow, forms)
+    except spiff.RuntimeFailure as failure:
+        _park_incident(uow, case, failure)
+        return None
+    return workflow
+
+
+def guard(uow: UnitOfWork, case: Case, action: Callable[[], None]) -> None:
+    """Run a side step of a case (announcing a fired deadline); a RuntimeFailure parks the case."""
+    try:
+        action()
+    except spiff.RuntimeFailure as failure:
+        _park_incident(uow, case, failure)
+
+
+def _park_incident(uow: UnitOfWork, case: Case, failure: spiff.RuntimeFailure) -> None:
+    """Park the case: element, expression and the kind of problem; never the error's text (case data)."""
+    if failure.workflow is not None:
+        case.workflow_state = state.dump_state(failure.workflow)
+    case.status = "incident"
+    case.incident_element = failure.element_id[:200]
+    case.incident_problem = failure.problem
+    case.incident_message = failure.message
+    case.incident_expression = failure.expression
+    uow.session.flush()
+    record(
+        uow.session,
+        uow.clock.now(),
+        SYSTEM,
+        "case.incident",
+        case_id=case.id,
+        subject=case.number,
+        detail={"element": failure.element_id, "problem": failure.problem, "expression": failure.expression},
+    )
+
+
+def lock_case(uow: UnitOfWork, case_id: int) -> Case:
+    """Load a case for change: ``FOR UPDATE`` on PostgreSQL; the version counter guards SQLite."""
+    case = uow.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
+    if case is None:
+        raise NotFound("case not found")
+    return case
+
+
+def get_case(uow: UnitOfWork, who: Principal, public_id: str) -> Case:
+    case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+    if case is None or not can_view_case(who, case):
+        raise NotFound("case not found")  # another centre's case does not exist for this user
+    return case
+
+
+def load_workflow(uow: UnitOfWork, case: Case) -> Any:
+    parsed = parsed_version(case.pathway_version)
+    return state.load_state(case.workflow_state, parsed, uow.clock, uow.limits)
+
+
+def get_task(uow: UnitOfWork, public_id: str) -> CaseTask:
+    task = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == public_id))
+    if task is None:
+        raise NotFound("task not found")
+    return task
+
+
+def complete_task(
+    uow: UnitOfWork,
+    who: Principal,
+    task_public_id: str,
+    data: dict[str, Any],
+    forms: FormCatalog,
+    locale: str = "bg",
+) -> Case:
+    """Complete a task with validated form data and move the case on; nothing is stored on any error."""
+    case, task = _lock_task(uow, task_public_id)
+    if not can_view_case(who, case):
+        raise NotFound("task not found")
+    if task.status != "open":
+        raise ConcurrencyConflict(_already_done(uow, task))
+    require(can_complete(who, task), "this task is for another role or another person")
+    clean = forms.validate(task.form_key, data, locale) if task.form_key else dict(data)
+    if case.status != "open":
+        raise ConcurrencyConflict(f"case is {case.status}; nothing was changed")
+    workflow = load_workflow(uow, case)
+    if spiff.find_human_task(workflow, task.workflow_task_id) is None:
+        raise ConcurrencyConflict("the task is no longer waiting in the pathway")
+    now = uow.clock.now()
+    task.status, task.completed_by_id, task.completed_at, task.data, task.draft = (
+        "completed",
+        who.user_id,
+        now,
+        clean,
+        None,
+    )
+    drive(uow, case, forms, lambda: spiff.complete(workflow, task.workflow_task_id, clean))
+    record(
+        uow.session,
+        now,
+        who,
+        "task.complete",
+        case_id=case.id,
+        subject=task.name,
+        detail={"task": task.public_id, "element": task.element_id, "fields": sorted(clean)},
+    )
+    return case
+
+
+def _lock_task(uow: UnitOfWork, task_public_id: str) -> tuple[Case, CaseTask]:
+    """Lock the task's case and read both in one statement: the task as it is once the lock is held.
+
+    ``populate_existing`` overwrites a copy of the task already in the session (the task page reads
+    it before completing); the pathway version comes along, since its spec runs the step.
+    """
+    row = uow.session.execute(
+        select(Case, CaseTask)
+        .join(CaseTask, CaseTask.case_id == Case.id)
+        .where(CaseTask.public_id == task_public_id)
+        .options(joinedload(Case.pathway_version))
+        .with_for_update(of=Case)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound("task not found")
+    return row[0], row[1]
+
+
+def _already_done(uow: UnitOfWork, task: CaseTask) -> str:
+    """Who completed the task first and when (the caller may read the case: checked before)."""
+    if task.status == "completed" and task.completed_at is not None:
+        user = uow.session.get(User, task.completed_by_id) if task.completed_by_id is not None else None
+        by = (user.display_name or user.username) if user is not None else "the system"
+        return f"already completed by {by} at {isoformat_local(task.completed_at)}"
+    return f"the task is {task.status}"
+
+
+def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str, forms: FormCatalog) -> Case:
+    """Deliver a named event (``risk_changed``, ``violence_disclosed``) to the case's pathway."""
+    case = get_case(uow, who, case_public_id)
+    require(can_signal_case(who, case))
+    case = lock_case(uow, case.id)
+    if case.status != "open":
+        raise ConcurrencyConflict(f"case is {case.status}")
+    workflow = load_workflow(uow, case)
+    if name not in spiff.waited_signals(workflow):
+        raise ValidationFailed("the pathway is not waiting for this event now", {"signal": [name]})
+    drive(uow, case, forms, lambda: spiff.signal(workflow, name) and workflow)
+    record(uow.session, uow.clock.now(), who, "case.signal", case_id=case.id, subject=name)
+    return case
+
+
+def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str, forms: FormCatalog) -> Case:
+    """Run a case stopped by an error again; it stays an incident if the error happens again.
+
+    Coordinators may retry without reading case content; for anyone with neither right the case
+    does not exist (404), so another centre's case numbers do not leak.
+    """
+    case = uow.session.scalar(select(Case).where(Case.public_id == case_public_id))
+    if case is None or not (can_view_case(who, case) or can_retry_incident(who, case)):
+        raise NotFound("case not found")
+    require(can_retry_incident(who, case), "only a coordinator or the manager may retry an incident")
+    case = lock_case(uow, case.id)
+    if case.status != "incident":
+        raise ConcurrencyConflict("the case has no incident")
+    workflow = load_workflow(uow, case)
+    drive(uow, case, forms, lambda: spiff.retry(workflow))
+    record(uow.session, uow.clock.now(), who, "case.retry", case_id=case.id, subject=case.number)
+    return case
+
+
+def close_case(uow: UnitOfWork, who: Principal, case_public_id: str, reason: str) -> Case:
+    """Close a case by hand (e.g. the person left): open tasks and deadlines are cancelled."""
+    case = get_case(uow, who, case_public_id)
+    require(can_close_case(who, case), "only the case lead or the manager may close a case")
+    case = lock_case(uow, case.id)
+    if case.status == "closed":
+        raise ConcurrencyConflict("the case is already closed")
+    if not reason.strip():
+        raise ValidationFailed("a reason is required", {"reason": ["required"]})
+    now = uow.clock.now()
+    case.status, case.closed_at = "closed", now
+    cancel_open_work(uow, case)
+    record(
+        uow.session,
+        now,
+        who,
+        "case.close",
+        case_id=case.id,
+        subject=case.number,
+        detail={"reason": reason[:500]},
+    )
+    return case
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    """Where a case stands in its diagram: element ids to highlight, and the events it waits for."""
+
+    current: list[str]
+    done: list[str]
+    signals: list[str]
+
+
+def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
+    """Read the case's workflow (without changing it) for the diagram and the signal buttons."""
+    workflow = load_workflow(uow, case)
+    current = [task.element_id for task in spiff.ready_human_tasks(workflow)]
+    if not current and case.status == "open":  # nothing to do now: show what the case waits for
+        current = [timer.element_id for timer in spiff.waiting_timers(workflow)]
+    signals = spiff.waited_signals(workflow) if case.status == "open" else []
+    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals)

@@ -1,0 +1,77 @@
+"""The list of cases a reader may open: their centres' cases, newest first, one query per page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from engine.errors import ValidationFailed
+from engine.paging import Page
+from engine.people.permissions import CASE_READERS, Principal
+from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
+from engine.store.uow import UnitOfWork
+
+STATUSES = ("open", "incident", "closed", "all")
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    public_id: str
+    number: str
+    display_name: str
+    centre_name: str
+    pathway: str
+    legal_basis: str
+    status: str
+    admitted_at: datetime
+    open_tasks: int
+
+
+CaseListPage = Page[CaseRow]
+
+
+def list_cases(
+    uow: UnitOfWork, who: Principal, status: str = "open", search: str = "", page: int = 1
+) -> CaseListPage:
+    if status not in STATUSES:
+        raise ValidationFailed("unknown status", {"status": [f"one of {', '.join(STATUSES)}"]})
+    conditions: list[ColumnElement[bool]] = [Case.centre_id.in_(who.centres_with(CASE_READERS))]
+    if status != "all":
+        conditions.append(Case.status == status)
+    term = search.strip()[:100]
+    if term:
+        like = f"%{term.replace('%', '').replace('_', '')}%"
+        conditions.append(or_(Case.number.ilike(like), Case.display_name.ilike(like)))
+    page = max(1, page)
+    open_tasks = (
+        select(CaseTask.case_id, func.count().label("n"))
+        .where(CaseTask.status == "open")
+        .group_by(CaseTask.case_id)
+        .subquery()
+    )
+    rows = uow.session.execute(
+        select(
+            Case.public_id,
+            Case.number,
+            Case.display_name,
+            Centre.name,
+            Pathway.key,
+            Case.legal_basis,
+            Case.status,
+            Case.admitted_at,
+            func.coalesce(open_tasks.c.n, 0),
+        )
+        .join(Centre, Centre.id == Case.centre_id)
+        .join(PathwayVersion, PathwayVersion.id == Case.pathway_version_id)
+        .join(Pathway, Pathway.id == PathwayVersion.pathway_id)
+        .outerjoin(open_tasks, open_tasks.c.case_id == Case.id)
+        .where(*conditions)
+        .order_by(Case.admitted_at.desc(), Case.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    total = uow.session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    return CaseListPage([CaseRow(*row) for row in rows], int(total), page, PER_PAGE)

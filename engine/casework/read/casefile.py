@@ -1,0 +1,372 @@
+"""The case file as people read it: header, current work, timeline, completed forms, the diagram.
+
+Every read of a case's content is itself recorded in the audit trail (``case.read``: who, when, from
+which address), in the reader's transaction. Managers see that trail for their centre's cases.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from engine.audit.chain import record
+from engine.casework.cases import case_progress, get_case
+from engine.clock import add_duration, days_between
+from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
+from engine.pathways.forms import FormCatalog
+from engine.people.permissions import (
+    Principal,
+    can_claim,
+    can_close_case,
+    can_complete,
+    can_reassign,
+    can_retry_incident,
+    can_save_draft,
+    can_signal_case,
+    can_unclaim,
+    can_view_address,
+    can_view_case_audit,
+    can_view_task,
+    require,
+)
+from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Pathway, PathwayVersion, User
+from engine.store.uow import UnitOfWork
+
+STAY_CAP = "P6M"
+READ_ACTIONS = ("case.read", "case.audit_read")
+TIMELINE_LIMIT = 300
+AUDIT_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    kind: str
+    due_at: datetime
+    legal_source: str
+    element_id: str
+
+
+@dataclass(frozen=True)
+class CaseHeader:
+    public_id: str
+    number: str
+    display_name: str
+    status: str
+    centre_id: int
+    centre_name: str
+    centre_address: str | None  # None unless the reader is staff of that centre
+    legal_basis: str
+    target_group: str
+    referral_number: str
+    birth_date: Any
+    admitted_at: datetime
+    closed_at: datetime | None
+    day_of_stay: int
+    cap_at: datetime
+    days_to_cap: int
+    pathway: str
+    pathway_name: str
+    pathway_version: int
+    incident_element: str
+    incident_message: str
+    incident_expression: str
+    incident_problem: str
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    public_id: str
+    name: str
+    element_id: str
+    role: str
+    form_key: str
+    status: str
+    centre_id: int
+    assignee_id: int | None
+    assignee_name: str
+    created_at: datetime
+    due_at: datetime | None
+    legal_source: str
+    completed_at: datetime | None
+    completed_by: str
+    can_complete: bool
+    can_claim: bool
+    can_unclaim: bool
+    can_reassign: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str
+    actor: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class CompletedForm:
+    task_id: str
+    task_name: str
+    form_key: str
+    completed_at: datetime | None
+    completed_by: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    header: CaseHeader
+    current_tasks: list[TaskSummary]
+    deadlines: list[DeadlineView]
+    timeline: list[TimelineEntry]
+    completed: list[CompletedForm]
+    current_elements: list[str]
+    done_elements: list[str]
+    signals: list[str]
+    can_signal: bool
+    can_view_audit: bool
+    can_retry: bool  # the case is an incident and the reader may run it again
+    can_close: bool  # the case is not closed and the reader may close it by hand
+
+    @property
+    def next_deadline(self) -> DeadlineView | None:
+        return self.deadlines[0] if self.deadlines else None
+
+
+def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page") -> CaseFile:
+    """The whole case file for a reader of its centre; records the read."""
+    case = get_case(uow, who, public_id)
+    rows = uow.session.execute(task_query(CaseTask.case_id == case.id)).all()
+    progress = case_progress(uow, case)
+    current = [task_summary(who, row) for row in rows if row[0].status == "open"]
+    casefile = CaseFile(
+        header=_header(uow, who, case),
+        current_tasks=current,
+        deadlines=_deadlines(uow, case, current),
+        timeline=_timeline(uow, case),
+        completed=[_completed(row) for row in rows if row[0].status == "completed"],
+        current_elements=progress.current,
+        done_elements=progress.done,
+        signals=progress.signals,
+        can_signal=can_signal_case(who, case),
+        can_view_audit=can_view_case_audit(who, case),
+        can_retry=case.status == "incident" and can_retry_incident(who, case),
+        can_close=case.status != "closed" and can_close_case(who, case),
+    )
+    record_read(uow, who, case, {"view": view})
+    return casefile
+
+
+def record_read(uow: UnitOfWork, who: Principal, case: Case, detail: dict[str, Any]) -> None:
+    record(
+        uow.session, uow.clock.now(), who, "case.read", case_id=case.id, subject=case.number, detail=detail
+    )
+
+
+def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
+    now = uow.clock.now()
+    version = uow.session.execute(
+        select(Pathway.key, Pathway.name, PathwayVersion.version)
+        .join(PathwayVersion, PathwayVersion.pathway_id == Pathway.id)
+        .where(PathwayVersion.id == case.pathway_version_id)
+    ).one()
+    cap_at = add_duration(case.admitted_at, STAY_CAP)
+    until = case.closed_at or now
+    return CaseHeader(
+        public_id=case.public_id,
+        number=case.number,
+        display_name=case.display_name,
+        status=case.status,
+        centre_id=case.centre_id,
+        centre_name=case.centre.name,
+        centre_address=case.centre.address if can_view_address(who, case.centre_id) else None,
+        legal_basis=case.legal_basis,
+        target_group=case.target_group,
+        referral_number=case.referral_number,
+        birth_date=case.birth_date,
+        admitted_at=case.admitted_at,
+        closed_at=case.closed_at,
+        day_of_stay=days_between(case.admitted_at, until) + 1,
+        cap_at=cap_at,
+        days_to_cap=days_between(now, cap_at),
+        pathway=version[0],
+        pathway_name=version[1],
+        pathway_version=version[2],
+        incident_element=case.incident_element,
+        incident_message=case.incident_message,
+        incident_expression=case.incident_expression,
+        incident_problem=case.incident_problem,
+    )
+
+
+def task_query(where: Any) -> Any:
+    assignee, completer = aliased(User), aliased(User)
+    return (
+        select(
+            CaseTask,
+            assignee.display_name,
+            assignee.username,
+            completer.display_name,
+            completer.username,
+        )
+        .outerjoin(assignee, assignee.id == CaseTask.assignee_id)
+        .outerjoin(completer, completer.id == CaseTask.completed_by_id)
+        .where(where)
+        .order_by(CaseTask.created_at, CaseTask.id)
+    )
+
+
+def task_summary(who: Principal, row: Any) -> TaskSummary:
+    task, a_name, a_user, c_name, c_user = row
+    return TaskSummary(
+        public_id=task.public_id,
+        name=task.name,
+        element_id=task.element_id,
+        role=task.role,
+        form_key=task.form_key,
+        status=task.status,
+        centre_id=task.centre_id,
+        assignee_id=task.assignee_id,
+        assignee_name=a_name or a_user or "",
+        created_at=task.created_at,
+        due_at=task.due_at,
+        legal_source=task.legal_source,
+        completed_at=task.completed_at,
+        completed_by=c_name or c_user or "",
+        can_complete=can_complete(who, task),
+        can_claim=can_claim(who, task) and task.assignee_id != who.user_id,
+        can_unclaim=can_unclaim(who, task) and task.assignee_id is not None,
+        can_reassign=can_reassign(who, task),
+    )
+
+
+def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[DeadlineView]:
+    rows = uow.session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending")
+    ).all()
+    found = [DeadlineView(row.kind, row.due_at, row.legal_source, row.element_id) for row in rows]
+    found += [
+        DeadlineView(task.name, task.due_at, task.legal_source, task.element_id)
+        for task in current
+        if task.due_at is not None
+    ]
+    return sorted(found, key=lambda d: d.due_at)
+
+
+def _timeline(uow: UnitOfWork, case: Case) -> list[TimelineEntry]:
+    """What happened to the case, oldest first (reads are in the audit view, not here)."""
+    rows = uow.session.execute(
+        select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, User.display_name, AuditEvent.subject)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.case_id == case.id, AuditEvent.action.not_in(READ_ACTIONS))
+        .order_by(AuditEvent.id.desc())
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    return [TimelineEntry(at, action, name or actor, subject) for at, action, actor, name, subject in rows][
+        ::-1
+    ]
+
+
+def _completed(row: Any) -> CompletedForm:
+    task, _, _, name, user = row
+    return CompletedForm(
+        task.public_id, task.name, task.form_key, task.completed_at, name or user or "", task.data or {}
+    )
+
+
+# --- drafts -------------------------------------------------------------------------------------------
+
+
+MAX_DRAFT_BYTES = 200_000
+
+
+def save_draft(
+    uow: UnitOfWork, who: Principal, task_public_id: str, data: Any, forms: FormCatalog
+) -> CaseTask:
+    """Keep unfinished form data on the task; only known fields, no other validation."""
+    task = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_public_id))
+    if task is None or not can_view_task(who, task):
+        raise NotFound("task not found")
+    if task.status != "open":
+        raise ConcurrencyConflict(f"the task is {task.status}; the draft was not saved")
+    require(can_save_draft(who, task), "this task is for another role or another person")
+    _check_draft(task, data, forms)
+    task.draft = dict(data)
+    record(
+        uow.session,
+        uow.clock.now(),
+        who,
+        "task.draft",
+        case_id=task.case_id,
+        subject=task.name,
+        detail={"task": task.public_id, "fields": sorted(data)},
+    )
+    return task
+
+
+def _check_draft(task: CaseTask, data: Any, forms: FormCatalog) -> None:
+    if not isinstance(data, dict):
+        raise ValidationFailed("a draft must be an object", {"data": ["must be an object"]})
+    known = set(forms.get(task.form_key).schema.get("properties", {})) if task.form_key else set()
+    unknown = sorted(str(name) for name in data if name not in known)
+    if unknown:
+        raise ValidationFailed("unknown fields", {name: ["unknown field"] for name in unknown})
+    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+        raise ValidationFailed("the draft is too large", {"data": ["too large"]})
+
+
+# --- the audit of one case, and the diagram ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    actor_name: str
+    action: str
+    subject: str
+    ip: str
+
+
+def who_viewed(uow: UnitOfWork, who: Principal, public_id: str, export: bool = False) -> list[AuditEntry]:
+    """Every read and change of a case, newest first: for the manager of its centre; itself recorded."""
+    case = get_case(uow, who, public_id)
+    require(can_view_case_audit(who, case), "only the manager of the centre sees who read a case")
+    rows = uow.session.execute(
+        select(AuditEvent.at, AuditEvent.actor, User.display_name, AuditEvent.action, AuditEvent.subject)
+        .add_columns(AuditEvent.ip)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.case_id == case.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(AUDIT_LIMIT)
+    ).all()
+    entries = [
+        AuditEntry(at, actor, name or actor, action, subject, ip)
+        for at, actor, name, action, subject, ip in rows
+    ]
+    record(
+        uow.session,
+        uow.clock.now(),
+        who,
+        "case.audit_read",
+        case_id=case.id,
+        subject=case.number,
+        detail={"format": "csv" if export else "page"},
+    )
+    return entries
+
+
+def case_diagram(uow: UnitOfWork, who: Principal, public_id: str) -> str:
+    """The BPMN XML of the pathway version the case runs on, for readers of the case."""
+    case = get_case(uow, who, public_id)
+    xml = uow.session.scalar(
+        select(PathwayVersion.bpmn_xml).where(PathwayVersion.id == case.pathway_version_id)
+    )
+    if xml is None:
+        raise NotFound("diagram not found")
+    return xml

@@ -1,0 +1,1 @@
+"""Telling people: notification rows, the e-mail outbox, and the SMTP transport used after commit."""

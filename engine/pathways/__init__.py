@@ -1,0 +1,1 @@
+"""Pathways as coordinators author them: safe import, lint, forms, simulation, versions and deployment."""

@@ -1,0 +1,226 @@
+"""Casepath's verdict on a diagram: executability, its lint rules, and SpiffWorkflow's own parse.
+
+Every file gets a verdict: valid, or a list of problems naming element ids; "not executable: …" is a
+verdict too, never a traceback. The rules are documented in docs/pathway-authoring.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from engine.bpmn import checks, parsing
+from engine.bpmn.expressions.syntax import check_expression
+from engine.clock import is_duration
+from engine.config import RunLimits
+from engine.errors import ExpressionError, PathwayInvalid, Problem
+from engine.pathways.forms import FormCatalog
+from engine.pathways.importer import BPMN_NS, NS, parse_xml
+from engine.pathways.limits import lint_lengths
+from engine.people.roles import resolve_role
+
+# Flow elements Casepath runs; anything else in an executable process is reported by id.
+SUPPORTED = frozenset({
+    "startEvent", "endEvent", "userTask", "scriptTask", "manualTask", "task", "exclusiveGateway",
+    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "boundaryEvent",
+    "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
+    "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
+})  # fmt: skip
+# Task types that wait for a person: each needs a role and a form, whatever its BPMN type.
+HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
+SUPPORTED_EVENTS = frozenset({"timerEventDefinition", "signalEventDefinition", "terminateEventDefinition"})
+
+
+@dataclass
+class Verdict:
+    """What Casepath thinks of one diagram."""
+
+    label: str
+    problems: list[Problem] = field(default_factory=list)
+    process_id: str = ""
+    executable: bool = True
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        if self.valid:
+            return f"{self.label}: valid (process {self.process_id})"
+        lines = [f"{self.label}: {'not executable' if not self.executable else 'invalid'}"]
+        lines.extend(f"  - {problem}" for problem in self.problems)
+        return "\n".join(lines)
+
+
+def check_document(
+    data: bytes, forms: FormCatalog, label: str = "upload", min_cycle: str = RunLimits().min_cycle
+) -> tuple[Verdict, parsing.ParsedPathway | None]:
+    """Full verdict on a BPMN document: safe parse, executability, lint, SpiffWorkflow's own parse.
+
+    ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``).
+    """
+    verdict = Verdict(label)
+    try:
+        root = parse_xml(data, label)
+    except PathwayInvalid as error:
+        verdict.problems = error.problems
+        verdict.executable = False
+        return verdict, None
+    if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
+        verdict.executable = False
+        verdict.problems = [Problem(label, "not executable: the root element is not bpmn:definitions")]
+        return verdict, None
+    ids = parsing.process_ids(root)
+    if not ids:
+        verdict.executable = False
+        verdict.problems = [
+            Problem(_first_process_id(root) or label, 'not executable: no process has isExecutable="true"')
+        ]
+        return verdict, None
+    verdict.process_id = ids[0]
+    process = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=ids[0])[0]  # no id in the path
+    verdict.problems = lint_process(process, forms)
+    if len(ids) > 1:
+        verdict.problems.append(
+            Problem(ids[1], "one executable process per file: mark the others non-executable")
+        )
+    if any(problem.message.startswith("not executable") for problem in verdict.problems):
+        verdict.executable = False
+        return verdict, None
+    try:
+        parsed = parsing.parse_pathway(root, ids[0])
+        verdict.problems.extend(checks.check_scripts_of(parsed))
+        verdict.problems.extend(checks.short_cycles_of(parsed, min_cycle))
+    except PathwayInvalid as error:
+        verdict.problems.extend(_plain(problem) for problem in error.problems)
+        return verdict, None
+    except (etree.LxmlError, RecursionError) as error:  # the library builds XPaths from ids
+        message = f"the diagram could not be read ({error.__class__.__name__}); check its ids"
+        verdict.problems.append(Problem(ids[0], message))
+        return verdict, None
+    return verdict, (parsed if verdict.valid else None)
+
+
+# SpiffWorkflow's parser messages, in words a coordinator can act on.
+_PLAIN = (
+    ("Multiple outgoing flows", "more than one flow leaves this task: branch with a gateway after it"),
+    ("Non-default exclusive", "a flow out of an exclusive gateway needs a condition, or must be its default"),
+    ("No start event found", "the process has no start event"),
+    ("Exactly one start event", "a sub-process needs exactly one start event, drawn inside it"),
+    ("Unknown Time Specification", "the timer has no date, duration or cycle (for example P7D or R/P1M)"),
+    ("When looking for a task spec", "a flow from here leads to an element that is missing or not unique"),
+    ("Cannot resolve data", "a data association must connect to a data object of the same process"),
+    ("Data Store", "data stores are not supported by Casepath: use a data object"),
+    ("raise_validation_exception", "the event names a signal or message that the diagram does not define"),
+    ("RecursionError", "too many steps follow one another from here (several hundred): shorten the chain"),
+)
+
+
+def _plain(problem: Problem) -> Problem:
+    for start, plain in _PLAIN:
+        if start in problem.message:
+            return Problem(problem.element_id, plain)
+    return problem
+
+
+def _first_process_id(root: etree._Element) -> str:
+    found = root.xpath("//bpmn:process/@id", namespaces=NS)
+    return str(found[0]) if found else ""
+
+
+def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
+    """Casepath's rules for one executable process (see docs/pathway-authoring.md)."""
+    problems = lint_lengths(process)  # ids and names the database columns can hold
+    lanes = _lane_of_elements(process)
+    ids = {str(value) for value in process.xpath(".//@id")}
+    for element in process.iter():
+        if not isinstance(element.tag, str):
+            continue
+        qname = etree.QName(element)
+        element_id = element.get("id") or qname.localname
+        if qname.namespace == BPMN_NS and element.getparent() is not None:
+            problems.extend(_supported(element, qname.localname, element_id))
+        if qname.namespace == BPMN_NS and qname.localname in HUMAN_TASKS:
+            problems.extend(lint_user_task(element, element_id, lanes.get(element_id), forms))
+        if qname.localname == "boundaryEvent" and element.get("attachedToRef") not in ids:
+            problems.append(Problem(element_id, "the boundary event is attached to no activity here"))
+        if qname.localname.endswith("Event"):  # a timer's `notify` names the roles told when it fires
+            notify = task_properties(element).get("notify", "").split(",")
+            unknown = [name.strip() for name in notify if name.strip() and resolve_role(name) is None]
+            if unknown:
+                problems.append(Problem(element_id, f"notify names no casework role: {', '.join(unknown)}"))
+    return problems
+
+
+def _supported(element: etree._Element, kind: str, element_id: str) -> list[Problem]:
+    parent = element.getparent()
+    assert parent is not None
+    parent_kind = etree.QName(parent).localname
+    if parent_kind in {"process", "subProcess"} and kind not in _KNOWN:
+        return [Problem(element_id, f"not executable by Casepath: element type {kind} is not supported")]
+    if (kind.endswith("EventDefinition") and kind not in SUPPORTED_EVENTS) or kind in _LOOPS:
+        owner = parent.get("id") or element_id
+        return [Problem(owner, f"not executable by Casepath: {kind} is not supported")]
+    if kind == "subProcess" and element.get("triggeredByEvent") == "true":
+        return [Problem(element_id, "not executable by Casepath: event sub-processes are not supported")]
+    return []
+
+
+# What a process or sub-process may hold besides flow elements; Casepath ignores them.
+_CONTAINER_PARTS = frozenset({
+    "extensionElements", "documentation", "ioSpecification", "property", "dataInputAssociation",
+    "dataOutputAssociation", "incoming", "outgoing", "auditing", "monitoring", "categoryValueRef",
+    "performer", "humanPerformer", "potentialOwner", "correlationSubscription", "supports",
+})  # fmt: skip
+_LOOPS = frozenset({"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"})
+_KNOWN = SUPPORTED | _CONTAINER_PARTS | _LOOPS  # loops are reported as loops, not as element types
+
+
+def _lane_of_elements(process: etree._Element) -> dict[str, str]:
+    lanes: dict[str, str] = {}
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
+            if ref.text:
+                lanes[ref.text.strip()] = lane.get("name") or ""
+    return lanes
+
+
+def task_properties(element: etree._Element) -> dict[str, str]:
+    props = element.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+    )
+    return {str(p.get("name")): str(p.get("value") or "") for p in props}
+
+
+def lint_user_task(
+    element: etree._Element, element_id: str, lane: str | None, forms: FormCatalog
+) -> list[Problem]:
+    props = task_properties(element)
+    problems: list[Problem] = []
+    named = props.get("role") or lane or ""
+    if resolve_role(named) is None:
+        which = f"'{named}' is not a casework role" if named.strip() else "names no role"
+        hint = "a role property or a lane named after a role"
+        problems.append(Problem(element_id, f"not executable: user task {which} ({hint})"))
+    form = props.get("form", "")
+    if not form:
+        problems.append(Problem(element_id, "not executable: user task names no form (property 'form')"))
+    elif not forms.exists(form):
+        problems.append(Problem(element_id, f"form '{form}' does not exist in workflows/forms/"))
+    due = props.get("due", "")
+    if due and not is_duration(due):
+        try:
+            check_expression(due)
+        except ExpressionError as error:
+            message = f"due '{due}' is neither an ISO 8601 duration nor a valid expression: {error.message}"
+            problems.append(Problem(element_id, message))
+    return problems
+
+
+def verdict_for_file(path: Path, forms: FormCatalog, min_cycle: str = RunLimits().min_cycle) -> Verdict:
+    """Verdict on a file on disk; I/O errors are the caller's to report."""
+    data = path.read_bytes()
+    verdict, _ = check_document(data, forms, str(path), min_cycle)
+    return verdict

@@ -1,0 +1,1 @@
+"""People: roles, permissions, users and their sessions, centres, and the administration of all four."""

@@ -1,0 +1,170 @@
+"""The administrator's side: users and centres. Administrators never see case content or addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from engine.audit.chain import record
+from engine.errors import NotFound, ValidationFailed
+from engine.people import credentials, users
+from engine.people.centres import STAYING, ensure_centre, find_centre
+from engine.people.permissions import (
+    ADMINS,
+    Principal,
+    can_administer,
+    can_grant_role,
+    can_manage_account,
+    can_manage_users,
+    require,
+)
+from engine.store.models import Case, Centre, Membership, User
+from engine.store.uow import UnitOfWork
+
+NOT_YOURS = "you do not administer this centre"
+NO_SUCH_USER = "no such user"
+NOT_TO_YOURSELF = "you cannot grant a role to yourself"
+CENTRE_EXISTS = "a centre with this code exists"
+TOO_LONG = "too long"
+
+
+@dataclass(frozen=True)
+class MembershipRow:
+    centre_code: str
+    centre_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    display_name: str
+    active: bool
+    memberships: list[MembershipRow]
+
+
+@dataclass(frozen=True)
+class CentreRow:
+    code: str
+    name: str
+    kind: str
+    capacity: int
+    open_cases: int
+    staff: int
+
+
+def list_users(uow: UnitOfWork, who: Principal) -> list[UserRow]:
+    """The users of the centres ``who`` administers, with their roles in those centres only."""
+    require(can_manage_users(who), "only an administrator manages users")
+    administered = who.centres_with(ADMINS)
+    rows = uow.session.execute(
+        select(User.username, User.display_name, User.active, Centre.code, Centre.name, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Centre, Centre.id == Membership.centre_id)
+        .where(Membership.centre_id.in_(administered))
+        .order_by(User.username, Centre.code)
+    ).all()
+    found: dict[str, UserRow] = {}
+    for username, name, active, code, centre_name, role in rows:
+        row = found.setdefault(username, UserRow(username, name, active, []))
+        if code is not None:
+            row.memberships.append(MembershipRow(code, centre_name, role))
+    return list(found.values())
+
+
+def list_centres(uow: UnitOfWork, who: Principal) -> list[CentreRow]:
+    """The centres ``who`` administers, with places and staff counts; never the confidential address."""
+    require(can_manage_users(who), "only an administrator manages centres")
+    open_cases = (
+        select(Case.centre_id, func.count().label("n"))
+        .where(Case.status.in_(STAYING))
+        .group_by(Case.centre_id)
+        .subquery()
+    )
+    staff = select(Membership.centre_id, func.count().label("n")).group_by(Membership.centre_id).subquery()
+    rows = uow.session.execute(
+        select(
+            Centre.code,
+            Centre.name,
+            Centre.kind,
+            Centre.capacity,
+            func.coalesce(open_cases.c.n, 0),
+            func.coalesce(staff.c.n, 0),
+        )
+        .outerjoin(open_cases, open_cases.c.centre_id == Centre.id)
+        .outerjoin(staff, staff.c.centre_id == Centre.id)
+        .where(Centre.id.in_(who.centres_with(ADMINS)))
+        .order_by(Centre.code)
+    ).all()
+    return [CentreRow(*row) for row in rows]
+
+
+def add_user(
+    uow: UnitOfWork,
+    who: Principal,
+    username: str,
+    password: str,
+    centre_code: str,
+    role: str,
+    display_name: str = "",
+) -> User:
+    """Create a new account in a centre ``who`` administers; an existing username is refused."""
+    require(can_manage_users(who), "only an administrator manages users")
+    centre = users.get_centre_for(uow, centre_code, "cannot create the user")
+    if not can_grant_role(who, None, centre.id):
+        raise ValidationFailed("cannot create the user", {"centre": [NOT_YOURS]})
+    return users.create_user(uow, who, username, password, centre_code, role, display_name)
+
+
+def grant_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str, role: str) -> User:
+    """Give an existing user a role in a centre ``who`` administers; never to ``who`` themselves."""
+    require(can_manage_users(who), "only an administrator manages users")
+    centre = users.get_centre_for(uow, centre_code, "cannot grant the role")
+    if not can_administer(who, centre.id):
+        raise ValidationFailed("cannot grant the role", {"centre": [NOT_YOURS]})
+    user = users.find_user(uow, username.strip().lower())
+    if user is None:
+        raise ValidationFailed("cannot grant the role", {"username": [NO_SUCH_USER]})
+    if not can_grant_role(who, user.id, centre.id):
+        raise ValidationFailed("cannot grant the role", {"username": [NOT_TO_YOURSELF]})
+    return users.grant_role(uow, who, user.username, centre.code, role)
+
+
+def set_user_active(uow: UnitOfWork, who: Principal, username: str, active: bool) -> User:
+    """Deactivate (sign out at the next request, no more sign-ins) or reactivate a user."""
+    require(can_manage_users(who), "only an administrator manages users")
+    user = users.find_user(uow, username.strip().lower())
+    if user is None or not any(can_administer(who, m.centre_id) for m in user.memberships):
+        raise NotFound("user not found")
+    if user.id == who.user_id and not active:
+        raise ValidationFailed("you cannot deactivate yourself", {"username": ["that is you"]})
+    centres = [m.centre_id for m in user.memberships]
+    elsewhere = "the user also works in a centre you do not administer"
+    require(can_manage_account(who, user.id, centres), elsewhere)
+    if user.active and not active:
+        credentials.revoke_all(uow, who, user, "deactivated")
+    user.active = active
+    action = "user.activate" if active else "user.deactivate"
+    record(uow.session, uow.clock.now(), who, action, subject=user.username)
+    return user
+
+
+def add_centre(
+    uow: UnitOfWork, who: Principal, code: str, name: str, kind: str, capacity: int, address: str = ""
+) -> Centre:
+    """Create a centre, administered by its creator; its address is shown afterwards only to its staff."""
+    require(can_manage_users(who), "only an administrator manages centres")
+    code = code.strip().lower()
+    if len(name) > 200 or len(address) > 1000:
+        raise ValidationFailed("too long", {"name" if len(name) > 200 else "address": [TOO_LONG]})
+    if find_centre(uow, code) is not None:
+        raise ValidationFailed("the centre exists", {"code": [CENTRE_EXISTS]})
+    centre = ensure_centre(uow, who, code, name, kind, capacity, address.strip())
+    creator = uow.session.get(User, who.user_id) if who.user_id is not None else None
+    if creator is not None:  # the new centre has no staff yet: its creator administers it
+        users.set_membership(uow, creator, centre, "admin")
+        uow.session.flush()
+        detail = {"centre": centre.code, "role": "admin", "previous": ""}
+        record(uow.session, uow.clock.now(), who, "role.grant", subject=creator.username, detail=detail)
+    return centre

@@ -1,0 +1,89 @@
+"""Centres: crisis centres (КЦ) and community support centres (ЦОП), their places and occupancy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from engine.audit.chain import record
+from engine.errors import ValidationFailed
+from engine.people.permissions import Principal
+from engine.store.models import Case, Centre
+from engine.store.uow import UnitOfWork
+
+KINDS = ("crisis_centre", "community_support")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+
+
+def find_centre(uow: UnitOfWork, code: str) -> Centre | None:
+    return uow.session.scalar(select(Centre).where(Centre.code == code))
+
+
+def ensure_centre(
+    uow: UnitOfWork, who: Principal, code: str, name: str, kind: str, capacity: int, address: str = ""
+) -> Centre:
+    """Create the centre, or return the existing one with that code unchanged."""
+    fields: dict[str, list[str]] = {}
+    if not _CODE.match(code):
+        fields["code"] = ["2–40 characters: lower-case letters, digits or '-'"]
+    if kind not in KINDS:
+        fields["kind"] = [f"one of {', '.join(KINDS)}"]
+    if not 1 <= capacity <= 1000:
+        fields["capacity"] = ["between 1 and 1000 places"]
+    if not name.strip():
+        fields["name"] = ["required"]
+    if fields:
+        raise ValidationFailed("cannot create the centre", fields)
+    centre = find_centre(uow, code)
+    if centre is not None:
+        return centre
+    centre = Centre(
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        capacity=capacity,
+        address=address,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(centre)
+    uow.session.flush()
+    record(
+        uow.session,
+        uow.clock.now(),
+        who,
+        "centre.create",
+        subject=code,
+        detail={"kind": kind, "capacity": capacity},
+    )
+    return centre
+
+
+# Cases whose person still takes a place: open, or parked as an incident. Asking for these two values
+# (not "!= closed") lets the (centre_id, status) index skip a centre's closed cases, whose number
+# only ever grows.
+STAYING = ("open", "incident")
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    centre_id: int
+    open_cases: int
+    capacity: int
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.open_cases, 0)
+
+    @property
+    def full(self) -> bool:
+        return self.open_cases >= self.capacity
+
+
+def occupancy(uow: UnitOfWork, centre: Centre) -> Occupancy:
+    """Open cases (incidents included: the person is still there) against the centre's places."""
+    count = uow.session.scalar(
+        select(func.count()).select_from(Case).where(Case.centre_id == centre.id, Case.status.in_(STAYING))
+    )
+    return Occupancy(centre.id, int(count or 0), centre.capacity)
