@@ -1,7 +1,8 @@
-"""``casepath pathways check|deploy|simulate``: what coordinators run before and when deploying."""
+"""``casepath pathways check|deploy|simulate|properties``: what coordinators run before and when deploying."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from datetime import UTC, datetime
@@ -9,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+from babel import support
 
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
+from engine.bpmn import properties
 from engine.errors import CasepathError
 from engine.pathways import lint, simulation
 from engine.pathways.forms import FormCatalog
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "web" / "translations"
 
 
 def register(main: click.Group) -> None:
@@ -44,6 +49,34 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
     if io_errors:
         sys.exit(2)
     sys.exit(1 if invalid else 0)
+
+
+@pathways_group.command("properties")
+@click.option("--json", "as_json", is_flag=True, help="print the declaration as JSON")
+def properties_command(as_json: bool) -> None:
+    """The BPMN extension properties Casepath reads: on which elements, of what type, whether required."""
+    declared = properties.as_json(translate)
+    if as_json:
+        click.echo(json.dumps({"properties": declared}, ensure_ascii=False, indent=2))
+        return
+    for item in declared:
+        required = "required" if item["required"] else "optional"
+        if item["fallback"]:
+            required += f" (or from the {item['fallback']})"
+        console.print(
+            f"{item['name']}: {item['type']}, {required}; on {', '.join(item['elements'])}", markup=False
+        )
+        console.print(f"  {item['help']['en']}", markup=False)
+
+
+@functools.cache
+def _catalogue(locale: str) -> support.Translations:
+    return support.Translations.load(str(TRANSLATIONS), [locale])
+
+
+def translate(locale: str, message: str) -> str:
+    """A message id in ``locale`` through the web app's catalogues (the same texts the pages show)."""
+    return str(_catalogue(locale).gettext(message))
 
 
 @pathways_group.command("deploy")

@@ -25,6 +25,13 @@ from SpiffWorkflow.task import Task, TaskState
 
 from engine import clock as clocks
 from engine.bpmn.parsing import ParsedPathway, first_line
+from engine.bpmn.properties import (
+    EventProperties,
+    TaskProperties,
+    event_properties,
+    raw_of_spec,
+    task_properties,
+)
 from engine.bpmn.run_problems import problem_text
 from engine.bpmn.script_engine import SafeScriptEngine, engine_of
 from engine.bpmn.timers import CasepathCycle
@@ -158,7 +165,7 @@ class HumanTask:
     element_id: str
     name: str
     lane: str | None
-    properties: dict[str, str]
+    properties: TaskProperties
     data: dict[str, Any]
 
 
@@ -174,23 +181,18 @@ def _human(task: Task) -> HumanTask:
         element_id=str(spec.bpmn_id),
         name=str(spec.bpmn_name or spec.bpmn_id),
         lane=spec.lane,
-        properties=_properties(spec),
+        properties=task_properties(raw_of_spec(spec)),
         data=task.data,
     )
 
 
-def _properties(spec: Any) -> dict[str, str]:
-    extensions = getattr(spec, "extensions", None) or {}
-    return dict(extensions.get("properties", {}))
-
-
-def element_properties(parsed: ParsedPathway, element_id: str) -> dict[str, str]:
-    """The ``spiffworkflow:properties`` of one element of a pathway (e.g. a timer's ``notify``)."""
+def event_properties_of(parsed: ParsedPathway, element_id: str) -> EventProperties:
+    """The properties of one event of a pathway (a timer's ``notify`` when it fires)."""
     for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
         for task_spec in spec.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) == element_id:
-                return _properties(task_spec)
-    return {}
+                return event_properties(raw_of_spec(task_spec))
+    return EventProperties()
 
 
 def find_human_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
@@ -243,7 +245,7 @@ class WaitingTimer:
     name: str
     due_at: datetime
     cycle: bool
-    properties: dict[str, str]
+    properties: EventProperties
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
@@ -258,7 +260,8 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
             spec = task.task_spec
             name = str(spec.bpmn_name or spec.bpmn_id)
             cycle = isinstance(definition, CasepathCycle)
-            found.append(WaitingTimer(str(spec.bpmn_id), name, due, cycle, _properties(spec)))
+            properties = event_properties(raw_of_spec(spec))
+            found.append(WaitingTimer(str(spec.bpmn_id), name, due, cycle, properties))
     return found
 
 

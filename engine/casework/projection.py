@@ -22,7 +22,7 @@ from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_r
 from engine.pathways.forms import FormCatalog
 from engine.pathways.versions import parsed_version
 from engine.people.permissions import SYSTEM
-from engine.people.roles import parse_roles, resolve_role
+from engine.people.roles import resolve_role, resolve_roles
 from engine.store.models import Case, CaseTask, Deadline, Notification
 from engine.store.uow import UnitOfWork
 
@@ -96,11 +96,11 @@ def _new_row(
         "workflow_task_id": task.id,
         "element_id": task.element_id,
         "name": task.name[:300],
-        "role": resolve_role(props.get("role") or task.lane or "") or "case_lead",
-        "form_key": props.get("form", ""),
+        "role": resolve_role(props.role or task.lane or "") or "case_lead",
+        "form_key": props.form,
         "created_at": now,
         "due_at": _due(uow, task, now, workflow),
-        "legal_source": props.get("legal_source", "")[:300],
+        "legal_source": props.legal_source[:300],
         "status": "open",
     }
 
@@ -111,7 +111,7 @@ def _due(uow: UnitOfWork, task: spiff.HumanTask, now: datetime, workflow: Any) -
     An expression that fails or gives no date parks the case (RuntimeFailure) instead of leaving the
     task without the due date its pathway asks for.
     """
-    due = task.properties.get("due", "")
+    due = task.properties.due
     if not due:
         return None
     if is_duration(due):
@@ -164,7 +164,7 @@ def _new_deadline(case: Case, timer: spiff.WaitingTimer, now: datetime) -> dict[
         "element_id": timer.element_id,
         "kind": timer.name[:300],
         "due_at": timer.due_at,
-        "legal_source": timer.properties.get("legal_source", "")[:300],
+        "legal_source": timer.properties.legal_source[:300],
         "status": "pending",
         "created_at": now,
     }
@@ -186,11 +186,11 @@ def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:
             "lateness_seconds": round((fired_at - row.due_at).total_seconds(), 3),
         },
     )
-    props = spiff.element_properties(parsed_version(case.pathway_version), row.element_id)
-    roles = parse_roles(props.get("notify", ""))
+    props = spiff.event_properties_of(parsed_version(case.pathway_version), row.element_id)
+    roles = resolve_roles(props.notify)
     if roles:
         _check_notification_cap(uow, case, row.element_id, len(recipients(uow, case.centre_id, roles)))
-        texts = deadline_texts(case.number, row.kind, props.get("name_en", ""))
+        texts = deadline_texts(case.number, row.kind, props.name_en)
         notify_roles(uow, case, roles, DEADLINE_FIRED, texts)
 
 

@@ -11,11 +11,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from engine.bpmn import checks, parsing
-from engine.bpmn.expressions.syntax import check_expression
-from engine.clock import is_duration
+from engine.bpmn import checks, parsing, properties
 from engine.config import RunLimits
-from engine.errors import ExpressionError, PathwayInvalid, Problem
+from engine.errors import PathwayInvalid, Problem
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import BPMN_NS, NS, parse_xml
 from engine.pathways.limits import lint_lengths
@@ -28,8 +26,6 @@ SUPPORTED = frozenset({
     "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
-# Task types that wait for a person: each needs a role and a form, whatever its BPMN type.
-HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
 SUPPORTED_EVENTS = frozenset({"timerEventDefinition", "signalEventDefinition", "terminateEventDefinition"})
 
 
@@ -135,6 +131,7 @@ def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
     problems = lint_lengths(process)  # ids and names the database columns can hold
     lanes = _lane_of_elements(process)
     ids = {str(value) for value in process.xpath(".//@id")}
+    words = _Vocabulary(forms)
     for element in process.iter():
         if not isinstance(element.tag, str):
             continue
@@ -142,16 +139,25 @@ def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
         element_id = element.get("id") or qname.localname
         if qname.namespace == BPMN_NS and element.getparent() is not None:
             problems.extend(_supported(element, qname.localname, element_id))
-        if qname.namespace == BPMN_NS and qname.localname in HUMAN_TASKS:
-            problems.extend(lint_user_task(element, element_id, lanes.get(element_id), forms))
+            raw = properties.raw_of_element(element)
+            for message in properties.problems_of(qname.localname, raw, lanes.get(element_id), words):
+                problems.append(Problem(element_id, message))
         if qname.localname == "boundaryEvent" and element.get("attachedToRef") not in ids:
             problems.append(Problem(element_id, "the boundary event is attached to no activity here"))
-        if qname.localname.endswith("Event"):  # a timer's `notify` names the roles told when it fires
-            notify = task_properties(element).get("notify", "").split(",")
-            unknown = [name.strip() for name in notify if name.strip() and resolve_role(name) is None]
-            if unknown:
-                problems.append(Problem(element_id, f"notify names no casework role: {', '.join(unknown)}"))
     return problems
+
+
+class _Vocabulary:
+    """Roles and forms as the property checks need them."""
+
+    def __init__(self, forms: FormCatalog) -> None:
+        self.forms = forms
+
+    def is_role(self, name: str) -> bool:
+        return resolve_role(name) is not None
+
+    def form_exists(self, key: str) -> bool:
+        return self.forms.exists(key)
 
 
 def _supported(element: etree._Element, kind: str, element_id: str) -> list[Problem]:
@@ -185,38 +191,6 @@ def _lane_of_elements(process: etree._Element) -> dict[str, str]:
             if ref.text:
                 lanes[ref.text.strip()] = lane.get("name") or ""
     return lanes
-
-
-def task_properties(element: etree._Element) -> dict[str, str]:
-    props = element.xpath(
-        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
-    )
-    return {str(p.get("name")): str(p.get("value") or "") for p in props}
-
-
-def lint_user_task(
-    element: etree._Element, element_id: str, lane: str | None, forms: FormCatalog
-) -> list[Problem]:
-    props = task_properties(element)
-    problems: list[Problem] = []
-    named = props.get("role") or lane or ""
-    if resolve_role(named) is None:
-        which = f"'{named}' is not a casework role" if named.strip() else "names no role"
-        hint = "a role property or a lane named after a role"
-        problems.append(Problem(element_id, f"not executable: user task {which} ({hint})"))
-    form = props.get("form", "")
-    if not form:
-        problems.append(Problem(element_id, "not executable: user task names no form (property 'form')"))
-    elif not forms.exists(form):
-        problems.append(Problem(element_id, f"form '{form}' does not exist in workflows/forms/"))
-    due = props.get("due", "")
-    if due and not is_duration(due):
-        try:
-            check_expression(due)
-        except ExpressionError as error:
-            message = f"due '{due}' is neither an ISO 8601 duration nor a valid expression: {error.message}"
-            problems.append(Problem(element_id, message))
-    return problems
 
 
 def verdict_for_file(path: Path, forms: FormCatalog, min_cycle: str = RunLimits().min_cycle) -> Verdict:

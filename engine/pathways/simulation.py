@@ -51,7 +51,7 @@ class SimulationResult:
 
 def form_data_for(task: spiff.HumanTask, forms: FormCatalog, data: Mapping[str, Any]) -> dict[str, Any]:
     """A form's defaults, overridden by top-level fields of ``data`` it has, then by data[element or form]."""
-    form_key = task.properties.get("form", "")
+    form_key = task.properties.form
     values: dict[str, Any] = {}
     fields: set[str] = set()
     if form_key and forms.exists(form_key):
@@ -128,6 +128,6 @@ def _advance(
 
 
 def _role(task: spiff.HumanTask) -> str:
-    role = task.properties.get("role") or task.lane or ""
-    due = task.properties.get("due", "")
+    role = task.properties.role or task.lane or ""
+    due = task.properties.due
     return f"[{role}{', due ' + due if due else ''}]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -44,7 +45,7 @@ def role_label(code: str, locale: str = "bg") -> str:
     return code
 
 
-def parse_roles(value: str) -> list[str]:
-    """``"manager, case_lead"`` → role codes; unknown names are ignored (the linter reports them)."""
-    codes = [resolve_role(part) for part in value.split(",") if part.strip()]
+def resolve_roles(names: Iterable[str]) -> list[str]:
+    """Role names (codes or labels) → sorted role codes; unknown names are ignored (the lint reports them)."""
+    codes = [resolve_role(name) for name in names if name.strip()]
     return sorted({code for code in codes if code is not None})

@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
+from engine.bpmn.properties import split_list
 from engine.casework import cases, deadlines
 from engine.errors import NotFound, ValidationFailed
 from engine.notify import mail, notifications, outbox
@@ -314,8 +315,11 @@ def test_a_lease_left_by_a_dead_deliverer_expires(make_uow, world, fixture_forms
 
 
 def test_unknown_roles_in_notify_are_ignored():
-    assert roles.parse_roles("manager, case_lead,, nobody ,Управител") == ["case_lead", "manager"]
-    assert roles.parse_roles("") == []
+    assert roles.resolve_roles(split_list("manager, case_lead,, nobody ,Управител")) == [
+        "case_lead",
+        "manager",
+    ]
+    assert roles.resolve_roles(split_list("")) == []
 
 
 def test_services_send_mail_only_when_smtp_is_configured(tmp_path):

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
 
 from engine.bpmn import checks, parsing, spiff, state
+from engine.bpmn.properties import TaskProperties, raw_of_element, task_properties
 from engine.clock import FrozenClock, add_duration
 from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import check_document
@@ -70,11 +71,8 @@ def parsed(key: str) -> tuple[parsing.ParsedPathway, str]:
     return _PARSED[key]
 
 
-def properties(task: etree._Element) -> dict[str, str]:
-    found = task.xpath(
-        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
-    )
-    return {p.get("name"): p.get("value") for p in found}
+def properties(task: etree._Element) -> TaskProperties:
+    return task_properties(raw_of_element(task))
 
 
 # --- simulation ---------------------------------------------------------------------------------------
@@ -87,7 +85,7 @@ class Seen:
     at: datetime
     element_id: str
     role: str
-    properties: dict[str, str]
+    properties: TaskProperties
 
 
 @dataclass
@@ -125,7 +123,7 @@ class Simulation:
             if task.id not in self._ids:
                 self._ids.add(task.id)
                 self.seen.append(
-                    Seen(self.clock.now(), task.element_id, task.properties["role"], task.properties)
+                    Seen(self.clock.now(), task.element_id, task.properties.role, task.properties)
                 )
 
     def step(self) -> bool:
@@ -136,7 +134,7 @@ class Simulation:
         workable = [t for t in spiff.ready_human_tasks(self.wf) if t.element_id not in self.hold]
         if workable:
             task = workable[0]
-            data = {**FORMS.get(task.properties["form"]).defaults(), **self.answers.get(task.element_id, {})}
+            data = {**FORMS.get(task.properties.form).defaults(), **self.answers.get(task.element_id, {})}
             spiff.complete(self.wf, task.id, data)
         else:
             timers = spiff.waiting_timers(self.wf)
@@ -167,7 +165,7 @@ class Simulation:
         """Complete the ready task of one element (held or not) with its form's defaults and ``data``."""
         self._round_trip()
         task = next(t for t in spiff.ready_human_tasks(self.wf) if t.element_id == element_id)
-        spiff.complete(self.wf, task.id, {**FORMS.get(task.properties["form"]).defaults(), **(data or {})})
+        spiff.complete(self.wf, task.id, {**FORMS.get(task.properties.form).defaults(), **(data or {})})
         self._note_ready()
 
     # what happened
@@ -219,9 +217,9 @@ def test_every_user_task_names_a_role_a_form_and_english(key: str) -> None:
     assert len(tasks) >= 10
     for task in tasks:
         props = properties(task)
-        assert props.get("role") in CASEWORK_ROLES, task.get("id")
-        assert FORMS.exists(props.get("form", "")), (task.get("id"), props.get("form"))
-        assert props.get("name_en"), task.get("id")
+        assert props.role in CASEWORK_ROLES, task.get("id")
+        assert FORMS.exists(props.form), (task.get("id"), props.form)
+        assert props.name_en, task.get("id")
         assert task.get("name"), task.get("id")
     for lane in root.xpath("//bpmn:lane", namespaces=NS):
         assert resolve_role(lane.get("name")) is not None, lane.get("name")
@@ -312,7 +310,7 @@ def _inside(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 def _used_forms() -> set[str]:
     return {
-        properties(task)["form"]
+        properties(task).form
         for key in PATHWAYS
         for task in safe_root(key).xpath("//bpmn:userTask", namespaces=NS)
     }
@@ -352,9 +350,9 @@ def test_adult_default_run_reviews_monthly_plans_exit_at_p5m_and_is_capped_at_p6
     sim = Simulation("crisis_centre_adult").run()
     assert sim.completed
     assert not sim.ever("Task_NotifyDSP")  # referred by ДСП: nobody to notify
-    assert sim.first("Task_InitialRisk").properties["due"] == "PT24H"
-    assert sim.first("Task_NeedsAssessment").properties["due"] == "P7D"
-    assert sim.first("Task_SupportPlan").properties["due"] == "P10D"
+    assert sim.first("Task_InitialRisk").properties.due == "PT24H"
+    assert sim.first("Task_NeedsAssessment").properties.due == "P7D"
+    assert sim.first("Task_SupportPlan").properties.due == "P10D"
     # clock 7: monthly reviews in calendar months from the contract, Sofia time
     assert sim.times("Task_PlanReview") == [
         at("2025-09-30T10:00+03:00"),
@@ -394,8 +392,8 @@ def test_adult_urgent_arrival_without_referral_notifies_dsp_within_24_hours() ->
     first = sim.seen[0]
     assert first.element_id == "Task_NotifyDSP"
     assert first.role == "social_worker"
-    assert first.properties["due"] == "PT24H"
-    assert first.properties["legal_source"] == "ЗСУ чл. 77(3)"
+    assert first.properties.due == "PT24H"
+    assert first.properties.legal_source == "ЗСУ чл. 77(3)"
     sim.run(until=seen_ready("Task_Admission"))
     assert sim.first("Task_Admission").at == at(ADMITTED)
 
@@ -423,7 +421,7 @@ def test_adult_unperformed_review_escalates_to_the_case_lead_after_7_days() -> N
     sim = Simulation("crisis_centre_adult", hold={"Task_PlanReview"})
     sim.run(until=seen_ready("Task_ReviewEscalation"))
     review, escalation = sim.first("Task_PlanReview"), sim.first("Task_ReviewEscalation")
-    assert review.properties["due"] == "P7D"
+    assert review.properties.due == "P7D"
     assert escalation.at == add_duration(review.at, "P7D") == at("2025-10-07T10:00+03:00")
     assert escalation.role == "case_lead"
     assert "Task_PlanReview" in sim.ready()  # non-interrupting: the review is still to be done
@@ -445,7 +443,7 @@ def test_adult_trafficking_path_waits_the_30_day_reflection_period() -> None:
     identified = sim.first("Task_TraffickingIdentification").at
     outcome = sim.first("Task_ReflectionOutcome")
     assert outcome.at == add_duration(identified, "P30D") == at("2025-09-30T10:00+03:00")
-    assert outcome.properties["legal_source"] == "ЗБТХ чл. 26"
+    assert outcome.properties.legal_source == "ЗБТХ чл. 26"
     assert any("Timer_Reflection" in ids for _, ids in sim.timers_fired)
     assert not sim.ever("Task_DVProtection")
 
@@ -454,13 +452,13 @@ def test_adult_domestic_violence_path_asks_for_protection_in_24_hours_and_applie
     sim = Simulation("crisis_centre_adult", start={"target_group": "domestic_violence"})
     sim.run(until=seen_ready("Task_DVProtection"))
     task = sim.first("Task_DVProtection")
-    assert task.properties["due"] == "PT24H"
-    assert task.properties["legal_source"] == "ЗЗДН чл. 18"
+    assert task.properties.due == "PT24H"
+    assert task.properties.legal_source == "ЗЗДН чл. 18"
     assert not sim.ever("Task_TraffickingIdentification")
     sim.run(until=seen_ready("Task_DVApplication"))  # no application filed yet: 3 months to file it
     application = sim.first("Task_DVApplication")
-    assert application.properties["due"] == "P3M"
-    assert application.properties["legal_source"] == "ЗЗДН чл. 10"
+    assert application.properties.due == "P3M"
+    assert application.properties.legal_source == "ЗЗДН чл. 10"
     assert sim.run().completed
 
 
@@ -483,7 +481,7 @@ def test_child_default_run_appeal_window_transition_statutory_review_and_reinteg
     sim = Simulation("crisis_centre_child", start=CHILD).run()
     assert sim.completed
     assert not sim.ever("Task_NotifyOZD")
-    assert sim.first("Task_CoordinationMechanism").properties["legal_source"] == "ЗЗД чл. 36г(2)"
+    assert sim.first("Task_CoordinationMechanism").properties.legal_source == "ЗЗД чл. 36г(2)"
     for task, role in (("Task_CrisisIntervention", "psychologist"), ("Task_MedicalCheck", "medical"),
                        ("Task_SchoolContinuity", "educator")):  # fmt: skip
         assert sim.first(task).role == role
@@ -492,7 +490,7 @@ def test_child_default_run_appeal_window_transition_statutory_review_and_reinteg
     assert sim.first("Task_TransitionPlanning").at == at("2026-01-31T10:00+02:00")
     review = sim.first("Task_StatutoryReview")
     assert review.at == at("2026-02-28T10:00+02:00")
-    assert review.properties["legal_source"] == "ЗСУ чл. 90(3)"
+    assert review.properties.legal_source == "ЗСУ чл. 90(3)"
     assert sim.first("Task_ChildExitDecision").role == "manager"
     assert sim.ever("Task_CopReferral")  # default exit: family reintegration with a ЦОП referral
     assert sim.first("Task_FinalReport").at == review.at
@@ -503,8 +501,8 @@ def test_child_police_protection_notifies_ozd_in_24h_and_checks_for_an_order_at_
         "crisis_centre_child", start={**CHILD, "legal_basis": "police"}, hold={"Task_OrderCheck"}
     )
     notify = sim.run(until=seen_ready("Task_NotifyOZD")).first("Task_NotifyOZD")
-    assert notify.properties["due"] == "PT24H"
-    assert notify.properties["legal_source"] == "Наредба I-51"
+    assert notify.properties.due == "PT24H"
+    assert notify.properties.legal_source == "Наредба I-51"
     sim.run(until=seen_ready("Task_OrderCheck"))
     (limit,) = [t for t in spiff.waiting_timers(sim.wf) if t.element_id == "Timer_PoliceLimit"]
     assert limit.due_at == at("2025-09-02T10:00+03:00")  # admission + PT48H
@@ -532,7 +530,7 @@ def test_child_trafficking_referral_notifies_dazd_police_and_nkbth_within_24_hou
         start={**CHILD, "legal_basis": "trafficking_referral", "target_group": "trafficking"},
     )
     sim.run(until=seen_ready("Task_NotifyTrafficking"))
-    assert sim.first("Task_NotifyTrafficking").properties["due"] == "PT24H"
+    assert sim.first("Task_NotifyTrafficking").properties.due == "PT24H"
 
 
 def test_child_goals_met_goes_to_residential_care_without_a_statutory_review() -> None:
@@ -591,7 +589,7 @@ def test_risk_changed_creates_a_reassessment_every_time_during_the_stay(
     reassessment = sim.first("Task_RiskReassessment")
     assert reassessment.at == at("2025-09-30T10:00+03:00")
     assert reassessment.role == "social_worker"
-    assert reassessment.properties["due"] == "PT24H"
+    assert reassessment.properties.due == "PT24H"
     assert "Timer_Cap" in {t.element_id for t in spiff.waiting_timers(sim.wf)}
     sim.run(until=seen_ready(after_cap))
     assert sim.first(after_cap).at == at("2026-02-28T10:00+02:00")  # the cap still ends the stay
@@ -688,7 +686,7 @@ def test_cop_child_asking_for_help_notifies_dsp_and_parents() -> None:
     sim = Simulation("community_support", start={**COP, "legal_basis": "self_request"})
     first = sim.seen[0]
     assert first.element_id == "Task_NotifyDSPParents"
-    assert first.properties["due"] == "PT24H"
+    assert first.properties.due == "PT24H"
 
 
 def test_cop_violence_disclosed_interrupts_the_service() -> None:
@@ -698,8 +696,8 @@ def test_cop_violence_disclosed_interrupts_the_service() -> None:
     assert sim.signal("violence_disclosed")
     assert sim.ready() == ["Task_ViolenceReport"]  # the review and every timer of the service are gone
     report = sim.first("Task_ViolenceReport")
-    assert report.properties["legal_source"] == "ЗЗД чл. 7"
-    assert report.properties["due"] == "PT24H"
+    assert report.properties.legal_source == "ЗЗД чл. 7"
+    assert report.properties.due == "PT24H"
     assert not spiff.waiting_timers(sim.wf)
     sim.run()
     assert sim.completed

@@ -8,6 +8,7 @@ Which way the engine's packages may import each other is an import-linter contra
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from pathlib import Path
 
@@ -123,3 +124,19 @@ def test_the_commit_guard_allows_functions_not_whole_files(tmp_path: Path) -> No
         "casework/deadlines.py: fire_deadline",
         "notify/notifications.py: later",
     ]
+
+
+def test_properties_are_read_by_name_only_in_their_declaration() -> None:
+    """A BPMN extension property is read through engine/bpmn/properties.py, never by a string key."""
+    reads = re.compile(
+        r"props\.get\(|\.properties\.get\(|\.properties\[|extensions\.get\(.properties|spiffworkflow:property\b"
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("engine", "web", "tasks", "cli")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path != ROOT / "engine" / "bpmn" / "properties.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if reads.search(line)
+    ]
+    assert offenders == []

@@ -33,7 +33,7 @@ def started() -> tuple[parsing.ParsedPathway, Any]:
     parsed = parsing.parse_pathway(root)
     workflow = spiff.start(parsed, START, FrozenClock(parse_instant(START["admitted_at"])))
     task = spiff.ready_human_tasks(workflow)[0]
-    spiff.complete(workflow, task.id, FORMS.get(task.properties["form"]).defaults())
+    spiff.complete(workflow, task.id, FORMS.get(task.properties.form).defaults())
     return parsed, workflow
 
 

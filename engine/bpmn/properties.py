@@ -1,0 +1,319 @@
+"""The one declaration of Casepath's BPMN extension properties, and everything read from it.
+
+A diagram carries Casepath's settings as ``spiffworkflow:properties`` under an element's
+``bpmn:extensionElements``. Each property is declared once here: its name, the elements that carry
+it, its type, whether it is required, and its label and help text. From that declaration:
+
+* the runtime parses typed :class:`TaskProperties` and :class:`EventProperties` (nothing else reads a
+  property by its name);
+* the lint (:func:`problems_of`) checks presence and type, naming the element and the property;
+* ``docs/pathway-authoring.md`` has a table made by :func:`markdown_table` (a test fails on drift);
+* ``casepath pathways properties --json`` prints :func:`as_json`, which the studio's properties panel
+  is to be built from.
+
+Labels and help texts are English message ids: adapters translate them through the Babel catalogues
+(``N_`` only marks them for extraction). Whether a name is a role, or a key a form, is not known here
+(roles are people's, forms are pathways'): the lint passes that knowledge in as a :class:`Vocabulary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, Protocol
+
+from lxml import etree
+
+from engine.bpmn.expressions.syntax import check_expression
+from engine.clock import is_duration
+from engine.errors import ExpressionError
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def N_(text: str) -> str:
+    """Marks a message id for the catalogues; translated where it is shown, not here."""
+    return text
+
+
+class PropertyType(StrEnum):
+    """What a property's value is; each type has one check in :data:`_CHECKS`."""
+
+    ROLE = "role"  # a casework role: its code, Bulgarian or English label
+    FORM_KEY = "form_key"  # the key of workflows/forms/<key>.json
+    DUE = "due"  # an ISO 8601 duration, or a safe expression that gives a date
+    TEXT = "text"  # free text
+    ROLE_LIST = "role_list"  # casework roles separated by commas
+
+
+# Which BPMN elements a property may sit on, by their local names.
+HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
+EVENTS = frozenset(
+    {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+)
+FLOW_ELEMENTS = HUMAN_TASKS | EVENTS | frozenset({
+    "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Property:
+    """One extension property as coordinators write it and Casepath reads it."""
+
+    name: str
+    carriers: frozenset[str]
+    type: PropertyType
+    label: str
+    help: str
+    required: bool = False
+    fallback: str = ""  # where the value comes from when the property is absent ("lane" for a role)
+
+    def carried_by(self, kind: str) -> bool:
+        return kind in self.carriers
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property(
+        "role",
+        HUMAN_TASKS,
+        PropertyType.ROLE,
+        N_("Role"),
+        N_(
+            "Who does the task: a casework role by its code or its Bulgarian or English name. "
+            "Without it, the lane the task sits in names the role."
+        ),
+        required=True,
+        fallback="lane",
+    ),
+    Property(
+        "form",
+        HUMAN_TASKS,
+        PropertyType.FORM_KEY,
+        N_("Form"),
+        N_("The key of the form the task is done with, a file in workflows/forms/."),
+        required=True,
+    ),
+    Property(
+        "due",
+        HUMAN_TASKS,
+        PropertyType.DUE,
+        N_("Due"),
+        N_(
+            "When the task is due, computed once when it becomes ready: an ISO 8601 duration "
+            "(PT24H, P7D, P1M) or an expression that gives a date."
+        ),
+    ),
+    Property(
+        "legal_source",
+        HUMAN_TASKS | EVENTS,
+        PropertyType.TEXT,
+        N_("Legal source"),
+        N_("The legal basis of the deadline, shown to case workers next to it (for example ЗСУ чл. 77(3))."),
+    ),
+    Property(
+        "notify",
+        EVENTS,
+        PropertyType.ROLE_LIST,
+        N_("Notify"),
+        N_("The roles told when the timer fires, separated by commas (for example manager, case_lead)."),
+    ),
+    Property(
+        "name_en",
+        FLOW_ELEMENTS,
+        PropertyType.TEXT,
+        N_("Name in English"),
+        N_("The element's name in English, for the English interface (its name is the Bulgarian one)."),
+    ),
+)
+BY_NAME: dict[str, Property] = {prop.name: prop for prop in PROPERTIES}
+
+
+# --- typed values for the runtime ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskProperties:
+    """What a human task says of itself; ``role`` is as written (the case work resolves it)."""
+
+    role: str = ""
+    form: str = ""
+    due: str = ""
+    legal_source: str = ""
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class EventProperties:
+    """What an event (a timer, when it waits and fires) says of itself."""
+
+    legal_source: str = ""
+    notify: tuple[str, ...] = ()
+    name_en: str = ""
+
+
+def task_properties(raw: Mapping[str, str]) -> TaskProperties:
+    return TaskProperties(**_typed(TaskProperties, raw))
+
+
+def event_properties(raw: Mapping[str, str]) -> EventProperties:
+    return EventProperties(**_typed(EventProperties, raw))
+
+
+def _typed(target: type, raw: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in fields(target):
+        text = str(raw.get(item.name, "") or "")
+        if BY_NAME[item.name].type is PropertyType.ROLE_LIST:
+            values[item.name] = split_list(text)
+        else:
+            values[item.name] = text
+    return values
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """``"manager, case_lead,,"`` → ``("manager", "case_lead")``."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def raw_of_spec(task_spec: Any) -> dict[str, str]:
+    """The properties SpiffWorkflow's parser kept on a task spec, as written."""
+    extensions = getattr(task_spec, "extensions", None) or {}
+    return {str(name): str(value or "") for name, value in dict(extensions.get("properties", {})).items()}
+
+
+def raw_of_element(element: etree._Element) -> dict[str, str]:
+    """The properties of an element of an already safely parsed diagram, as written."""
+    found = element.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+        namespaces={"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS},
+    )
+    return {str(p.get("name")): str(p.get("value") or "") for p in found}
+
+
+# --- the lint ----------------------------------------------------------------------------------------------
+
+
+class Vocabulary(Protocol):
+    """What the lint needs to know beyond the diagram: which names are roles and which keys are forms."""
+
+    def is_role(self, name: str) -> bool: ...
+
+    def form_exists(self, key: str) -> bool: ...
+
+
+def problems_of(kind: str, raw: Mapping[str, str], lane: str | None, words: Vocabulary) -> list[str]:
+    """Every problem with the declared properties of one element of type ``kind`` (e.g. ``userTask``).
+
+    Properties an element does not carry, and names nobody declared, are left alone: other modelling
+    tools write properties of their own.
+    """
+    problems: list[str] = []
+    for prop in PROPERTIES:
+        if not prop.carried_by(kind):
+            continue
+        value = raw.get(prop.name, "")
+        if prop.fallback == "lane" and not value:
+            value = lane or ""
+        problem = _CHECKS[prop.type](prop, value, words)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _check_role(prop: Property, value: str, words: Vocabulary) -> str:
+    if words.is_role(value):
+        return ""
+    which = f"'{value}' is not a casework role" if value.strip() else "names no role"
+    return f"not executable: user task {which} (a {prop.name} property or a lane named after a role)"
+
+
+def _check_form(prop: Property, value: str, words: Vocabulary) -> str:
+    if not value:
+        return f"not executable: user task names no form (property '{prop.name}')"
+    if not words.form_exists(value):
+        return f"{prop.name} '{value}' does not exist in workflows/forms/"
+    return ""
+
+
+def _check_due(prop: Property, value: str, words: Vocabulary) -> str:
+    if not value or is_duration(value):
+        return ""
+    try:
+        check_expression(value)
+    except ExpressionError as error:
+        return (
+            f"{prop.name} '{value}' is neither an ISO 8601 duration nor a valid expression: {error.message}"
+        )
+    return ""
+
+
+def _check_role_list(prop: Property, value: str, words: Vocabulary) -> str:
+    unknown = [name for name in split_list(value) if not words.is_role(name)]
+    return f"{prop.name} names no casework role: {', '.join(unknown)}" if unknown else ""
+
+
+def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
+    return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
+
+
+_CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
+    PropertyType.ROLE: _check_role,
+    PropertyType.FORM_KEY: _check_form,
+    PropertyType.DUE: _check_due,
+    PropertyType.TEXT: _check_text,
+    PropertyType.ROLE_LIST: _check_role_list,
+}
+
+
+# --- the declaration for people: JSON for the studio, a table for the docs ---------------------------------
+
+
+def as_json(
+    translate: Callable[[str, str], str], locales: tuple[str, ...] = ("bg", "en")
+) -> list[dict[str, Any]]:
+    """The declaration as data; ``translate(locale, message_id)`` gives each label and help text."""
+    return [
+        {
+            "name": prop.name,
+            "elements": sorted(prop.carriers),
+            "type": prop.type.value,
+            "required": prop.required,
+            "fallback": prop.fallback or None,
+            "label": {locale: translate(locale, prop.label) for locale in locales},
+            "help": {locale: translate(locale, prop.help) for locale in locales},
+        }
+        for prop in PROPERTIES
+    ]
+
+
+_TYPE_WORDS = {
+    PropertyType.ROLE: "role name",
+    PropertyType.FORM_KEY: "form key",
+    PropertyType.DUE: "ISO 8601 duration or expression",
+    PropertyType.TEXT: "free text",
+    PropertyType.ROLE_LIST: "list of role names",
+}
+
+
+def _carrier_words(carriers: frozenset[str]) -> str:
+    if carriers == FLOW_ELEMENTS:
+        return "any flow element"
+    groups = [("user, manual and plain tasks", HUMAN_TASKS), ("events", EVENTS)]
+    return ", ".join(words for words, group in groups if group <= carriers)
+
+
+def markdown_table() -> str:
+    """The table in docs/pathway-authoring.md, between its ``properties-table`` markers."""
+    lines = ["| property | on | type | required | meaning |", "|---|---|---|---|---|"]
+    for prop in PROPERTIES:
+        required = "yes" if prop.required else "no"
+        if prop.fallback == "lane":
+            required = "yes, unless the task sits in a lane named after a role"
+        lines.append(
+            f"| `{prop.name}` | {_carrier_words(prop.carriers)} | {_TYPE_WORDS[prop.type]} | {required} "
+            f"| {prop.help} |"
+        )
+    return "\n".join(lines) + "\n"
