@@ -86,6 +86,7 @@ def translate(locale: str, message: str) -> str:
 def deploy(ctx: Context, file: str, username: str) -> None:
     """Check FILE and store it as the pathway's newest version (by a coordinator of a centre using it)."""
     from engine.pathways.versions import upload_pathway
+    from engine.people.permissions import can_edit_pathway
     from engine.people.users import get_user, principal_for
 
     try:
@@ -97,7 +98,7 @@ def deploy(ctx: Context, file: str, username: str) -> None:
         with services.uow() as uow:
             user = get_user(uow, username)
             who = principal_for(user)
-            if not who.has_role("coordinator"):
+            if not can_edit_pathway(who):
                 fail(f"{username} is not a coordinator", 1)
             version = upload_pathway(uow, who, data, Path(file).name, services.forms)
             uow.commit()

@@ -21,6 +21,7 @@ from engine.notify.notifications import PATHWAY_DEPLOYED, notify_centre
 from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import check_document
 from engine.people.permissions import Principal, can_deploy_pathway, can_edit_pathway, require
+from engine.people.roles import TOLD_OF_DEPLOYMENTS
 from engine.store.models import Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
 
@@ -68,7 +69,7 @@ def _tell_the_centres(uow: UnitOfWork, who: Principal, version: PathwayVersion) 
     }
     exclude = {who.user_id} if who.user_id is not None else set()
     for centre_id in centres_using(uow, version.process_id):
-        notify_centre(uow, centre_id, ["manager", "coordinator"], PATHWAY_DEPLOYED, texts, exclude=exclude)
+        notify_centre(uow, centre_id, TOLD_OF_DEPLOYMENTS, PATHWAY_DEPLOYED, texts, exclude=exclude)
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,16 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from engine.errors import PermissionDenied
+from engine.people.roles import codes_where
 
-CASE_READERS = frozenset({"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"})
-INTAKE_ROLES = frozenset({"social_worker", "case_lead", "manager"})
-REASSIGNERS = frozenset({"case_lead", "manager"})
-INCIDENT_HANDLERS = frozenset({"coordinator", "manager"})
-ADMINS = frozenset({"admin"})
-COORDINATORS = frozenset({"coordinator"})
+# Who may do what, by role code: derived from the capabilities declared in ``engine.people.roles``.
+CASE_READERS = codes_where(lambda role: role.reads_cases)
+INTAKE_ROLES = codes_where(lambda role: role.may_intake)
+REASSIGNERS = codes_where(lambda role: role.leads_cases)
+INCIDENT_HANDLERS = codes_where(lambda role: role.handles_incidents)
+AUDIT_READERS = codes_where(lambda role: role.reads_audit)
+PATHWAY_EDITORS = codes_where(lambda role: role.edits_pathways)
+ADMINS = codes_where(lambda role: role.administers)
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,12 @@ def can_close_case(who: Principal, case: CaseLike) -> bool:
 
 
 def can_edit_pathway(who: Principal) -> bool:
-    return who.has_role("coordinator")
+    return bool(who.centres_with(PATHWAY_EDITORS))
 
 
 def can_deploy_pathway(who: Principal, used_by: Collection[int]) -> bool:
     """A coordinator deploys a pathway that one of their centres uses, or one no centre uses yet."""
-    coordinated = set(who.centres_with(COORDINATORS))
+    coordinated = set(who.centres_with(PATHWAY_EDITORS))
     return bool(coordinated) and (not used_by or bool(coordinated & set(used_by)))
 
 
@@ -130,11 +133,12 @@ def can_view_incidents(who: Principal) -> bool:
 
 
 def can_view_audit(who: Principal, centre_id: int) -> bool:
-    return who.role_in(centre_id) == "manager"
+    return who.role_in(centre_id) in AUDIT_READERS
 
 
 def can_view_address(who: Principal, centre_id: int) -> bool:
-    return who.role_in(centre_id) is not None and who.role_in(centre_id) != "admin"
+    role = who.role_in(centre_id)
+    return role is not None and role not in ADMINS
 
 
 def can_manage_users(who: Principal) -> bool:
@@ -143,7 +147,7 @@ def can_manage_users(who: Principal) -> bool:
 
 
 def can_administer(who: Principal, centre_id: int) -> bool:
-    return who.role_in(centre_id) == "admin"
+    return who.role_in(centre_id) in ADMINS
 
 
 def can_grant_role(who: Principal, user_id: int | None, centre_id: int) -> bool:
@@ -165,7 +169,7 @@ def can_manage_account(who: Principal, user_id: int, centre_ids: Collection[int]
 
 def roles_compatible(role: str, other_role: str | None) -> bool:
     """Casework roles and the admin role are never held by one person at the same centre."""
-    return other_role is None or (role == "admin") == (other_role == "admin")
+    return other_role is None or (role in ADMINS) == (other_role in ADMINS)
 
 
 def can_view_task(who: Principal, task: CaseLike) -> bool:

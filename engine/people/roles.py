@@ -1,33 +1,106 @@
-"""Staff roles: stable codes used in data and diagrams, with Bulgarian and English labels."""
+"""Staff roles: stable codes used in data and diagrams, Bulgarian and English labels, and what each
+role may do.
+
+``ROLES`` is the one declaration of the roles. Every set of roles the engine uses (who may open a case,
+who reads the audit, who is told of a new pathway version, ...) is derived from the capabilities
+declared here with :func:`codes_where`; a new role is added, or a role given a right, in this table
+only.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Role:
+    """A staff role. Every capability is False unless the role's line in ``ROLES`` says otherwise."""
+
     code: str
     bg: str
     en: str
+    # Does casework in a centre: may be named on a task in a diagram (a lane's role).
+    casework: bool = False
+    # Reads the cases of its centre, their tasks and the inbox.
+    reads_cases: bool = False
+    # Opens a case (intake) in its centre.
+    may_intake: bool = False
+    # Leads the centre's cases: reassigns or releases a held task and closes a case.
+    leads_cases: bool = False
+    # Sees and retries the centre's cases that an error in the diagram stopped.
+    handles_incidents: bool = False
+    # Reads the audit trail of the centre and of its cases.
+    reads_audit: bool = False
+    # Uploads and deploys pathways (those its centres use).
+    edits_pathways: bool = False
+    # Administers the centre: its users, their roles and the centre itself, never case content (nor
+    # the centre's confidential address). Never held with a casework role at the same centre.
+    administers: bool = False
+    # Is told (in-app and e-mail) of every role granted in the centre by a person.
+    told_of_grants: bool = False
+    # Is told of every new version of a pathway that the centre runs.
+    told_of_deployments: bool = False
 
 
 ROLES: tuple[Role, ...] = (
-    Role("social_worker", "Социален работник", "Social worker"),
-    Role("psychologist", "Психолог", "Psychologist"),
-    Role("educator", "Възпитател", "Educator"),
-    Role("medical", "Медицински специалист", "Medical specialist"),
-    Role("case_lead", "Водещ на случая", "Case lead"),
-    Role("coordinator", "Координатор", "Coordinator"),
-    Role("manager", "Управител", "Manager"),
-    Role("admin", "Администратор", "Administrator"),
+    Role(
+        "social_worker",
+        "Социален работник",
+        "Social worker",
+        casework=True,
+        reads_cases=True,
+        may_intake=True,
+    ),
+    Role("psychologist", "Психолог", "Psychologist", casework=True, reads_cases=True),
+    Role("educator", "Възпитател", "Educator", casework=True, reads_cases=True),
+    Role("medical", "Медицински специалист", "Medical specialist", casework=True, reads_cases=True),
+    Role(
+        "case_lead",
+        "Водещ на случая",
+        "Case lead",
+        casework=True,
+        reads_cases=True,
+        may_intake=True,
+        leads_cases=True,
+    ),
+    Role(
+        "coordinator",
+        "Координатор",
+        "Coordinator",
+        casework=True,
+        handles_incidents=True,
+        edits_pathways=True,
+        told_of_deployments=True,
+    ),
+    Role(
+        "manager",
+        "Управител",
+        "Manager",
+        casework=True,
+        reads_cases=True,
+        may_intake=True,
+        leads_cases=True,
+        handles_incidents=True,
+        reads_audit=True,
+        told_of_grants=True,
+        told_of_deployments=True,
+    ),
+    Role("admin", "Администратор", "Administrator", administers=True),
 )
+
+
+def codes_where(capable: Callable[[Role], bool]) -> frozenset[str]:
+    """The codes of the roles with a capability, e.g. ``codes_where(lambda role: role.may_intake)``."""
+    return frozenset(role.code for role in ROLES if capable(role))
+
+
 ROLE_CODES = frozenset(role.code for role in ROLES)
 # Roles that do casework: they may be named on a task in a diagram.
-CASEWORK_ROLES = frozenset(
-    {"social_worker", "psychologist", "educator", "medical", "case_lead", "manager", "coordinator"}
-)
+CASEWORK_ROLES = codes_where(lambda role: role.casework)
+# Who hears of what happens in the centre (engine.notify's recipients, by role).
+TOLD_OF_GRANTS = codes_where(lambda role: role.told_of_grants)
+TOLD_OF_DEPLOYMENTS = codes_where(lambda role: role.told_of_deployments)
 
 _BY_NAME = {name.casefold(): role.code for role in ROLES for name in (role.code, role.bg, role.en)}
 

@@ -8,15 +8,17 @@ are covered with JSON bodies in ``test_api.py``). Nobody signed in gets 401, nev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+from engine.people.permissions import AUDIT_READERS, PATHWAY_EDITORS
+from engine.people.permissions import CASE_READERS as READERS
 from tests.integration.conftest import mini_pathway
 from tests.web.conftest import WebWorld
 
-READERS = {"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"}
+LANE = {"social_worker"}  # the role of the fixture pathway's first task (tests/fixtures/mini.bpmn)
 API = "/api/v1"
 Role = str | None
 
@@ -46,11 +48,11 @@ def signed_in(status: int) -> Callable[[Role, bool], int]:
     return lambda role, own: 401 if role is None else status
 
 
-def for_roles(allowed: set[str], ok: int = 200) -> Callable[[Role, bool], int]:
+def for_roles(allowed: Set[str], ok: int = 200) -> Callable[[Role, bool], int]:
     return lambda role, own: 401 if role is None else ok if role in allowed else 403
 
 
-def on_case(allowed: set[str], ok: int = 200) -> Callable[[Role, bool], int]:
+def on_case(allowed: Set[str], ok: int = 200) -> Callable[[Role, bool], int]:
     """Another centre's case or task is a 404, and so is any case for roles that read no cases."""
 
     def expect(role: Role, own: bool) -> int:
@@ -66,7 +68,7 @@ def on_case(allowed: set[str], ok: int = 200) -> Callable[[Role, bool], int]:
 API_RULES: dict[tuple[str, str], ApiRule] = {
     ("api-docs.openapi_json", "GET"): ApiRule(fixed("/openapi.json"), lambda role, own: 200),
     ("api_tasks.list_tasks", "GET"): ApiRule(fixed("/tasks"), for_roles(READERS)),
-    ("api_tasks.claim_task", "POST"): ApiRule(task_url("/claim"), on_case({"social_worker"})),
+    ("api_tasks.claim_task", "POST"): ApiRule(task_url("/claim"), on_case(LANE)),
     ("api_tasks.complete", "POST"): ApiRule(
         task_url("/complete"), signed_in(422), lambda own: {"note": "form data, not JSON"}
     ),
@@ -75,11 +77,11 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         fixed("/cases"), signed_in(422), lambda own: {"centre": "kc-test" if own else "kc-other"}
     ),
     ("api_cases.show", "GET"): ApiRule(case_url(), on_case(READERS)),
-    ("api_cases.audit", "GET"): ApiRule(case_url("/audit"), on_case({"manager"})),
+    ("api_cases.audit", "GET"): ApiRule(case_url("/audit"), on_case(AUDIT_READERS)),
     ("api_pathways.list_pathways", "GET"): ApiRule(fixed("/pathways"), signed_in(200)),
     ("api_pathways.upload_pathway", "POST"): ApiRule(
         fixed("/pathways"),
-        for_roles({"coordinator"}, ok=201),
+        for_roles(PATHWAY_EDITORS, ok=201),
         lambda own: {"file": (BytesIO(mini_pathway()), "mini.bpmn")},
     ),
 }

@@ -7,7 +7,7 @@ so every call sees the same fresh world (an open case per centre, its first task
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -16,13 +16,21 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engine.people.permissions import (
+    ADMINS,
+    AUDIT_READERS,
+    INCIDENT_HANDLERS,
+    INTAKE_ROLES,
+    PATHWAY_EDITORS,
+    REASSIGNERS,
+)
+from engine.people.permissions import CASE_READERS as READERS
 from tests.integration.conftest import mini_pathway
 from tests.web.conftest import ROLE_CODES, WebWorld, login, username
 
-READERS = {"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"}
-INTAKE = {"social_worker", "case_lead", "manager"}
-REASSIGNERS = {"case_lead", "manager"}
-INCIDENT_HANDLERS = {"coordinator", "manager"}
+# Who may do what is the engine's declaration (engine/people/roles.py, checked against a hand-written
+# table in tests/unit/test_role_declaration.py); what each route answers them is this file's.
+LANE = {"social_worker"}  # the role of the fixture pathway's first task (tests/fixtures/mini.bpmn)
 ANON = None
 LOGIN = 302  # a page asked for by nobody signed in sends them to the sign-in page
 Role = str | None
@@ -39,11 +47,11 @@ def signed_in(status: int) -> Callable[[Role, bool], int]:
     return lambda role, own: LOGIN if role is ANON else status
 
 
-def for_roles(allowed: set[str], ok: int = 200, refused: int = 403) -> Callable[[Role, bool], int]:
+def for_roles(allowed: Set[str], ok: int = 200, refused: int = 403) -> Callable[[Role, bool], int]:
     return lambda role, own: LOGIN if role is ANON else ok if role in allowed else refused
 
 
-def on_case(allowed: set[str], ok: int, refused: int = 403) -> Callable[[Role, bool], int]:
+def on_case(allowed: Set[str], ok: int, refused: int = 403) -> Callable[[Role, bool], int]:
     """Another centre's case does not exist for the user (404); nor for roles that may not read cases."""
 
     def expect(role: Role, own: bool) -> int:
@@ -77,7 +85,7 @@ def own_notification_only(role: Role, own: bool) -> int:
 
 def administered(ok: int, other: int) -> Callable[[Role, bool], int]:
     """Admin actions: allowed in the administrator's own centre, refused for another centre."""
-    return lambda role, own: LOGIN if role is ANON else 403 if role != "admin" else ok if own else other
+    return lambda role, own: LOGIN if role is ANON else 403 if role not in ADMINS else ok if own else other
 
 
 def notification_url(suffix: str) -> Callable[[WebWorld, bool], str]:
@@ -118,16 +126,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("auth.language", "POST"): Rule(fixed("/language"), lambda role, own: 302, lambda own: {"locale": "en"}),
     ("inbox.index", "GET"): Rule(fixed("/inbox"), for_roles(READERS)),
-    ("inbox.claim", "POST"): Rule(task_url("/claim"), on_case({"social_worker"}, 302)),
-    ("inbox.unclaim", "POST"): Rule(task_url("/unclaim"), on_case({"social_worker"} | REASSIGNERS, 302)),
+    ("inbox.claim", "POST"): Rule(task_url("/claim"), on_case(LANE, 302)),
+    ("inbox.unclaim", "POST"): Rule(task_url("/unclaim"), on_case(LANE | REASSIGNERS, 302)),
     ("inbox.reassign", "POST"): Rule(
         task_url("/reassign"),
         on_case(REASSIGNERS, 302),
         lambda own: {"assignee": username("social_worker", own)},
     ),
     ("task.show", "GET"): Rule(task_url(), on_case(READERS, 200)),
-    ("task.complete", "POST"): Rule(task_url("/complete"), on_case({"social_worker"}, 302), lambda own: NOTE),
-    ("task.draft", "POST"): Rule(task_url("/draft"), on_case({"social_worker"}, 302), lambda own: NOTE),
+    ("task.complete", "POST"): Rule(task_url("/complete"), on_case(LANE, 302), lambda own: NOTE),
+    ("task.draft", "POST"): Rule(task_url("/draft"), on_case(LANE, 302), lambda own: NOTE),
     ("cases.index", "GET"): Rule(fixed("/cases"), for_roles(READERS)),
     ("cases.show", "GET"): Rule(case_url(), on_case(READERS, 200)),
     ("cases.diagram", "GET"): Rule(case_url("/diagram.bpmn"), on_case(READERS, 200)),
@@ -143,12 +151,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("notifications.index", "GET"): Rule(fixed("/notifications"), signed_in(200)),
     ("notifications.read", "POST"): Rule(notification_url("/read"), own_notification_only),
     ("notifications.read_all", "POST"): Rule(fixed("/notifications/read-all"), signed_in(302)),
-    ("cases.audit", "GET"): Rule(case_url("/audit"), on_case({"manager"}, 200)),
-    ("cases.audit_csv", "GET"): Rule(case_url("/audit.csv"), on_case({"manager"}, 200)),
-    ("intake.new", "GET"): Rule(fixed("/intake"), for_roles(INTAKE)),
+    ("cases.audit", "GET"): Rule(case_url("/audit"), on_case(AUDIT_READERS, 200)),
+    ("cases.audit_csv", "GET"): Rule(case_url("/audit.csv"), on_case(AUDIT_READERS, 200)),
+    ("intake.new", "GET"): Rule(fixed("/intake"), for_roles(INTAKE_ROLES)),
     ("intake.create", "POST"): Rule(
         fixed("/intake"),
-        lambda role, own: LOGIN if role is ANON else 302 if own and role in INTAKE else 403,
+        lambda role, own: LOGIN if role is ANON else 302 if own and role in INTAKE_ROLES else 403,
         lambda own: {
             "centre": "kc-test" if own else "kc-other",
             "display_name": "Нов Човек",
@@ -156,13 +164,13 @@ RULES: dict[tuple[str, str], Rule] = {
             "target_group": "domestic_violence",
         },
     ),
-    ("pathways.index", "GET"): Rule(fixed("/pathways"), for_roles({"coordinator"})),
+    ("pathways.index", "GET"): Rule(fixed("/pathways"), for_roles(PATHWAY_EDITORS)),
     ("pathways.upload", "POST"): Rule(
         fixed("/pathways"),
-        for_roles({"coordinator"}, ok=302),
+        for_roles(PATHWAY_EDITORS, ok=302),
         lambda own: {"file": (BytesIO(mini_pathway()), "mini.bpmn")},
     ),
-    ("admin.index", "GET"): Rule(fixed("/admin"), for_roles({"admin"})),
+    ("admin.index", "GET"): Rule(fixed("/admin"), for_roles(ADMINS)),
     # An administrator manages only the centres it administers: another centre is refused (422 on the
     # form, naming the centre), and its people do not exist for it (404).
     ("admin.create_user", "POST"): Rule(
@@ -191,7 +199,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("admin.create_centre", "POST"): Rule(
         fixed("/admin/centres"),
-        for_roles({"admin"}, ok=302),
+        for_roles(ADMINS, ok=302),
         lambda own: {"code": "kc-new", "name": "КЦ Нов", "kind": "crisis_centre", "capacity": "8"},
     ),
 }

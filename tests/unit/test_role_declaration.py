@@ -1,0 +1,99 @@
+"""The one declaration of roles (``engine.people.roles.ROLES``) against a table written by hand.
+
+The engine's role sets and the permission matrix's expectations are both derived from the declaration,
+so a wrong capability there would agree with itself everywhere else. This table is the independent
+statement of who may do what: a capability given to or taken from a role fails here (and, for the
+permissions, in ``test_permission_table.py``, whose rows name the allowed people by hand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from engine.people import permissions, roles
+from engine.people.roles import ROLES, Role
+
+CAPABILITIES = [f.name for f in fields(Role) if f.type in (bool, "bool")]
+
+# Each capability: exactly the roles that have it.
+EXPECTED: dict[str, set[str]] = {
+    "casework": {
+        "social_worker",
+        "psychologist",
+        "educator",
+        "medical",
+        "case_lead",
+        "coordinator",
+        "manager",
+    },
+    "reads_cases": {"social_worker", "psychologist", "educator", "medical", "case_lead", "manager"},
+    "may_intake": {"social_worker", "case_lead", "manager"},
+    "leads_cases": {"case_lead", "manager"},
+    "handles_incidents": {"coordinator", "manager"},
+    "reads_audit": {"manager"},
+    "edits_pathways": {"coordinator"},
+    "administers": {"admin"},
+    "told_of_grants": {"manager"},
+    "told_of_deployments": {"manager", "coordinator"},
+}
+
+# The named sets the engine and the permission matrix use, and the capability each stands for.
+DERIVED = [
+    (permissions.CASE_READERS, "reads_cases"),
+    (permissions.INTAKE_ROLES, "may_intake"),
+    (permissions.REASSIGNERS, "leads_cases"),
+    (permissions.INCIDENT_HANDLERS, "handles_incidents"),
+    (permissions.AUDIT_READERS, "reads_audit"),
+    (permissions.PATHWAY_EDITORS, "edits_pathways"),
+    (permissions.ADMINS, "administers"),
+    (roles.CASEWORK_ROLES, "casework"),
+    (roles.TOLD_OF_GRANTS, "told_of_grants"),
+    (roles.TOLD_OF_DEPLOYMENTS, "told_of_deployments"),
+]
+
+
+def test_every_capability_has_an_expected_row() -> None:
+    assert CAPABILITIES, "Role declares no capabilities"
+    assert set(EXPECTED) == set(CAPABILITIES)
+
+
+def test_the_roles_are_the_expected_ones() -> None:
+    assert [role.code for role in ROLES] == [
+        "social_worker",
+        "psychologist",
+        "educator",
+        "medical",
+        "case_lead",
+        "coordinator",
+        "manager",
+        "admin",
+    ]
+
+
+@pytest.mark.parametrize("capability", sorted(EXPECTED))
+def test_the_declaration_gives_each_capability_to_exactly_the_expected_roles(capability: str) -> None:
+    declared = {role.code for role in ROLES if getattr(role, capability)}
+    assert declared == EXPECTED[capability]
+
+
+@pytest.mark.parametrize(("derived", "capability"), DERIVED, ids=[c for _, c in DERIVED])
+def test_the_engine_sets_are_the_expected_roles(derived: frozenset[str], capability: str) -> None:
+    assert derived == EXPECTED[capability]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.code)
+def test_a_role_is_either_casework_or_administration(role: Role) -> None:
+    """Separation of duties (``roles_compatible``): an administrator has no casework capability."""
+    assert role.casework != role.administers
+    if role.administers:
+        assert [c for c in CAPABILITIES if getattr(role, c)] == ["administers"]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.code)
+def test_who_opens_or_leads_a_case_reads_it(role: Role) -> None:
+    if role.may_intake or role.leads_cases:
+        assert role.reads_cases
+    if role.reads_cases:
+        assert role.casework
