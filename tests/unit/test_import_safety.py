@@ -135,12 +135,16 @@ def target(tmp_path: Path) -> Iterator[Target]:
         trap.close()
 
 
-_WATCHING: list[list[tuple[str, tuple[Any, ...]]]] = []
+_WATCHING: list[tuple[int, list[tuple[str, tuple[Any, ...]]]]] = []
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    # Only the test's own thread: the import runs there, and a pool or server thread left by another
+    # test may use a socket at any moment.
     if _WATCHING and (event == "open" or event.startswith("socket.")):
-        _WATCHING[-1].append((event, args))
+        thread, events = _WATCHING[-1]
+        if threading.get_ident() == thread:
+            events.append((event, args))
 
 
 _AUDIT_INSTALLED: list[bool] = []
@@ -153,11 +157,12 @@ def python_io() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
         sys.addaudithook(_audit)
         _AUDIT_INSTALLED.append(True)
     events: list[tuple[str, tuple[Any, ...]]] = []
-    _WATCHING.append(events)
+    watch = (threading.get_ident(), events)
+    _WATCHING.append(watch)
     try:
         yield events
     finally:
-        _WATCHING.remove(events)
+        _WATCHING.remove(watch)
 
 
 def judged(data: bytes, label: str = "hostile.bpmn") -> tuple[Verdict, Any]:
