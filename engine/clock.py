@@ -13,7 +13,7 @@ Nothing in Casepath calls ``datetime.now()`` directly: services receive a :class
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -79,6 +79,14 @@ class Duration:
     @property
     def elapsed(self) -> timedelta:
         return timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
+
+    def times(self, count: int) -> Duration:
+        """``count`` of this duration as one duration: the n-th step of a cycle counted from its anchor.
+
+        Anchor + 3 x P1M is anchor + P3M, never ((anchor + P1M) + P1M) + P1M: from 31 Jan the third month
+        is 30 Apr, where stepping would clamp at 28 Feb and stay on the 28th ever after.
+        """
+        return Duration(*(count * value for value in astuple(self)))
 
 
 def is_duration(text: str) -> bool:

@@ -46,6 +46,7 @@ class PropertyType(StrEnum):
     DUE = "due"  # an ISO 8601 duration, or a safe expression that gives a date
     TEXT = "text"  # free text
     ROLE_LIST = "role_list"  # casework roles separated by commas
+    ANCHOR = "anchor"  # the date a duration counts from: one of ANCHORS
 
 
 # Which BPMN elements a property may sit on, by their local names.
@@ -57,6 +58,27 @@ FLOW_ELEMENTS = HUMAN_TASKS | EVENTS | frozenset({
     "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
 })  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A date the law counts a deadline from, and the case-data field that holds it."""
+
+    name: str
+    phrase: str  # "from the admission": shown after the duration on the case page
+
+
+OPENED = "opened"
+ANCHORS: tuple[Anchor, ...] = (
+    Anchor(OPENED, N_("from when the task opened")),
+    Anchor("admitted_at", N_("from the admission")),
+    Anchor("referral_date", N_("from the referral")),
+    Anchor("order_date", N_("from the order")),
+    Anchor("identified_on", N_("from the formal identification")),
+    Anchor("last_violence_on", N_("from the last violence")),
+    Anchor("contract_signed_on", N_("from the contract's signing")),
+)
+ANCHOR_NAMES = frozenset(anchor.name for anchor in ANCHORS)
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,17 @@ PROPERTIES: tuple[Property, ...] = (
         ),
     ),
     Property(
+        "due_from",
+        HUMAN_TASKS | EVENTS,
+        PropertyType.ANCHOR,
+        N_("Counted from"),
+        N_(
+            "The date the due date or timer counts from, as the law counts it: opened (the default: "
+            "when the task opens or the timer starts waiting), admitted_at, referral_date, order_date, "
+            "identified_on, last_violence_on or contract_signed_on."
+        ),
+    ),
+    Property(
         "legal_source",
         HUMAN_TASKS | EVENTS,
         PropertyType.TEXT,
@@ -141,6 +174,7 @@ class TaskProperties:
     role: str = ""
     form: str = ""
     due: str = ""
+    due_from: str = ""
     legal_source: str = ""
     name_en: str = ""
 
@@ -149,6 +183,7 @@ class TaskProperties:
 class EventProperties:
     """What an event (a timer, when it waits and fires) says of itself."""
 
+    due_from: str = ""
     legal_source: str = ""
     notify: tuple[str, ...] = ()
     name_en: str = ""
@@ -255,6 +290,13 @@ def _check_role_list(prop: Property, value: str, words: Vocabulary) -> str:
     return f"{prop.name} names no casework role: {', '.join(unknown)}" if unknown else ""
 
 
+def _check_anchor(prop: Property, value: str, words: Vocabulary) -> str:
+    if not value or value in ANCHOR_NAMES:
+        return ""
+    known = ", ".join(anchor.name for anchor in ANCHORS)
+    return f"{prop.name} '{value}' is not a date Casepath counts from (one of: {known})"
+
+
 def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
     return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
 
@@ -265,6 +307,7 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.DUE: _check_due,
     PropertyType.TEXT: _check_text,
     PropertyType.ROLE_LIST: _check_role_list,
+    PropertyType.ANCHOR: _check_anchor,
 }
 
 
@@ -275,8 +318,9 @@ def as_json(
     translate: Callable[[str, str], str], locales: tuple[str, ...] = ("bg", "en")
 ) -> list[dict[str, Any]]:
     """The declaration as data; ``translate(locale, message_id)`` gives each label and help text."""
-    return [
-        {
+    declared = []
+    for prop in PROPERTIES:
+        item: dict[str, Any] = {
             "name": prop.name,
             "elements": sorted(prop.carriers),
             "type": prop.type.value,
@@ -285,8 +329,16 @@ def as_json(
             "label": {locale: translate(locale, prop.label) for locale in locales},
             "help": {locale: translate(locale, prop.help) for locale in locales},
         }
-        for prop in PROPERTIES
-    ]
+        if prop.type is PropertyType.ANCHOR:
+            item["values"] = [
+                {
+                    "name": anchor.name,
+                    "phrase": {locale: translate(locale, anchor.phrase) for locale in locales},
+                }
+                for anchor in ANCHORS
+            ]
+        declared.append(item)
+    return declared
 
 
 _TYPE_WORDS = {
@@ -295,6 +347,7 @@ _TYPE_WORDS = {
     PropertyType.DUE: "ISO 8601 duration or expression",
     PropertyType.TEXT: "free text",
     PropertyType.ROLE_LIST: "list of role names",
+    PropertyType.ANCHOR: "anchor (a date of the case)",
 }
 
 

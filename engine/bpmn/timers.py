@@ -20,7 +20,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.task import Task
 
 from engine import clock as clocks
+from engine.bpmn.due import anchor_instant
 from engine.bpmn.expressions.syntax import check_expression
+from engine.bpmn.properties import event_properties, raw_of_spec
 from engine.bpmn.script_engine import engine_of
 from engine.clock import Clock
 from engine.errors import ExpressionError
@@ -55,8 +57,19 @@ def timer_due(task: Task, expression: str) -> datetime:
     """When a date or duration timer falls due, computed once when the timer starts waiting."""
     value = timer_value(task, expression)
     if clocks.is_duration(value):
-        return clocks.add_duration(engine_clock(task).now(), value)
+        return clocks.add_duration(_counted_from(task, engine_clock(task).now()), value)
     return clocks.parse_instant(value)
+
+
+def _counted_from(task: Task, now: datetime) -> datetime:
+    """Where a timer's duration counts from: its ``due_from`` anchor in the case data, or ``now``."""
+    anchor = event_properties(raw_of_spec(task.task_spec)).due_from
+    try:
+        return anchor_instant(anchor, task.data, now)
+    except ExpressionError as error:
+        raise ExpressionError(
+            error.message, anchor, element_id=str(task.task_spec.bpmn_id), problem="due_date"
+        ) from error
 
 
 class CasepathTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
@@ -83,21 +96,31 @@ def _fire_once(task: Task, expression: str) -> bool:
 
 
 class CasepathCycle(CycleTimerEventDefinition):  # type: ignore[misc]
-    """``R[n]/duration`` (from when the timer starts) or ``R[n]/start/duration``, months by the calendar."""
+    """``R[n]/duration`` (from when the timer starts, or from its ``due_from`` anchor) or
+    ``R[n]/start/duration``, months by the calendar.
+
+    The n-th occurrence falls at first + (n - 1) x duration, never at the previous one plus the
+    duration: a review done late does not push the later ones, and month ends do not drift.
+    """
 
     def cycle_complete(self, my_task: Task) -> bool:
         state = my_task._get_internal_data("event_value")
         now = engine_clock(my_task).now()
         if state is None:
-            cycles, start, duration = _computed_cycle(my_task, self.expression, now)
+            base = _counted_from(my_task, now)
+            cycles, start, duration = _computed_cycle(my_task, self.expression, base)
             _refuse_short_cycle(my_task, duration)
             state = {"cycles": cycles, "next": start.isoformat(), "duration": duration, "n": 0}
+            # R/P1M counts its occurrences from ``base`` (the first at base + 1 x P1M); R/start/P1M
+            # from its start (the first at start + 0 x P1M).
+            offset = 1 if start == clocks.add_duration(base, duration) else 0
+            state["base"], state["offset"] = (base if offset else start).isoformat(), offset
         ready = False
         if state["cycles"] != 0:
             due = datetime.fromisoformat(state["next"])
             if due <= now:
                 state["n"] += 1
-                state["next"] = clocks.add_duration(due, state["duration"]).isoformat()
+                state["next"] = _occurrence_after(state, due).isoformat()
                 state["cycles"] -= 1
                 ready = True
             my_task._set_internal_data(event_value=state)
@@ -105,6 +128,16 @@ class CasepathCycle(CycleTimerEventDefinition):  # type: ignore[misc]
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
         return ready
+
+
+def _occurrence_after(state: dict[str, Any], due: datetime) -> datetime:
+    """The next occurrence, base + (n + offset) x duration once n have fired (a state stored before
+    cycles were counted from their base steps on from ``due``, as it always did)."""
+    duration = clocks.parse_duration(state["duration"])
+    if "base" not in state:
+        return clocks.add_duration(due, duration)
+    steps = duration.times(state["n"] + state["offset"])
+    return clocks.add_duration(datetime.fromisoformat(state["base"]), steps)
 
 
 def _computed_cycle(task: Task, expression: str, now: datetime) -> tuple[int, datetime, str]:

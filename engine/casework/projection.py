@@ -15,8 +15,8 @@ from sqlalchemy import func, insert, select, update
 
 from engine.audit.chain import record
 from engine.bpmn import spiff, state
+from engine.bpmn.due import task_due
 from engine.bpmn.expressions.evaluator import Evaluator
-from engine.clock import add_duration, is_duration, parse_instant
 from engine.errors import ExpressionError
 from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, recipients
 from engine.pathways.forms import FormCatalog
@@ -106,21 +106,12 @@ def _new_row(
 
 
 def _due(uow: UnitOfWork, task: spiff.HumanTask, now: datetime, workflow: Any) -> datetime | None:
-    """A task's due date: a duration from now, or an expression giving a date.
-
-    An expression that fails or gives no date parks the case (RuntimeFailure) instead of leaving the
-    task without the due date its pathway asks for.
-    """
-    due = task.properties.due
-    if not due:
-        return None
-    if is_duration(due):
-        return add_duration(now, due)
+    """A task's due date (see :mod:`engine.bpmn.due`). One that cannot be computed parks the case
+    (RuntimeFailure) instead of leaving the task without the due date its pathway asks for."""
     try:
-        value = Evaluator(uow.clock).evaluate(due, task.data)
-        return parse_instant(str(value))
-    except (ExpressionError, ValueError) as error:
-        raise spiff.RuntimeFailure(task.element_id, "due_date", due, workflow) from error
+        return task_due(task.properties, task.data, now, Evaluator(uow.clock))
+    except ExpressionError as error:
+        raise spiff.RuntimeFailure(task.element_id, "due_date", task.properties.due, workflow) from error
 
 
 @dataclass(frozen=True)
