@@ -70,7 +70,7 @@ def properties_command(as_json: bool) -> None:
 
 
 @functools.cache
-def _catalogue(locale: str) -> support.Translations:
+def _catalogue(locale: str) -> support.NullTranslations:
     return support.Translations.load(str(TRANSLATIONS), [locale])
 
 

@@ -50,17 +50,23 @@ class CasepathContext:
     def services(self) -> Services:
         with self._lock:
             if self._services is None:
-                extra = {"dispatch": self._dispatch} if self._dispatch else {}
-                self._services = Services.from_settings(self.settings, **extra)
+                self._services = self._build_services()
             return self._services
 
+    def _build_services(self) -> Services:
+        if self._dispatch is None:
+            return Services.from_settings(self.settings)
+        return Services.from_settings(self.settings, dispatch=self._dispatch)
 
+
+# Celery ships no type hints, so its Task is `Any` to mypy, and subclassing `Any` is an error in strict mode.
 class EngineTask(Task):  # type: ignore[misc]
     """Base of every Casepath task: one unit of work per run, committed here and nowhere else."""
 
     @property
     def casepath(self) -> CasepathContext:
-        return self.app.casepath  # type: ignore[no-any-return]
+        context: CasepathContext = self.app.casepath  # set by make_celery
+        return context
 
     @property
     def services(self) -> Services:
@@ -79,7 +85,7 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
 
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     # A worker's commit that queued e-mails enqueues their delivery at once (beat would find them too).
-    app.casepath = CasepathContext(settings, services, mail.deliver_after_commit(app))  # type: ignore[attr-defined]
+    app.casepath = CasepathContext(settings, services, mail.deliver_after_commit(app))
     app.conf.update(_config(settings))
     deadlines.register(app)
     mail.register(app)

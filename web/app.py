@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if settings.trusted_proxies:
         # Behind a reverse proxy the audit must record the client's address, not the proxy's.
         n = settings.trusted_proxies
+        # Flask's documented way to add WSGI middleware, though mypy refuses any assignment to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
 

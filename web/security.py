@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -26,6 +26,9 @@ login_manager.session_protection = "strong"
 login_manager.login_view = "auth.login"
 
 
+# Flask-Login ships no type hints: its mixins are `Any` to mypy, and subclassing `Any` is an error in
+# strict mode. For the same reason its callbacks are registered by calls below, not as decorators, which
+# would leave the functions untyped.
 @dataclass
 class SignedInUser(UserMixin):  # type: ignore[misc]
     """What the session knows about the signed-in user: plain values, no ORM object."""
@@ -45,7 +48,6 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
         return cls(user.id, user.username, user.display_name or user.username, user.locale, roles)
 
 
-@login_manager.user_loader
 def load_user(user_id: str) -> SignedInUser | None:
     """The session's user, unless the session ended: user deactivated, or their security stamp renewed
     (sign-out anywhere, password change, role removed) since this session signed in."""
@@ -56,9 +58,12 @@ def load_user(user_id: str) -> SignedInUser | None:
     return SignedInUser.of(user) if user is not None else None
 
 
-@login_manager.unauthorized_handler
-def unauthorized() -> Any:
+def unauthorized() -> NoReturn:
     raise Unauthenticated("sign in first")
+
+
+login_manager.user_loader(load_user)
+login_manager.unauthorized_handler(unauthorized)
 
 
 def client_ip() -> str:
@@ -128,7 +133,7 @@ def enforce_idle_timeout() -> Any:
     return None
 
 
-class Anonymous(AnonymousUserMixin):  # type: ignore[misc]
+class Anonymous(AnonymousUserMixin):  # type: ignore[misc]  # Flask-Login is untyped (see SignedInUser)
     locale = ""
 
 

@@ -41,7 +41,7 @@ centre where the caller has no role answers 404, as if it did not exist.
 """
 
 
-class CasepathApi(Api):
+class CasepathApi(Api):  # type: ignore[misc]  # flask-smorest is untyped: its Api is `Any` to mypy
     """flask-smorest's Api with our error body documented, and no app-wide error handler.
 
     flask-smorest would handle every ``HTTPException`` of the whole app, HTML pages included; our
