@@ -1,4 +1,4 @@
-"""``casepath pathways check|deploy|simulate|properties``: what coordinators run before and when deploying."""
+"""``casepath pathways check|deploy|simulate|test|properties``: what coordinators run before deploying."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from babel import support
 
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
 from engine.bpmn import properties
-from engine.errors import CasepathError
-from engine.pathways import lint, simulation
+from engine.errors import CasepathError, ValidationFailed
+from engine.pathways import lint, scenarios, simulation
 from engine.pathways.forms import FormCatalog
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "web" / "translations"
@@ -118,28 +118,94 @@ def _report(error: CasepathError) -> None:
 @click.argument("target")
 @click.option("--data", "data_json", default="{}", help='JSON object: field values, e.g. {"goals_met": true}')
 @click.option("--start", "start", default=None, help="admission date (ISO 8601), default now")
+@click.option("--scenario", "scenario_file", default=None, help="drive the case by this scenario's timeline")
+@click.option("--json", "as_json", is_flag=True, help="print the steps as a JSON list")
 @pass_ctx
-def simulate(ctx: Context, target: str, data_json: str, start: str | None) -> None:
-    """Run FILE_OR_PATHWAY_ID on a virtual clock and print each step with its date."""
+def simulate(
+    ctx: Context, target: str, data_json: str, start: str | None, scenario_file: str | None, as_json: bool
+) -> None:
+    """Run FILE_OR_PATHWAY_ID on a virtual clock and print each step with its date.
+
+    Without --scenario, people complete each task on its due date with its form's defaults.
+    """
     try:
         data = json.loads(data_json)
     except json.JSONDecodeError as error:
         fail(f"--data: not JSON: {error.msg}")
     if not isinstance(data, dict):
         fail("--data: must be a JSON object")
+    if scenario_file is not None and (start is not None or data):
+        fail("--scenario gives the start and the data: leave out --start and --data")
     forms = FormCatalog(ctx.settings.forms_dir)
     parsed = _load_target(ctx, target, forms)
-    start_at = parse_when(start, "--start") or datetime.now(UTC)
-    result = simulation.simulate(parsed, forms, start_at, data)
-    for step in result.steps:
-        console.print(step.line(), markup=False)
-    sys.exit(0 if result.completed else 1)
+    if scenario_file is not None:
+        result = scenarios.run(_load_scenario(Path(scenario_file)), parsed, forms).result
+    else:
+        start_at = parse_when(start, "--start") or datetime.now(UTC)
+        result = simulation.simulate(parsed, forms, start_at, data)
+    if as_json:
+        click.echo(json.dumps(scenarios.steps_json(result.steps), ensure_ascii=False, indent=2))
+    else:
+        for step in result.steps:
+            console.print(step.line(), markup=False)
+    sys.exit(1 if result.incident is not None or result.stuck else 0)
+
+
+@pathways_group.command("test")
+@click.argument("target", required=False)
+@click.option("--scenario", "scenario_file", default=None, help="run only this scenario file")
+@pass_ctx
+def test(ctx: Context, target: str | None, scenario_file: str | None) -> None:
+    """Run the scenarios of PATHWAY_OR_FILE (or of every shipped pathway): one PASS or FAIL line each.
+
+    Exit 0 when every scenario passes, 1 otherwise.
+    """
+    forms = FormCatalog(ctx.settings.forms_dir)
+    plan: list[tuple[str, list[Path]]] = []
+    if scenario_file is not None:
+        path = Path(scenario_file)
+        if not path.is_file():
+            fail(f"--scenario: no such file: {scenario_file}")
+        plan.append((target or str(path.resolve().parent.parent.name), [path]))
+    elif target is not None:
+        plan.append((target, scenarios.scenario_files(_pathway_file(ctx, target).parent)))
+    else:
+        for bpmn in sorted(ctx.settings.pathways_dir.glob("*/*.bpmn")):
+            plan.append((str(bpmn), scenarios.scenario_files(bpmn.parent)))
+    if not plan:
+        fail(f"no pathways in {ctx.settings.pathways_dir}", 1)
+    failed = ran = 0
+    for pathway_target, files in plan:
+        if not files:
+            err.print(f"{pathway_target}: no scenarios (add them to its scenarios/ folder)", markup=False)
+            failed += 1
+            continue
+        parsed = _load_target(ctx, pathway_target, forms)
+        for path in files:
+            ran += 1
+            try:
+                line = scenarios.run(scenarios.load(path), parsed, forms).line()
+            except ValidationFailed as error:
+                line = f"FAIL {error.message}"
+            console.print(line, markup=False)
+            failed += line.startswith("FAIL")
+    sys.exit(1 if failed else 0)
+
+
+def _load_scenario(path: Path) -> scenarios.Scenario:
+    try:
+        return scenarios.load(path)
+    except ValidationFailed as error:
+        fail(f"--scenario: {error.message}")
+
+
+def _pathway_file(ctx: Context, target: str) -> Path:
+    path = Path(target)
+    return path if path.exists() else ctx.settings.pathways_dir / target / f"{target}.bpmn"
 
 
 def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
-    path = Path(target)
-    if not path.exists():
-        path = ctx.settings.pathways_dir / target / f"{target}.bpmn"
+    path = _pathway_file(ctx, target)
     try:
         data = path.read_bytes()
     except OSError:

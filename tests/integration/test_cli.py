@@ -133,7 +133,7 @@ def test_simulate_exits_1_on_an_incident(env, tmp_path):
     )
     result = CliRunner().invoke(main, ["pathways", "simulate", str(broken), "--start", "2025-08-31"], env=env)
     assert result.exit_code == 1
-    assert "incident score  line 1: division by zero" in result.output
+    assert "incident  score  line 1: division by zero" in result.output
 
 
 def test_timers_sweep_last_line_and_list(env):
