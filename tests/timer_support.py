@@ -13,10 +13,10 @@ from engine.pathways import versions
 from engine.pathways.forms import FormCatalog
 from engine.store.models import Case, CaseTask, Deadline, new_public_id
 from engine.store.uow import UnitOfWork
-from tests.integration.conftest import World, mini_pathway
+from tests.engine.conftest import World, mini_pathway
 
 DISPLAY_NAME = "Мария Петрова"
-ADDRESS = "ул. Тайна 1"  # the test centre's confidential address (tests/integration/conftest.py)
+ADDRESS = "ул. Тайна 1"  # the test centre's confidential address (tests/engine/conftest.py)
 
 # The mini pathway with a review that escalates after P7D: a task for the case lead, and the manager
 # and the case lead are notified (the timer's `notify` property).

@@ -31,7 +31,7 @@ from engine.services import Services
 from engine.store import schema
 from engine.store.models import CaseTask
 from tests.conftest import FIXTURES, IN_CI, WORKFLOWS
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web.conftest import compile_catalogs
 from web.app import create_app
 

@@ -29,7 +29,7 @@ from engine.config import PROJECT_ROOT, Settings
 from engine.services import Services
 from tasks.celery_app import QUEUE, make_celery
 from tests.conftest import FIXTURES, need_service
-from tests.integration.conftest import World, build_world
+from tests.engine.conftest import World, build_world
 
 TEST_REDIS_DB = 11  # instead of database 0, which a developer's own Redis may use
 

@@ -16,7 +16,7 @@ from engine.notify import outbox
 from engine.services import Services
 from engine.store.models import OutboxEmail
 from tasks.celery_app import DELIVER_MAIL, DISPATCH_DUE_MAIL, FIRE_DEADLINE, make_celery
-from tests.integration.test_notifications import Inbox, free_port, review_overdue, with_email
+from tests.engine.notify.test_notifications import Inbox, free_port, review_overdue, with_email
 from tests.tasks.conftest import broker_idle, running_worker, settings_for, wait_for
 
 

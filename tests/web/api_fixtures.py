@@ -31,7 +31,7 @@ from engine.services import Services
 from engine.store.db import make_engine, make_session_factory
 from engine.store.uow import UnitOfWork
 from tests.conftest import FIXTURES
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web.conftest import PASSWORD, WebWorld, make_app, username
 from web.app import create_app
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.people.permissions import AUDIT_READERS, PATHWAY_EDITORS
 from engine.people.permissions import CASE_READERS as READERS
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web.conftest import WebWorld
 
 LANE = {"social_worker"}  # the role of the fixture pathway's first task (tests/fixtures/mini.bpmn)

@@ -33,7 +33,7 @@ from engine.people.users import create_user, principal_for
 from engine.services import Services
 from engine.store.models import Case, CaseTask, Notification
 from tests.conftest import FIXTURES
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from web.app import create_app
 
 PASSWORD = "correct horse battery"

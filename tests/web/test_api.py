@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from engine.people.permissions import SYSTEM
 from engine.people.users import create_user, issue_token
 from engine.store.models import ApiToken, AuditEvent, Centre, User
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web import api_fixtures as fx
 
 api, api_app, tokens = fx.api, fx.api_app, fx.tokens

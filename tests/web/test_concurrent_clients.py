@@ -17,9 +17,9 @@ from engine.people.permissions import SYSTEM
 from engine.people.users import create_user, principal_for
 from engine.services import Services
 from engine.store.models import CaseTask
-from tests.integration.conftest import build_world
-from tests.integration.test_audit_concurrency import CLIENTS, run_together
-from tests.integration.test_cases import INTAKE
+from tests.engine.audit.test_audit_concurrency import CLIENTS, run_together
+from tests.engine.casework.test_cases import INTAKE
+from tests.engine.conftest import build_world
 from tests.web.conftest import PASSWORD, login, make_app
 
 

@@ -159,7 +159,7 @@ def test_form_numbers_within_range_are_accepted(count_form):
 
 def test_an_uploaded_task_name_longer_than_its_column_is_a_422_naming_the_task(api):
     from engine.pathways.limits import MAX_NAME
-    from tests.integration.conftest import mini_pathway
+    from tests.engine.conftest import mini_pathway
 
     diagram = mini_pathway("api_long", replace={'"Initial assessment"': '"' + "я" * (MAX_NAME + 1) + '"'})
     response = api.post("/pathways", "coordinator", data=diagram, headers={"Content-Type": "application/xml"})

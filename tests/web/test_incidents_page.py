@@ -12,7 +12,7 @@ from engine.casework import cases
 from engine.pathways import versions
 from engine.people.users import get_user, principal_for
 from engine.store.models import Case
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web import api_fixtures as fx
 from tests.web.conftest import csrf_client, csrf_token_of, first_task, html_of, open_case, username
 

@@ -7,7 +7,7 @@ from io import BytesIO
 from sqlalchemy import func, select
 
 from engine.store.models import AuditEvent, Case, Centre, PathwayVersion, User
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web.conftest import html_of, login, username
 
 INTAKE = {

@@ -17,8 +17,8 @@ from engine.notify import outbox
 from engine.services import Services
 from engine.store.models import Deadline, OutboxEmail
 from tests.conftest import FIXTURES
-from tests.integration.conftest import World, build_world
-from tests.integration.test_notifications import Inbox, free_port, review_overdue, with_email
+from tests.engine.conftest import World, build_world
+from tests.engine.notify.test_notifications import Inbox, free_port, review_overdue, with_email
 from tests.tasks.conftest import database_url, wait_for
 from web.app import create_app
 

@@ -19,7 +19,7 @@ from engine.people.centres import ensure_centre
 from engine.people.permissions import SYSTEM
 from engine.people.users import create_user, get_user, grant_role, issue_token, principal_for
 from engine.store.models import AuditEvent, CaseTask, Membership, Notification, PathwayVersion, User
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web import api_fixtures as fx
 from tests.web.conftest import PASSWORD, html_of, login, username
 

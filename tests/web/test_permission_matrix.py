@@ -25,11 +25,11 @@ from engine.people.permissions import (
     REASSIGNERS,
 )
 from engine.people.permissions import CASE_READERS as READERS
-from tests.integration.conftest import mini_pathway
+from tests.engine.conftest import mini_pathway
 from tests.web.conftest import ROLE_CODES, WebWorld, login, username
 
 # Who may do what is the engine's declaration (engine/people/roles.py, checked against a hand-written
-# table in tests/unit/test_role_declaration.py); what each route answers them is this file's.
+# table in tests/engine/people/test_role_declaration.py); what each route answers them is this file's.
 LANE = {"social_worker"}  # the role of the fixture pathway's first task (tests/fixtures/mini.bpmn)
 ANON = None
 LOGIN = 302  # a page asked for by nobody signed in sends them to the sign-in page

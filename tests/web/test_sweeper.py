@@ -15,7 +15,7 @@ from engine.casework import deadlines
 from engine.config import Settings
 from engine.services import Services
 from engine.store.models import AuditEvent, Deadline
-from tests.integration.conftest import World, build_world
+from tests.engine.conftest import World, build_world
 from tests.tasks.conftest import database_url, wait_for
 from tests.timer_support import open_in_stay, open_task_names
 from web.app import create_app

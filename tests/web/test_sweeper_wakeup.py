@@ -17,7 +17,7 @@ from engine.config import Settings
 from engine.services import Services
 from engine.store.models import Deadline
 from tests.conftest import FIXTURES
-from tests.integration.conftest import World, build_world
+from tests.engine.conftest import World, build_world
 from tests.tasks.conftest import database_url, wait_for
 from tests.timer_support import open_in_stay
 from web.app import create_app

@@ -26,7 +26,7 @@ from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import check_document
 from engine.people.roles import CASEWORK_ROLES, resolve_role
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / "workflows"
 PATHWAYS = ("crisis_centre_adult", "crisis_centre_child", "community_support")
 FORMS = FormCatalog(WORKFLOWS / "forms")

@@ -139,11 +139,7 @@ def test_pathways_test_exits_1_on_a_failure_and_names_it(env: dict[str, str], tm
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     code, output = casepath(env, "pathways", "test", "anchored", "--scenario", str(broken))
-    assert (
-        code == 1
-        and output.startswith("FAIL broken.json: not JSON")
-        and "Traceback" not in output
-    )
+    assert code == 1 and output.startswith("FAIL broken.json: not JSON") and "Traceback" not in output
 
 
 def test_simulate_json_prints_the_steps_with_sofia_offsets(env: dict[str, str]) -> None:

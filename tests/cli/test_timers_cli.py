@@ -16,7 +16,7 @@ from engine.pathways.forms import FormCatalog
 from engine.services import Services
 from engine.store.models import CaseTask
 from tests.conftest import FIXTURES
-from tests.integration.conftest import build_world
+from tests.engine.conftest import build_world
 from tests.timer_support import open_in_stay
 
 

@@ -57,7 +57,7 @@ def test_occupancy_reads_only_the_centres_staying_cases(make_uow, world, clock):
 
 def test_numbering_a_case_counts_no_cases(make_uow, world, fixture_forms):
     from engine.casework import cases
-    from tests.integration.test_cases import INTAKE
+    from tests.engine.casework.test_cases import INTAKE
 
     with make_uow() as uow:
         statements = captured_sql(

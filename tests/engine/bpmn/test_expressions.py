@@ -17,7 +17,7 @@ from engine.bpmn.expressions.syntax import check_expression, check_script
 from engine.clock import FrozenClock
 from engine.errors import ExpressionError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 # 22:30 UTC on the day Sofia moves to summer time: already 31 March, 01:30 (+03:00) in Sofia.
 NOW = datetime(2025, 3, 30, 22, 30, tzinfo=UTC)

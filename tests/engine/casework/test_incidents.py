@@ -18,7 +18,7 @@ from engine.pathways.forms import FormCatalog
 from engine.people.permissions import Principal
 from engine.store.models import Case, CaseTask
 from engine.store.uow import UnitOfWork
-from tests.integration.conftest import World, mini_pathway
+from tests.engine.conftest import World, mini_pathway
 
 BROKEN = {'risk_score = 3 if risk == "high" else 1': "risk_score = 1 / 0"}
 INTAKE = cases.Intake(

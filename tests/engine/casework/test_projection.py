@@ -14,8 +14,8 @@ from engine.casework import cases
 from engine.pathways.forms import FormCatalog
 from engine.store.models import Case, CaseTask, Deadline
 from engine.store.uow import UnitOfWork
-from tests.integration.conftest import World
-from tests.integration.test_cases import open_one, open_tasks
+from tests.engine.casework.test_cases import open_one, open_tasks
+from tests.engine.conftest import World
 
 READ_MODEL = ("case_task", "deadline")
 

@@ -52,7 +52,7 @@ def test_stops_when_redis_cannot_be_started(tmp_path: Path) -> None:
 
 def test_the_compose_check_fails_in_ci_without_a_compose_client(tmp_path: Path) -> None:
     """In CI a missing ``docker-compose`` is a failure, never a quiet skip."""
-    test = "tests/unit/test_deployment.py::test_docker_compose_config_is_valid"
+    test = "tests/project/test_deployment.py::test_docker_compose_config_is_valid"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", test, "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
         cwd=ROOT,

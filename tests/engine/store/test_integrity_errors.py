@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from engine.casework import cases
 from engine.errors import ConcurrencyConflict, IntegrityFault
 from engine.store.models import Case
-from tests.integration.test_run_limits import INTAKE
+from tests.engine.casework.test_run_limits import INTAKE
 
 SECRET = "Скрита-7-ПАРАМЕТЪР"
 

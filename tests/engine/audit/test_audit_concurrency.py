@@ -22,8 +22,8 @@ from engine.people.permissions import SYSTEM, Principal
 from engine.people.users import create_user, principal_for
 from engine.store.models import AuditEvent, Case, CaseTask
 from engine.store.uow import UnitOfWork
-from tests.integration.conftest import World
-from tests.integration.test_cases import INTAKE
+from tests.engine.casework.test_cases import INTAKE
+from tests.engine.conftest import World
 
 CLIENTS = 16
 

@@ -16,7 +16,7 @@ from engine.pathways import versions
 from engine.pathways.forms import FormCatalog
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline
 from engine.store.uow import UnitOfWork
-from tests.integration.conftest import World, mini_pathway
+from tests.engine.conftest import World, mini_pathway
 
 INTAKE = cases.Intake(
     centre_code="kc-test",

@@ -19,8 +19,8 @@ from engine.pathways.forms import FormCatalog
 from engine.pathways.limits import MAX_ELEMENT_ID, MAX_LEGAL_SOURCE, MAX_NAME, MAX_PROCESS_ID
 from engine.store.models import AuditEvent, CaseTask
 from engine.store.uow import UnitOfWork
-from tests.integration.conftest import World, mini_pathway
-from tests.integration.test_cases import INTAKE
+from tests.engine.casework.test_cases import INTAKE
+from tests.engine.conftest import World, mini_pathway
 
 
 def over(limit: int) -> str:

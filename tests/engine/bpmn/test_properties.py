@@ -24,7 +24,7 @@ from engine.bpmn.properties import (
     task_properties,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs" / "pathway-authoring.md"
 MARKED = re.compile(r"<!-- properties-table:start -->\n(.*?)<!-- properties-table:end -->", re.S)
 

@@ -12,8 +12,8 @@ from engine.people.permissions import SYSTEM
 from engine.people.users import authenticate
 from engine.services import Services
 from engine.store.models import AuditEvent, Membership, PathwayVersion, User
-from tests.integration.conftest import mini_pathway
-from tests.integration.test_cli import casepath, env  # noqa: F401  (the fixture)
+from tests.cli.test_cli import casepath, env  # noqa: F401  (the fixture)
+from tests.engine.conftest import mini_pathway
 
 FIRST, SECOND = "first password 1", "second password 2"
 

@@ -24,7 +24,7 @@ from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import SUPPORTED, Verdict, check_document
 from tests.conftest import FIXTURES, IN_CI
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # Beside the checkout (/work/main → /work/shared), also from a worktree one level deeper (/work/wt/x).
 MIWG = next(
     (p / "shared" / "conformance" / "miwg" for p in REPO.parents if (p / "shared" / "conformance").is_dir()),

@@ -12,7 +12,7 @@ from engine.people.centres import ensure_centre
 from engine.people.permissions import SYSTEM
 from engine.services import Services
 from engine.store.models import ApiToken
-from tests.integration.test_cli import casepath, env  # noqa: F401  (the fixture)
+from tests.cli.test_cli import casepath, env  # noqa: F401  (the fixture)
 from web.app import create_app
 
 

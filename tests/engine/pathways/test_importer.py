@@ -32,7 +32,7 @@ from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import MAX_BYTES, MAX_ELEMENTS, parse_xml
 from engine.pathways.lint import Verdict, check_document
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FORMS = FormCatalog(REPO / "tests" / "fixtures" / "forms")
 BPMN = 'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
 REFUSED_DTD = "DOCTYPE and entity declarations are not allowed"

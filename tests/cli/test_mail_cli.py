@@ -12,7 +12,7 @@ from sqlalchemy import update
 from cli.main import main
 from engine.casework import deadlines
 from engine.store.models import OutboxEmail
-from tests.integration.test_notifications import Inbox, free_port, review_overdue, with_email
+from tests.engine.notify.test_notifications import Inbox, free_port, review_overdue, with_email
 from tests.tasks.conftest import database_url
 
 
@@ -27,7 +27,7 @@ def env(db_engine, committed_world, tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def committed_world(make_committed_uow, fixture_forms):
-    from tests.integration.conftest import build_world
+    from tests.engine.conftest import build_world
 
     return build_world(make_committed_uow, fixture_forms)
 

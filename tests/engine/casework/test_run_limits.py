@@ -20,7 +20,7 @@ from engine.pathways import lint, versions
 from engine.pathways.forms import FormCatalog
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Notification
 from engine.store.uow import UnitOfWork
-from tests.integration.conftest import World, mini_pathway
+from tests.engine.conftest import World, mini_pathway
 
 SECRET = "Бие ме, живея при сестра ми, ул. Скрита 7"
 INTAKE = cases.Intake(
