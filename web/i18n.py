@@ -9,7 +9,8 @@ from flask_babel import Babel, format_date, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.clock import SOFIA, days_between
+from engine.bpmn.properties import ANCHORS, STARTED
+from engine.clock import SOFIA, days_between, parse_duration
 from engine.people.users import LOCALES
 from web import labels
 from web.db import current_services
@@ -62,6 +63,40 @@ def due_text(due_at: datetime | None) -> tuple[str, str]:
     return ("soon" if days <= 3 else "later"), ngettext("due in %(num)d day", "due in %(num)d days", days)
 
 
+def duration_words(text: str) -> str:
+    """``P20D`` → "20 дни", ``PT24H`` → "24 часа", ``P1Y6M`` → "1 година 6 месеца" ("" if unreadable)."""
+    try:
+        parsed = parse_duration(text)
+    except ValueError:
+        return ""
+    parts = [
+        ngettext("%(num)d year", "%(num)d years", parsed.years) if parsed.years else "",
+        ngettext("%(num)d month", "%(num)d months", parsed.months) if parsed.months else "",
+        ngettext("%(num)d week", "%(num)d weeks", parsed.weeks) if parsed.weeks else "",
+        ngettext("%(num)d day", "%(num)d days", parsed.days) if parsed.days else "",
+        ngettext("%(num)d hour", "%(num)d hours", parsed.hours) if parsed.hours else "",
+        ngettext("%(num)d minute", "%(num)d minutes", parsed.minutes) if parsed.minutes else "",
+    ]
+    return " ".join(part for part in parts if part)
+
+
+_PHRASES = {anchor.name: anchor.phrase for anchor in (*ANCHORS, STARTED)}
+
+
+def counted(duration: str, anchor: str) -> str:
+    """How a due date was counted, as the diagram says: "20 дни от настаняването", "всеки 1 месец от
+    настаняването"; "" when an expression computed it."""
+    if not duration:
+        return ""
+    words = duration_words(duration.rsplit("/", 1)[-1])
+    if not words:
+        return ""
+    if duration.upper().startswith("R"):
+        words = _("every %(period)s", period=words)
+    phrase = _(_PHRASES[anchor]) if anchor in _PHRASES else ""
+    return f"{words} {phrase}".strip()
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Sofia")
     app.jinja_env.filters.update(
@@ -77,6 +112,7 @@ def init_app(app: Flask) -> None:
         action=lambda code: labels.label(labels.ACTIONS, code),
         incident_problem=lambda code: labels.label(labels.INCIDENT_PROBLEMS, code),
         role=lambda code: labels.role_name(code, locale()),
+        counted=counted,
     )
     app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title)
 

@@ -79,6 +79,8 @@ ANCHORS: tuple[Anchor, ...] = (
     Anchor("contract_signed_on", N_("from the contract's signing")),
 )
 ANCHOR_NAMES = frozenset(anchor.name for anchor in ANCHORS)
+# What a timer without ``due_from`` counts from (shown on the case page; not a value to write).
+STARTED = Anchor("started", N_("from when the step began"))
 
 
 @dataclass(frozen=True)

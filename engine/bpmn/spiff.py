@@ -34,7 +34,7 @@ from engine.bpmn.properties import (
 )
 from engine.bpmn.run_problems import problem_text
 from engine.bpmn.script_engine import SafeScriptEngine, engine_of
-from engine.bpmn.timers import CasepathCycle
+from engine.bpmn.timers import CasepathCycle, literal_timer
 from engine.clock import Clock
 from engine.config import RunLimits
 from engine.errors import ExpressionError
@@ -246,6 +246,7 @@ class WaitingTimer:
     due_at: datetime
     cycle: bool
     properties: EventProperties
+    written: str = ""  # the timer as the diagram writes it, when it is a literal (P30D, R/P1M)
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
@@ -261,7 +262,8 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
             name = str(spec.bpmn_name or spec.bpmn_id)
             cycle = isinstance(definition, CasepathCycle)
             properties = event_properties(raw_of_spec(spec))
-            found.append(WaitingTimer(str(spec.bpmn_id), name, due, cycle, properties))
+            written = literal_timer(definition.expression or "")
+            found.append(WaitingTimer(str(spec.bpmn_id), name, due, cycle, properties, written))
     return found
 
 

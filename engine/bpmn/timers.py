@@ -203,6 +203,14 @@ def use_casepath_timers(spec: Any) -> None:
                 item.__class__ = replacement
 
 
+def literal_timer(text: str) -> str:
+    """``text`` when it is a literal ISO 8601 duration or repeating interval (P30D, R/P1M), else ""."""
+    value = text.strip()
+    if clocks.is_duration(value) or (value.upper().startswith("R") and "/" in value):
+        return value
+    return ""
+
+
 def check_timer(text: str) -> None:
     """A timer is a literal ISO 8601 date, duration or repeating interval, or a safe expression."""
     value = (text or "").strip()

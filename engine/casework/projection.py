@@ -17,6 +17,8 @@ from engine.audit.chain import record
 from engine.bpmn import spiff, state
 from engine.bpmn.due import task_due
 from engine.bpmn.expressions.evaluator import Evaluator
+from engine.bpmn.properties import OPENED, STARTED
+from engine.clock import is_duration
 from engine.errors import ExpressionError
 from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, recipients
 from engine.pathways.forms import FormCatalog
@@ -101,6 +103,7 @@ def _new_row(
         "created_at": now,
         "due_at": _due(uow, task, now, workflow),
         "legal_source": props.legal_source[:300],
+        **_counted(props.due if is_duration(props.due) else "", props.due_from),
         "status": "open",
     }
 
@@ -156,9 +159,17 @@ def _new_deadline(case: Case, timer: spiff.WaitingTimer, now: datetime) -> dict[
         "kind": timer.name[:300],
         "due_at": timer.due_at,
         "legal_source": timer.properties.legal_source[:300],
+        **_counted(timer.written, timer.properties.due_from or STARTED.name),
         "status": "pending",
         "created_at": now,
     }
+
+
+def _counted(duration: str, anchor: str) -> dict[str, str]:
+    """How a due date was counted, for the case page: the duration and its anchor (both "" if computed)."""
+    if not duration:
+        return {"due_duration": "", "due_from": ""}
+    return {"due_duration": duration[:40], "due_from": (anchor or OPENED)[:40]}
 
 
 def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:

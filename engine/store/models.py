@@ -213,6 +213,9 @@ class CaseTask(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # How the due date was counted, for people: the diagram's duration and its anchor ("" if computed).
+    due_duration: Mapped[str] = mapped_column(String(40), default="")
+    due_from: Mapped[str] = mapped_column(String(40), default="")
     legal_source: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed | cancelled
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
@@ -232,6 +235,9 @@ class Deadline(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The timer as the diagram writes it (P30D, R/P1M; "" if computed) and the date it counts from.
+    due_duration: Mapped[str] = mapped_column(String(40), default="")
+    due_from: Mapped[str] = mapped_column(String(40), default="")
     legal_source: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | fired | cancelled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -150,3 +150,12 @@ def test_reassign_from_the_case_page(services, as_role, world):
     )
     assert response.headers["Location"] == f"/cases/{world.own_case}"
     assert "Служител social_worker" in html_of(manager.get(f"/cases/{world.own_case}"))
+
+
+def test_due_dates_say_how_the_pathway_counts_them(as_role, world):
+    client = as_role("social_worker")
+    html = html_of(client.get(f"/cases/{world.own_case}"))
+    assert "24 часа от отварянето на задачата · ЗСУ чл. 77(3)" in html  # the task: PT24H from its opening
+    client.post("/language", data={"locale": "en"})
+    english = html_of(client.get(f"/cases/{world.own_case}"))
+    assert "24 hours from when the task opened · ЗСУ чл. 77(3)" in english

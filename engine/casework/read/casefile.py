@@ -49,6 +49,8 @@ class DeadlineView:
     due_at: datetime
     legal_source: str
     element_id: str
+    due_duration: str = ""  # how it was counted: P20D … from due_from (see engine/bpmn/properties.py)
+    due_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class TaskSummary:
     legal_source: str
     completed_at: datetime | None
     completed_by: str
+    due_duration: str
+    due_from: str
     can_complete: bool
     can_claim: bool
     can_unclaim: bool
@@ -238,6 +242,8 @@ def task_summary(who: Principal, row: Any) -> TaskSummary:
         legal_source=task.legal_source,
         completed_at=task.completed_at,
         completed_by=c_name or c_user or "",
+        due_duration=task.due_duration,
+        due_from=task.due_from,
         can_complete=can_complete(who, task),
         can_claim=can_claim(who, task) and task.assignee_id != who.user_id,
         can_unclaim=can_unclaim(who, task) and task.assignee_id is not None,
@@ -249,9 +255,14 @@ def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[
     rows = uow.session.scalars(
         select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending")
     ).all()
-    found = [DeadlineView(row.kind, row.due_at, row.legal_source, row.element_id) for row in rows]
+    found = [
+        DeadlineView(row.kind, row.due_at, row.legal_source, row.element_id, row.due_duration, row.due_from)
+        for row in rows
+    ]
     found += [
-        DeadlineView(task.name, task.due_at, task.legal_source, task.element_id)
+        DeadlineView(
+            task.name, task.due_at, task.legal_source, task.element_id, task.due_duration, task.due_from
+        )
         for task in current
         if task.due_at is not None
     ]

@@ -114,6 +114,9 @@ def test_complete_moves_case_on_and_creates_deadline_rows(make_uow, world, fixtu
         ]
         done = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_id))
         assert done.status == "completed" and done.data == {"note": "ok", "risk": "high"}
+        # how each date was counted, for the case page: a literal duration and its anchor, or nothing
+        assert (done.due_duration, done.due_from) == ("PT24H", "opened")
+        assert [(r.due_duration, r.due_from) for r in rows] == [("P1M", "started"), ("", ""), ("", "")]
 
 
 def stale_reader(factory, clock) -> UnitOfWork:

@@ -1,0 +1,32 @@
+"""due anchors: how a task's due date and a deadline were counted (duration and anchor), for people
+
+Revision ID: 0007_due_anchors
+Revises: 0006_sessions
+Create Date: 2026-12-03 08:45:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_due_anchors"
+down_revision = "0006_sessions"
+branch_labels = None
+depends_on = None
+
+TABLES = ("case_task", "deadline")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("due_duration", sa.String(length=40), nullable=False, server_default=""))
+            batch.add_column(sa.Column("due_from", sa.String(length=40), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("due_from")
+            batch.drop_column("due_duration")
