@@ -13,7 +13,7 @@ import click
 from babel import support
 
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
-from engine.bpmn import properties
+from engine.bpmn import property_sheet
 from engine.errors import CasepathError, ValidationFailed
 from engine.pathways import lint, scenarios, simulation
 from engine.pathways.forms import FormCatalog
@@ -55,7 +55,7 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the declaration as JSON")
 def properties_command(as_json: bool) -> None:
     """The BPMN extension properties Casepath reads: on which elements, of what type, whether required."""
-    declared = properties.as_json(translate)
+    declared = property_sheet.as_json(translate)
     if as_json:
         click.echo(json.dumps({"properties": declared}, ensure_ascii=False, indent=2))
         return

@@ -7,9 +7,10 @@ it, its type, whether it is required, and its label and help text. From that dec
 * the runtime parses typed :class:`TaskProperties` and :class:`EventProperties` (nothing else reads a
   property by its name);
 * the lint (:func:`problems_of`) checks presence and type, naming the element and the property;
-* ``docs/pathway-authoring.md`` has a table made by :func:`markdown_table` (a test fails on drift);
-* ``casepath pathways properties --json`` prints :func:`as_json`, which the studio's properties panel
-  is to be built from.
+* ``docs/pathway-authoring.md`` has a table made by :func:`~engine.bpmn.property_sheet.markdown_table`
+  (a test fails on drift);
+* ``casepath pathways properties --json`` prints :func:`~engine.bpmn.property_sheet.as_json`, which the
+  studio's properties panel is to be built from.
 
 Labels and help texts are English message ids: adapters translate them through the Babel catalogues
 (``N_`` only marks them for extraction). Whether a name is a role, or a key a form, is not known here
@@ -47,6 +48,7 @@ class PropertyType(StrEnum):
     TEXT = "text"  # free text
     ROLE_LIST = "role_list"  # casework roles separated by commas
     ANCHOR = "anchor"  # the date a duration counts from: one of ANCHORS
+    FLAG = "flag"  # true or false
 
 
 # Which BPMN elements a property may sit on, by their local names.
@@ -142,6 +144,16 @@ PROPERTIES: tuple[Property, ...] = (
         ),
     ),
     Property(
+        "ends_stay",
+        HUMAN_TASKS,
+        PropertyType.FLAG,
+        N_("Ends the stay"),
+        N_(
+            "true on the task whose completion means the person has left the centre: the case no longer "
+            "takes a place, and its page stops counting the days of stay and the six-month cap."
+        ),
+    ),
+    Property(
         "legal_source",
         HUMAN_TASKS | EVENTS,
         PropertyType.TEXT,
@@ -177,6 +189,7 @@ class TaskProperties:
     form: str = ""
     due: str = ""
     due_from: str = ""
+    ends_stay: bool = False
     legal_source: str = ""
     name_en: str = ""
 
@@ -205,6 +218,8 @@ def _typed(target: type, raw: Mapping[str, str]) -> dict[str, Any]:
         text = str(raw.get(item.name, "") or "")
         if BY_NAME[item.name].type is PropertyType.ROLE_LIST:
             values[item.name] = split_list(text)
+        elif BY_NAME[item.name].type is PropertyType.FLAG:
+            values[item.name] = text.strip().lower() == "true"
         else:
             values[item.name] = text
     return values
@@ -299,6 +314,12 @@ def _check_anchor(prop: Property, value: str, words: Vocabulary) -> str:
     return f"{prop.name} '{value}' is not a date Casepath counts from (one of: {known})"
 
 
+def _check_flag(prop: Property, value: str, words: Vocabulary) -> str:
+    if value.strip().lower() in {"", "true", "false"}:
+        return ""
+    return f"{prop.name} '{value}' must be true or false"
+
+
 def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
     return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
 
@@ -310,65 +331,5 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.TEXT: _check_text,
     PropertyType.ROLE_LIST: _check_role_list,
     PropertyType.ANCHOR: _check_anchor,
+    PropertyType.FLAG: _check_flag,
 }
-
-
-# --- the declaration for people: JSON for the studio, a table for the docs ---------------------------------
-
-
-def as_json(
-    translate: Callable[[str, str], str], locales: tuple[str, ...] = ("bg", "en")
-) -> list[dict[str, Any]]:
-    """The declaration as data; ``translate(locale, message_id)`` gives each label and help text."""
-    declared = []
-    for prop in PROPERTIES:
-        item: dict[str, Any] = {
-            "name": prop.name,
-            "elements": sorted(prop.carriers),
-            "type": prop.type.value,
-            "required": prop.required,
-            "fallback": prop.fallback or None,
-            "label": {locale: translate(locale, prop.label) for locale in locales},
-            "help": {locale: translate(locale, prop.help) for locale in locales},
-        }
-        if prop.type is PropertyType.ANCHOR:
-            item["values"] = [
-                {
-                    "name": anchor.name,
-                    "phrase": {locale: translate(locale, anchor.phrase) for locale in locales},
-                }
-                for anchor in ANCHORS
-            ]
-        declared.append(item)
-    return declared
-
-
-_TYPE_WORDS = {
-    PropertyType.ROLE: "role name",
-    PropertyType.FORM_KEY: "form key",
-    PropertyType.DUE: "ISO 8601 duration or expression",
-    PropertyType.TEXT: "free text",
-    PropertyType.ROLE_LIST: "list of role names",
-    PropertyType.ANCHOR: "anchor (a date of the case)",
-}
-
-
-def _carrier_words(carriers: frozenset[str]) -> str:
-    if carriers == FLOW_ELEMENTS:
-        return "any flow element"
-    groups = [("user, manual and plain tasks", HUMAN_TASKS), ("events", EVENTS)]
-    return ", ".join(words for words, group in groups if group <= carriers)
-
-
-def markdown_table() -> str:
-    """The table in docs/pathway-authoring.md, between its ``properties-table`` markers."""
-    lines = ["| property | on | type | required | meaning |", "|---|---|---|---|---|"]
-    for prop in PROPERTIES:
-        required = "yes" if prop.required else "no"
-        if prop.fallback == "lane":
-            required = "yes, unless the task sits in a lane named after a role"
-        lines.append(
-            f"| `{prop.name}` | {_carrier_words(prop.carriers)} | {_TYPE_WORDS[prop.type]} | {required} "
-            f"| {prop.help} |"
-        )
-    return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from engine.casework.cases import Intake, get_centre, open_case, validate_intake
 from engine.errors import ValidationFailed
 from engine.pathways.forms import FormCatalog
-from engine.people.centres import STAYING, Occupancy, occupancy
+from engine.people.centres import Occupancy, occupancy, staying
 from engine.people.permissions import INTAKE_ROLES, Principal, can_open_case, require
 from engine.store.models import Case, Centre
 from engine.store.uow import UnitOfWork
@@ -30,7 +30,7 @@ def intake_centres(uow: UnitOfWork, who: Principal) -> list[IntakeCentre]:
     require(bool(ids), "you may not open cases")
     open_cases = (
         select(Case.centre_id, func.count().label("n"))
-        .where(Case.status.in_(STAYING), Case.centre_id.in_(ids))
+        .where(staying(), Case.centre_id.in_(ids))
         .group_by(Case.centre_id)
         .subquery()
     )

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from engine.audit.chain import record
 from engine.errors import NotFound, ValidationFailed
 from engine.people import credentials, users
-from engine.people.centres import STAYING, ensure_centre, find_centre
+from engine.people.centres import ensure_centre, find_centre, staying
 from engine.people.permissions import (
     ADMINS,
     Principal,
@@ -77,10 +77,7 @@ def list_centres(uow: UnitOfWork, who: Principal) -> list[CentreRow]:
     """The centres ``who`` administers, with places and staff counts; never the confidential address."""
     require(can_manage_users(who), "only an administrator manages centres")
     open_cases = (
-        select(Case.centre_id, func.count().label("n"))
-        .where(Case.status.in_(STAYING))
-        .group_by(Case.centre_id)
-        .subquery()
+        select(Case.centre_id, func.count().label("n")).where(staying()).group_by(Case.centre_id).subquery()
     )
     staff = select(Membership.centre_id, func.count().label("n")).group_by(Membership.centre_id).subquery()
     rows = uow.session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from engine.audit.chain import record
 from engine.errors import ValidationFailed
@@ -60,10 +60,15 @@ def ensure_centre(
     return centre
 
 
-# Cases whose person still takes a place: open, or parked as an incident. Asking for these two values
-# (not "!= closed") lets the (centre_id, status) index skip a centre's closed cases, whose number
-# only ever grows.
+# Cases whose person still takes a place: open, or parked as an incident, and not yet left (a case
+# stays open for its follow-ups after the person has gone). Asking for these two status values (not
+# "!= closed") lets the (centre_id, status) index skip a centre's closed cases, which only ever grow.
 STAYING = ("open", "incident")
+
+
+def staying() -> ColumnElement[bool]:
+    """The condition on ``case_file`` of a person who still takes a place in the centre."""
+    return Case.status.in_(STAYING) & Case.left_at.is_(None)
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,8 @@ class Occupancy:
 
 
 def occupancy(uow: UnitOfWork, centre: Centre) -> Occupancy:
-    """Open cases (incidents included: the person is still there) against the centre's places."""
+    """Residents (open cases and incidents whose person has not left) against the centre's places."""
     count = uow.session.scalar(
-        select(func.count()).select_from(Case).where(Case.centre_id == centre.id, Case.status.in_(STAYING))
+        select(func.count()).select_from(Case).where(Case.centre_id == centre.id, staying())
     )
     return Occupancy(centre.id, int(count or 0), centre.capacity)

@@ -177,6 +177,9 @@ class Case(Base):
     admitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | incident | closed
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the person left (a task marked ``ends_stay`` was completed): no longer takes a place, though
+    # the case stays open for its follow-ups.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     workflow_state: Mapped[bytes] = mapped_column(LargeBinary)  # runtime.dump_state: zlib'd JSON
     serializer_version: Mapped[str] = mapped_column(String(40))
     incident_element: Mapped[str] = mapped_column(String(200), default="")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from cli.pathway_commands import translate
-from engine.bpmn import properties
+from engine.bpmn import property_sheet
 from engine.bpmn.properties import (
     EVENTS,
     HUMAN_TASKS,
@@ -32,9 +32,9 @@ MARKED = re.compile(r"<!-- properties-table:start -->\n(.*?)<!-- properties-tabl
 def test_the_docs_table_is_the_declaration() -> None:
     found = MARKED.search(DOCS.read_text(encoding="utf-8"))
     assert found is not None, "docs/pathway-authoring.md lost its properties-table markers"
-    assert found.group(1) == properties.markdown_table(), (
+    assert found.group(1) == property_sheet.markdown_table(), (
         "docs/pathway-authoring.md drifted from engine/bpmn/properties.py; paste this between the markers:\n"
-        + properties.markdown_table()
+        + property_sheet.markdown_table()
     )
 
 

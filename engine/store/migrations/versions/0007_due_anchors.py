@@ -1,4 +1,4 @@
-"""due anchors: how a task's due date and a deadline were counted (duration and anchor), for people
+"""due anchors: how a due date was counted (duration and anchor), and when a case's person left
 
 Revision ID: 0007_due_anchors
 Revises: 0006_sessions
@@ -19,6 +19,8 @@ TABLES = ("case_task", "deadline")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("case_file") as batch:
+        batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("due_duration", sa.String(length=40), nullable=False, server_default=""))
@@ -30,3 +32,5 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("due_from")
             batch.drop_column("due_duration")
+    with op.batch_alter_table("case_file") as batch:
+        batch.drop_column("left_at")
