@@ -68,6 +68,7 @@ class CaseHeader:
     birth_date: Any
     admitted_at: datetime
     closed_at: datetime | None
+    left_at: datetime | None  # the person left; the case stays open for its follow-ups
     day_of_stay: int
     cap_at: datetime
     days_to_cap: int
@@ -180,7 +181,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         .where(PathwayVersion.id == case.pathway_version_id)
     ).one()
     cap_at = add_duration(case.admitted_at, STAY_CAP)
-    until = case.closed_at or now
+    until = case.left_at or case.closed_at or now
     return CaseHeader(
         public_id=case.public_id,
         number=case.number,
@@ -195,6 +196,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         birth_date=case.birth_date,
         admitted_at=case.admitted_at,
         closed_at=case.closed_at,
+        left_at=case.left_at,
         day_of_stay=days_between(case.admitted_at, until) + 1,
         cap_at=cap_at,
         days_to_cap=days_between(now, cap_at),
