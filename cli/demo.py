@@ -195,7 +195,7 @@ def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: i
             due_at = deadline.due_at if deadline is not None else None
             if due_at is not None and due_at <= until and (task_at is None or due_at <= task_at):
                 clock.set(max(clock.now(), due_at))
-                deadlines.fire_deadline(uow, deadline.id, services.forms)  # type: ignore[union-attr]
+                deadlines.fire_deadline(uow, deadline.id)  # type: ignore[union-attr]
             elif task is not None and task_at is not None and task_at <= until:
                 clock.set(max(clock.now(), task_at))
                 who = _staff(uow, plan.centre, task.centre_id, task.role)

@@ -131,7 +131,7 @@ def open_case(uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalo
     uow.session.add(case)
     uow.session.flush()
     data = start_data(case, age, intake.extra)
-    drive(uow, case, forms, lambda: spiff.start(parsed_version(version), data, uow.clock, uow.limits))
+    drive(uow, case, lambda: spiff.start(parsed_version(version), data, uow.clock, uow.limits))
     record(
         uow.session,
         now,
@@ -177,7 +177,7 @@ def _next_number(uow: UnitOfWork, centre: Centre, admitted_at: datetime) -> str:
     return f"{centre.code.upper()}-{year}-{number:04d}"
 
 
-def drive(uow: UnitOfWork, case: Case, forms: FormCatalog, step: Any) -> Any:
+def drive(uow: UnitOfWork, case: Case, step: Any) -> Any:
     """Run one workflow step and sync the read models; a failure in either parks the case as an incident.
 
     The read models fail on a due date that cannot be computed and on the daily caps of tasks and
@@ -188,7 +188,7 @@ def drive(uow: UnitOfWork, case: Case, forms: FormCatalog, step: Any) -> Any:
         case.status = "closed" if spiff.is_completed(workflow) else "open"
         case.closed_at = uow.clock.now() if case.status == "closed" else None
         case.incident_element = case.incident_message = case.incident_expression = case.incident_problem = ""
-        sync_case(uow, case, workflow, forms)
+        sync_case(uow, case, workflow)
     except spiff.RuntimeFailure as failure:
         _park_incident(uow, case, failure)
         return None
@@ -280,7 +280,7 @@ def complete_task(
         clean,
         None,
     )
-    drive(uow, case, forms, lambda: spiff.complete(workflow, task.workflow_task_id, clean))
+    drive(uow, case, lambda: spiff.complete(workflow, task.workflow_task_id, clean))
     record(
         uow.session,
         now,
@@ -331,7 +331,7 @@ def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str,
     workflow = load_workflow(uow, case)
     if name not in spiff.waited_signals(workflow):
         raise ValidationFailed("the pathway is not waiting for this event now", {"signal": [name]})
-    drive(uow, case, forms, lambda: spiff.signal(workflow, name) and workflow)
+    drive(uow, case, lambda: spiff.signal(workflow, name) and workflow)
     record(uow.session, uow.clock.now(), who, "case.signal", case_id=case.id, subject=name)
     return case
 
@@ -350,7 +350,7 @@ def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str, forms: 
     if case.status != "incident":
         raise ConcurrencyConflict("the case has no incident")
     workflow = load_workflow(uow, case)
-    drive(uow, case, forms, lambda: spiff.retry(workflow))
+    drive(uow, case, lambda: spiff.retry(workflow))
     record(uow.session, uow.clock.now(), who, "case.retry", case_id=case.id, subject=case.number)
     return case
 

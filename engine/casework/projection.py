@@ -19,7 +19,6 @@ from engine.bpmn.expressions.evaluator import Evaluator
 from engine.clock import add_duration, is_duration, parse_instant
 from engine.errors import ExpressionError
 from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, recipients
-from engine.pathways.forms import FormCatalog
 from engine.pathways.versions import parsed_version
 from engine.people.permissions import SYSTEM
 from engine.people.roles import parse_roles, resolve_role
@@ -29,7 +28,7 @@ from engine.store.uow import UnitOfWork
 DAY = timedelta(hours=24)  # the daily caps count the last 24 hours
 
 
-def sync_case(uow: UnitOfWork, case: Case, workflow: Any, forms: FormCatalog) -> None:
+def sync_case(uow: UnitOfWork, case: Case, workflow: Any) -> None:
     """Bring the read models in line; a due date that fails or a daily cap raises RuntimeFailure."""
     case.workflow_state = state.dump_state(workflow)
     now = uow.clock.now()

@@ -227,10 +227,10 @@ def test_deadline_fires_once_and_moves_case_on(make_uow, world, fixture_forms, c
     with make_uow() as uow:
         [due_id] = deadlines.due_deadline_ids(uow, clock.now())
     with make_uow() as uow:
-        assert deadlines.fire_deadline(uow, due_id, fixture_forms).outcome == "fired"
+        assert deadlines.fire_deadline(uow, due_id).outcome == "fired"
         uow.commit()
     with make_uow() as uow:
-        assert deadlines.fire_deadline(uow, due_id, fixture_forms).outcome == "already"
+        assert deadlines.fire_deadline(uow, due_id).outcome == "already"
         [review] = open_tasks(uow, public_id)
         assert review.name == "Plan review" and review.role == "case_lead"
         fired = uow.session.get(Deadline, due_id)

@@ -164,7 +164,7 @@ def test_more_notifications_a_day_than_allowed_parks_the_case(session_factory, c
         uow.commit()
     clock.advance(timedelta(days=32))
     with make_uow() as uow:
-        deadlines.fire_deadline(uow, deadline.id, fixture_forms)
+        deadlines.fire_deadline(uow, deadline.id)
         case = uow.session.get(Case, case.id)
         assert (case.status, case.incident_problem) == ("incident", "notification_cap")
         assert uow.session.scalar(select(func.count()).where(Notification.case_id == case.id)) == 0
@@ -179,7 +179,7 @@ def test_notifications_within_the_cap_are_sent(session_factory, clock, world, fi
         uow.commit()
     clock.advance(timedelta(days=32))
     with make_uow() as uow:
-        deadlines.sweep(make_uow, fixture_forms)
+        deadlines.sweep(make_uow)
     with make_uow() as uow:
         assert uow.session.get(Case, case.id).status == "open"
         assert uow.session.scalar(select(func.count()).where(Notification.case_id == case.id)) == 1
