@@ -169,7 +169,7 @@ def make_case(services: Services, plan: CasePlan, now: datetime) -> int:
             referral_number=f"ДСП-{local_date(clock.now()).year}-{1000 + plan.days_ago}",
             referral_date=local_date(clock.now()),
         )
-        case = cases.open_case(uow, _staff(uow, plan.centre, centre.id, "manager"), intake, services.forms)
+        case = cases.open_case(uow, _staff(uow, plan.centre, centre.id, "manager"), intake)
         uow.commit()
         case_id = case.id
     work_case(services, clock, plan, case_id, now)

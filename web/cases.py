@@ -75,7 +75,7 @@ def diagram(case_id: str) -> Any:
 @bp.post("/cases/<case_id>/signal")
 def signal(case_id: str) -> Any:
     name = request.form.get("signal", "")[:80]
-    signal_case(request_uow(), current_principal(), case_id, name, current_services().forms)
+    signal_case(request_uow(), current_principal(), case_id, name)
     flash(_("The event is recorded and the pathway moved on."), "success")
     return redirect(url_for("cases.show", case_id=case_id))
 
@@ -83,7 +83,7 @@ def signal(case_id: str) -> Any:
 @bp.post("/cases/<case_id>/retry")
 def retry(case_id: str) -> Any:
     """Run a case stopped by an error again (coordinators and managers); say whether it moved on."""
-    case = retry_incident(request_uow(), current_principal(), case_id, current_services().forms)
+    case = retry_incident(request_uow(), current_principal(), case_id)
     if case.status == "incident":
         flash(_("Case %(number)s is still stopped by an error.", number=case.number), "error")
     else:

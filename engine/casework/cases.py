@@ -103,7 +103,7 @@ def get_centre(uow: UnitOfWork, code: str) -> Centre:
     return centre
 
 
-def open_case(uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalog) -> Case:
+def open_case(uow: UnitOfWork, who: Principal, intake: Intake) -> Case:
     """Open a case on the right pathway and run it to its first tasks."""
     validate_intake(intake)
     centre = get_centre(uow, intake.centre_code)
@@ -321,7 +321,7 @@ def _already_done(uow: UnitOfWork, task: CaseTask) -> str:
     return f"the task is {task.status}"
 
 
-def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str, forms: FormCatalog) -> Case:
+def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str) -> Case:
     """Deliver a named event (``risk_changed``, ``violence_disclosed``) to the case's pathway."""
     case = get_case(uow, who, case_public_id)
     require(can_signal_case(who, case))
@@ -336,7 +336,7 @@ def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str,
     return case
 
 
-def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str, forms: FormCatalog) -> Case:
+def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str) -> Case:
     """Run a case stopped by an error again; it stays an incident if the error happens again.
 
     Coordinators may retry without reading case content; for anyone with neither right the case

@@ -55,14 +55,12 @@ def test_occupancy_reads_only_the_centres_staying_cases(make_uow, world, clock):
         assert occupancy(uow, centre).open_cases == 0
 
 
-def test_numbering_a_case_counts_no_cases(make_uow, world, fixture_forms):
+def test_numbering_a_case_counts_no_cases(make_uow, world):
     from engine.casework import cases
     from tests.integration.test_cases import INTAKE
 
     with make_uow() as uow:
-        statements = captured_sql(
-            uow, lambda: cases.open_case(uow, world.staff["social_worker"], INTAKE, fixture_forms)
-        )
+        statements = captured_sql(uow, lambda: cases.open_case(uow, world.staff["social_worker"], INTAKE))
         counting = [str(s) for s in statements if "count(" in str(s).lower() and "case_file" in str(s)]
         assert counting == []
         assert (

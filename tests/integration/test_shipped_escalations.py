@@ -20,7 +20,7 @@ def test_overdue_review_gives_case_lead_a_task_and_notifies_the_manager(make_uow
     with make_uow() as uow:
         path = WORKFLOWS / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
         versions.deploy(uow, path.read_bytes(), forms, world.staff["coordinator"], path.name)
-        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()), forms).id
+        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now())).id
         uow.commit()
     review_ready_at = _work_until_open(make_uow, forms, clock, case_id, "Task_PlanReview")
     with make_uow() as uow:

@@ -59,7 +59,7 @@ def open_case_in_stay(make_uow, world, pathway: StayPathway, fixture_forms, form
         versions.deploy(
             uow, SHIPPED_ADULT.read_bytes(), forms, world.staff["coordinator"], SHIPPED_ADULT.name
         )
-        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()), forms).id
+        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now())).id
         uow.commit()
     for _ in range(5):  # complete the first tasks with their forms' defaults until the stay has begun
         with make_uow() as uow:

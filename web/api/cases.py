@@ -12,7 +12,7 @@ from engine.people.permissions import can_use_inbox, require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import AuditSchema, CaseListQuerySchema, CasePageSchema, CaseSchema, IntakeSchema
-from web.db import current_services, reads_only, request_uow
+from web.db import reads_only, request_uow
 from web.labels import INCIDENT_PROBLEMS, label
 
 blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
@@ -45,7 +45,7 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
     over_capacity = body.pop("over_capacity")
     centre_code = body.pop("centre")
     uow = request_uow()
-    case = admit(uow, who, Intake(centre_code=centre_code, **body), current_services().forms, over_capacity)
+    case = admit(uow, who, Intake(centre_code=centre_code, **body), over_capacity)
     return case_body(casefile.read_case(uow, who, case.public_id, view="api"))
 
 
