@@ -377,22 +377,3 @@ def close_case(uow: UnitOfWork, who: Principal, case_public_id: str, reason: str
         detail={"reason": reason[:500]},
     )
     return case
-
-
-@dataclass(frozen=True)
-class CaseProgress:
-    """Where a case stands in its diagram: element ids to highlight, and the events it waits for."""
-
-    current: list[str]
-    done: list[str]
-    signals: list[str]
-
-
-def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
-    """Read the case's workflow (without changing it) for the diagram and the signal buttons."""
-    workflow = load_workflow(uow, case)
-    current = [task.element_id for task in spiff.ready_human_tasks(workflow)]
-    if not current and case.status == "open":  # nothing to do now: show what the case waits for
-        current = [timer.element_id for timer in spiff.waiting_timers(workflow)]
-    signals = spiff.waited_signals(workflow) if case.status == "open" else []
-    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals)

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from engine.audit.chain import record
-from engine.casework.cases import case_progress, get_case
+from engine.bpmn import spiff
+from engine.casework.cases import get_case, load_workflow
 from engine.clock import add_duration, days_between
 from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from engine.pathways.forms import FormCatalog
@@ -136,6 +137,25 @@ class CaseFile:
     @property
     def next_deadline(self) -> DeadlineView | None:
         return self.deadlines[0] if self.deadlines else None
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    """Where a case stands in its diagram: element ids to highlight, and the events it waits for."""
+
+    current: list[str]
+    done: list[str]
+    signals: list[str]
+
+
+def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
+    """Read the case's workflow (without changing it) for the diagram and the signal buttons."""
+    workflow = load_workflow(uow, case)
+    current = [task.element_id for task in spiff.ready_human_tasks(workflow)]
+    if not current and case.status == "open":  # nothing to do now: show what the case waits for
+        current = [timer.element_id for timer in spiff.waiting_timers(workflow)]
+    signals = spiff.waited_signals(workflow) if case.status == "open" else []
+    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals)
 
 
 def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page") -> CaseFile:
