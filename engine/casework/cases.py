@@ -330,10 +330,22 @@ def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str)
         raise ConcurrencyConflict(f"case is {case.status}")
     workflow = load_workflow(uow, case)
     if name not in spiff.waited_signals(workflow):
-        raise ValidationFailed("the pathway is not waiting for this event now", {"signal": [name]})
-    drive(uow, case, lambda: spiff.signal(workflow, name) and workflow)
+        raise _not_waiting_for(name)
+
+    def deliver() -> Any:
+        # False: nothing in the workflow caught the event after all, and it is unchanged. The same
+        # refusal as above, raised out of drive before it touches the case: nothing is stored.
+        if not spiff.signal(workflow, name):
+            raise _not_waiting_for(name)
+        return workflow
+
+    drive(uow, case, deliver)
     record(uow.session, uow.clock.now(), who, "case.signal", case_id=case.id, subject=name)
     return case
+
+
+def _not_waiting_for(name: str) -> ValidationFailed:
+    return ValidationFailed("the pathway is not waiting for this event now", {"signal": [name]})
 
 
 def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str) -> Case:

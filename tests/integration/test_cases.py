@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.audit import chain
+from engine.bpmn import spiff
 from engine.casework import cases, deadlines
 from engine.clock import FrozenClock, parse_instant
 from engine.errors import ConcurrencyConflict, NotFound, PermissionDenied, ValidationFailed
@@ -249,6 +250,32 @@ def test_signal_creates_reassessment(make_uow, world, fixture_forms):
         uow.commit()
     with make_uow() as uow:
         assert [t.name for t in open_tasks(uow, public_id)] == ["Re-assessment"]
+
+
+def test_a_signal_nothing_catches_is_refused_and_changes_nothing(make_uow, world, fixture_forms, monkeypatch):
+    public_id = open_one(make_uow, world)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+        cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"note": "x", "risk": "low"}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        stored = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        before = (stored.workflow_state, stored.version, stored.status)
+        tasks = [t.public_id for t in open_tasks(uow, public_id)]
+        audit_count = uow.session.scalar(select(func.count()).select_from(AuditEvent))
+    # The pathway lists the event as awaited, but delivering it finds no catcher (spiff.signal is False).
+    monkeypatch.setattr(spiff, "signal", lambda workflow, name, payload=None: False)
+    with make_uow() as uow, pytest.raises(ValidationFailed) as info:
+        cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed")
+        uow.commit()
+    assert info.value.fields == {"signal": ["risk_changed"]}
+    with make_uow() as uow:
+        stored = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        assert (stored.workflow_state, stored.version, stored.status) == before
+        assert [t.public_id for t in open_tasks(uow, public_id)] == tasks
+        assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == audit_count
 
 
 def test_audit_chain_verifies_and_detects_tampering(make_uow, world, clock):
