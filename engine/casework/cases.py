@@ -177,11 +177,12 @@ def _next_number(uow: UnitOfWork, centre: Centre, admitted_at: datetime) -> str:
     return f"{centre.code.upper()}-{year}-{number:04d}"
 
 
-def drive(uow: UnitOfWork, case: Case, step: Any) -> Any:
+def drive(uow: UnitOfWork, case: Case, step: Callable[[], spiff.Workflow]) -> spiff.Workflow | None:
     """Run one workflow step and sync the read models; a failure in either parks the case as an incident.
 
     The read models fail on a due date that cannot be computed and on the daily caps of tasks and
-    notifications (``uow.limits``).
+    notifications (``uow.limits``). ``step`` returns the workflow it moved on; ``drive`` returns that
+    workflow, or None when the case was parked.
     """
     try:
         workflow = step()
@@ -239,9 +240,10 @@ def get_case(uow: UnitOfWork, who: Principal, public_id: str) -> Case:
     return case
 
 
-def load_workflow(uow: UnitOfWork, case: Case) -> Any:
+def load_workflow(uow: UnitOfWork, case: Case) -> spiff.Workflow:
     parsed = parsed_version(case.pathway_version)
-    return state.load_state(case.workflow_state, parsed, uow.clock, uow.limits)
+    workflow: spiff.Workflow = state.load_state(case.workflow_state, parsed, uow.clock, uow.limits)
+    return workflow
 
 
 def get_task(uow: UnitOfWork, public_id: str) -> CaseTask:
@@ -332,7 +334,7 @@ def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str)
     if name not in spiff.waited_signals(workflow):
         raise _not_waiting_for(name)
 
-    def deliver() -> Any:
+    def deliver() -> spiff.Workflow:
         # False: nothing in the workflow caught the event after all, and it is unchanged. The same
         # refusal as above, raised out of drive before it touches the case: nothing is stored.
         if not spiff.signal(workflow, name):

@@ -28,7 +28,7 @@ from engine.store.uow import UnitOfWork
 DAY = timedelta(hours=24)  # the daily caps count the last 24 hours
 
 
-def sync_case(uow: UnitOfWork, case: Case, workflow: Any) -> None:
+def sync_case(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> None:
     """Bring the read models in line; a due date that fails or a daily cap raises RuntimeFailure."""
     case.workflow_state = state.dump_state(workflow)
     now = uow.clock.now()
