@@ -1,7 +1,8 @@
 """Errors with stable codes.
 
-Every error a service raises carries a ``code`` that adapters map to an HTTP status or a CLI exit code
-in one place (``web/errors.py``, ``engine/cli.py``).
+Every error a service raises carries a ``code``: the web app maps it to an HTTP status in one place
+(``web/errors.py``); the CLI (``cli/``, ``run`` in ``cli/main.py`` for whatever a command does not catch)
+prints the ``message`` and exits with status 1.
 """
 
 from __future__ import annotations
