@@ -56,6 +56,16 @@ class ConcurrencyConflict(CasepathError):
     code = "conflict"
 
 
+class UnknownSerializer(CasepathError):
+    """A case's state was stored by a serializer this release cannot read (a newer one, say): not loaded."""
+
+    code = "unknown_serializer"
+
+    def __init__(self, message: str, serializer_version: str) -> None:
+        super().__init__(message)
+        self.serializer_version = serializer_version
+
+
 class IntegrityFault(CasepathError):
     """A database constraint refused a write that was not a race: a bug in Casepath, not the user's."""
 

@@ -208,6 +208,7 @@ def _park_incident(uow: UnitOfWork, case: Case, failure: spiff.RuntimeFailure) -
     """Park the case: element, expression and the kind of problem; never the error's text (case data)."""
     if failure.workflow is not None:
         case.workflow_state = state.dump_state(failure.workflow)
+        case.serializer_version = state.SERIALIZER_VERSION
     case.status = "incident"
     case.incident_element = failure.element_id[:200]
     case.incident_problem = failure.problem
@@ -241,8 +242,11 @@ def get_case(uow: UnitOfWork, who: Principal, public_id: str) -> Case:
 
 
 def load_workflow(uow: UnitOfWork, case: Case) -> spiff.Workflow:
+    """The case's workflow; a state stored by a serializer this release cannot read is refused."""
     parsed = parsed_version(case.pathway_version)
-    workflow: spiff.Workflow = state.load_state(case.workflow_state, parsed, uow.clock, uow.limits)
+    workflow: spiff.Workflow = state.load_state(
+        case.workflow_state, case.serializer_version, parsed, uow.clock, uow.limits
+    )
     return workflow
 
 

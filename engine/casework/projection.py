@@ -30,7 +30,7 @@ DAY = timedelta(hours=24)  # the daily caps count the last 24 hours
 
 def sync_case(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> None:
     """Bring the read models in line; a due date that fails or a daily cap raises RuntimeFailure."""
-    case.workflow_state = state.dump_state(workflow)
+    case.workflow_state, case.serializer_version = state.dump_state(workflow), state.SERIALIZER_VERSION
     now = uow.clock.now()
     if case.status == "closed":
         cancel_open_work(uow, case)

@@ -177,8 +177,8 @@ class Case(Base):
     admitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | incident | closed
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    workflow_state: Mapped[bytes] = mapped_column(LargeBinary)  # runtime.dump_state: zlib'd JSON
-    serializer_version: Mapped[str] = mapped_column(String(40))
+    workflow_state: Mapped[bytes] = mapped_column(LargeBinary)  # bpmn.state.dump_state: zlib'd JSON
+    serializer_version: Mapped[str] = mapped_column(String(40))  # what wrote it; load_state refuses others
     incident_element: Mapped[str] = mapped_column(String(200), default="")
     incident_message: Mapped[str] = mapped_column(Text, default="")
     incident_expression: Mapped[str] = mapped_column(Text, default="")

@@ -51,7 +51,7 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.get("/cases/<case_id>")
 @blp.response(200, CaseSchema)
-@errors(blp, 404)
+@errors(blp, 404, 503)
 def show(case_id: str) -> dict[str, Any]:
     """One case file: header with `cap_at` and pending `deadlines`, current tasks, completed forms.
 
