@@ -80,7 +80,7 @@ def run(quick: bool) -> list[Result]:
     raw_step = raw_spiff_state_only_step(data)
     results.append(("raw_spiff_state_only_ms", p50(timed(raw_step, repeat)), "ms"))
     for backend, url in scratch_databases():
-        services = _services(url, forms)
+        services = _services(url)
         steps = _case_steps(services, data, 20 if quick else 100, raw_step)
         results.append((f"open_case_ms_{backend}", steps.open_ms, "ms"))
         results.append((f"complete_task_with_commit_ms_{backend}", steps.complete_ms, "ms"))
@@ -126,7 +126,7 @@ def _parse(data: bytes, forms: FormCatalog) -> None:
     assert parsed is not None, verdict.summary()
 
 
-def _services(url: str, forms: FormCatalog) -> Services:
+def _services(url: str) -> Services:
     from engine.config import Settings
 
     return Services.from_settings(Settings(database_url=url), clock=FrozenClock(parse_instant(ADMISSION)))
@@ -195,7 +195,7 @@ def _case_steps(services: Services, data: bytes, count: int, raw_step: Callable[
 
     def open_one() -> None:
         with services.uow() as uow:
-            opened.append(cases.open_case(uow, manager, intake, services.forms).id)
+            opened.append(cases.open_case(uow, manager, intake).id)
             uow.commit()
 
     open_samples = timed(open_one, count)

@@ -126,9 +126,7 @@ def _seed(url: str, clients: int, cases_per_client: int) -> list[Client]:
         intake = cases.Intake(CENTRE, "Бенчмарк", "referral", "domestic_violence", referral_number="H-1")
         for client in seeded[:clients]:
             with services.uow() as uow:
-                opened = [
-                    cases.open_case(uow, manager, intake, services.forms) for _ in range(cases_per_client)
-                ]
+                opened = [cases.open_case(uow, manager, intake) for _ in range(cases_per_client)]
                 uow.commit()
                 client.tasks = [_open_task(uow, case.id) for case in opened]
         return seeded

@@ -81,7 +81,7 @@ def _time_open_case(services: Services, who: Principal, repeat: int) -> list[flo
     def open_one() -> float:
         start = time.perf_counter()
         with services.uow() as uow:
-            admit(uow, who, intake, services.forms, over_capacity=True)  # occupancy is still counted
+            admit(uow, who, intake, over_capacity=True)  # occupancy is still counted
             uow.commit()
         return (time.perf_counter() - start) * 1000
 

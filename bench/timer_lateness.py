@@ -127,7 +127,7 @@ def template_case(services: Services, clock: FrozenClock, opened_at: datetime) -
         intake = cases.Intake(
             "kc-bench", "Bench Case", "referral", "domestic_violence", referral_number="B-1"
         )
-        case = cases.open_case(uow, worker, intake, forms)
+        case = cases.open_case(uow, worker, intake)
         task = uow.session.scalar(select(CaseTask).where(CaseTask.case_id == case.id))
         assert task is not None
         cases.complete_task(uow, worker, task.public_id, {"note": "x", "risk": "low"}, forms)

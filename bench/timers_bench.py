@@ -154,7 +154,7 @@ def _fire_all(services: Services, due: int) -> tuple[float, float, list[float]]:
     for deadline_id in ids:
         start = time.perf_counter()
         with services.uow() as uow:
-            result = deadlines.fire_deadline(uow, deadline_id, services.forms)
+            result = deadlines.fire_deadline(uow, deadline_id)
             uow.commit()
         samples.append((time.perf_counter() - start) * 1000)
         assert result.outcome == "fired", result

@@ -155,7 +155,7 @@ def timers_sweep(ctx: Context, now: str | None) -> None:
     at = parse_when(now, "--now")
     clock = FrozenClock(at) if at is not None else services.clock
     runner = "cli" if at is None else ""  # a sweep "as if" at another instant says nothing about health
-    fired = deadlines.sweep(lambda: services.uow(clock), services.forms, runner=runner)
+    fired = deadlines.sweep(lambda: services.uow(clock), runner=runner)
     _seal_all(services)  # from cron, this is the sealer too (engine/audit/chain.py)
     console.print(f"fired {fired} deadlines")
 

@@ -169,7 +169,7 @@ def make_case(services: Services, plan: CasePlan, now: datetime) -> int:
             referral_number=f"ДСП-{local_date(clock.now()).year}-{1000 + plan.days_ago}",
             referral_date=local_date(clock.now()),
         )
-        case = cases.open_case(uow, _staff(uow, plan.centre, centre.id, "manager"), intake, services.forms)
+        case = cases.open_case(uow, _staff(uow, plan.centre, centre.id, "manager"), intake)
         uow.commit()
         case_id = case.id
     work_case(services, clock, plan, case_id, now)
@@ -198,7 +198,7 @@ def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: i
                 and (task_at is None or deadline.due_at <= task_at)
             ):
                 clock.set(max(clock.now(), deadline.due_at))
-                deadlines.fire_deadline(uow, deadline.id, services.forms)
+                deadlines.fire_deadline(uow, deadline.id)
             elif task is not None and task_at is not None and task_at <= until:
                 clock.set(max(clock.now(), task_at))
                 who = _staff(uow, plan.centre, task.centre_id, task.role)

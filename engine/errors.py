@@ -1,7 +1,8 @@
 """Errors with stable codes.
 
-Every error a service raises carries a ``code`` that adapters map to an HTTP status or a CLI exit code
-in one place (``web/errors.py``, ``engine/cli.py``).
+Every error a service raises carries a ``code``: the web app maps it to an HTTP status in one place
+(``web/errors.py``); the CLI (``cli/``, ``run`` in ``cli/main.py`` for whatever a command does not catch)
+prints the ``message`` and exits with status 1.
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ class ConcurrencyConflict(CasepathError):
     """Someone else changed the same case first; nothing of this attempt was stored."""
 
     code = "conflict"
+
+
+class UnknownSerializer(CasepathError):
+    """A case's state was stored by a serializer this release cannot read (a newer one, say): not loaded."""
+
+    code = "unknown_serializer"
+
+    def __init__(self, message: str, serializer_version: str) -> None:
+        super().__init__(message)
+        self.serializer_version = serializer_version
 
 
 class IntegrityFault(CasepathError):

@@ -63,7 +63,7 @@ def fire_deadline(task: EngineTask, deadline_id: int) -> str:
     A message that comes before the due time (clocks that disagree) is sent again for the due time
     when that is within one beat; beyond that, beat hands the deadline out again anyway.
     """
-    result = task.in_unit_of_work(lambda uow: deadlines.fire_deadline(uow, deadline_id, task.services.forms))
+    result = task.in_unit_of_work(lambda uow: deadlines.fire_deadline(uow, deadline_id))
     beat = task.casepath.settings.sweep_interval_seconds
     if result.outcome == "not_due" and result.seconds_to_due <= beat:
         task.apply_async(

@@ -65,7 +65,7 @@ def open_in_stay(
 ) -> tuple[int, str]:
     """A case opened now and past its first task, so its stay's timers are deadline rows: (id, public_id)."""
     with make_uow() as uow:
-        case = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()), forms)
+        case = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()))
         uow.commit()
         case_id, public_id = case.id, case.public_id
     with make_uow() as uow:

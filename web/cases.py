@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from engine.casework import inbox
 from engine.casework.cases import close_case, retry_incident, signal_case
-from engine.casework.read import casefile
+from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import list_cases
 from engine.people.permissions import can_use_inbox, require
 from web.auth import safe_next
@@ -65,7 +65,7 @@ def show(case_id: str) -> Any:
 
 @bp.get("/cases/<case_id>/diagram.bpmn")
 def diagram(case_id: str) -> Any:
-    xml = casefile.case_diagram(request_uow(), current_principal(), case_id)
+    xml = case_audit.case_diagram(request_uow(), current_principal(), case_id)
     response = Response(xml, mimetype="application/xml")
     # Opened directly it downloads instead of rendering as a document (the viewer uses fetch()).
     response.headers["Content-Disposition"] = 'attachment; filename="pathway.bpmn"'
@@ -75,7 +75,7 @@ def diagram(case_id: str) -> Any:
 @bp.post("/cases/<case_id>/signal")
 def signal(case_id: str) -> Any:
     name = request.form.get("signal", "")[:80]
-    signal_case(request_uow(), current_principal(), case_id, name, current_services().forms)
+    signal_case(request_uow(), current_principal(), case_id, name)
     flash(_("The event is recorded and the pathway moved on."), "success")
     return redirect(url_for("cases.show", case_id=case_id))
 
@@ -83,7 +83,7 @@ def signal(case_id: str) -> Any:
 @bp.post("/cases/<case_id>/retry")
 def retry(case_id: str) -> Any:
     """Run a case stopped by an error again (coordinators and managers); say whether it moved on."""
-    case = retry_incident(request_uow(), current_principal(), case_id, current_services().forms)
+    case = retry_incident(request_uow(), current_principal(), case_id)
     if case.status == "incident":
         flash(_("Case %(number)s is still stopped by an error.", number=case.number), "error")
     else:
@@ -102,13 +102,13 @@ def close(case_id: str) -> Any:
 
 @bp.get("/cases/<case_id>/audit")
 def audit(case_id: str) -> Any:
-    entries = casefile.who_viewed(request_uow(), current_principal(), case_id)
+    entries = case_audit.who_viewed(request_uow(), current_principal(), case_id)
     return render_template("case_audit.html", case_id=case_id, entries=entries)
 
 
 @bp.get("/cases/<case_id>/audit.csv")
 def audit_csv(case_id: str) -> Any:
-    entries = casefile.who_viewed(request_uow(), current_principal(), case_id, export=True)
+    entries = case_audit.who_viewed(request_uow(), current_principal(), case_id, export=True)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("When"), _("Who"), _("Username"), _("What"), _("About"), _("From address")])

@@ -40,6 +40,7 @@ STATUS = {
     "pathway_invalid": 422,
     "expression_error": 422,
     "integrity_error": 500,  # a constraint bug (engine.store.uow logged which constraint)
+    "unknown_serializer": 503,  # a case stored by another release: nothing was changed, logged below
 }
 
 TITLES = {
@@ -70,6 +71,17 @@ EXPLANATIONS = {
     500: _l("The error was logged. Try again in a moment; if it keeps happening, tell your administrator."),
 }
 
+# Errors whose page says more than their status does: (title, explanation) by code.
+PAGES_BY_CODE = {
+    "unknown_serializer": (
+        _l("This case cannot be opened by this version of Casepath"),
+        _l(
+            "Its state was stored in a format this version cannot read, perhaps by a newer version. "
+            "Nothing was changed. Tell your administrator."
+        ),
+    ),
+}
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
@@ -92,12 +104,17 @@ def json_error(status: int, code: str, message: str, fields: dict[str, Any] | No
     return response
 
 
-def error_page(status: int, detail: str = "", fields: dict[str, list[str]] | None = None) -> tuple[str, int]:
+def error_page(
+    status: int, detail: str = "", fields: dict[str, list[str]] | None = None, code: str = ""
+) -> tuple[str, int]:
+    title, explanation = PAGES_BY_CODE.get(
+        code, (TITLES.get(status, TITLES[400]), EXPLANATIONS.get(status, ""))
+    )
     page = render_template(
         "error.html",
         status=status,
-        title=TITLES.get(status, TITLES[400]),
-        explanation=EXPLANATIONS.get(status, ""),
+        title=title,
+        explanation=explanation,
         detail=detail,
         fields=fields or {},
     )
@@ -109,12 +126,14 @@ def handle_casepath_error(error: CasepathError) -> Any:
 
     discard_changes()  # the page below may read (who is signed in); nothing of the failed work stays
     status = STATUS.get(error.code, 400)
+    if status == 503:  # the operator must act (run the release that wrote the case): say so in the log
+        log.error("%s on %s %s: %s", error.code, request.method, request.path, error.message)
     if wants_json():
         return json_error(status, error.code, error.message, error_fields(error))
     if status == 401:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     detail = error.message if status in (409, 422) else ""
-    return error_page(status, detail, error_fields(error))
+    return error_page(status, detail, error_fields(error), error.code)
 
 
 def handle_http_error(error: HTTPException) -> Any:

@@ -144,9 +144,7 @@ def create() -> Any:
     values = {name: request.form.get(name, "")[:500] for name in FIELDS}
     over_capacity = request.form.get("over_capacity") == "yes"
     try:
-        case = admit(
-            request_uow(), current_principal(), _intake(values), current_services().forms, over_capacity
-        )
+        case = admit(request_uow(), current_principal(), _intake(values), over_capacity)
     except ValidationFailed as error:
         discard_changes()
         return _render(values, error.fields, 422)

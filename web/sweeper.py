@@ -72,7 +72,7 @@ class Sweeper:
         if not self._running.acquire(blocking=False):
             return None
         try:
-            fired = deadlines.sweep(self.services.uow, self.services.forms, runner="embedded")
+            fired = deadlines.sweep(self.services.uow, runner="embedded")
             self._seal_audit()
             return fired
         finally:

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine.casework import drafts
 from engine.casework.cases import complete_task, get_task
-from engine.casework.read import casefile, taskfile
+from engine.casework.read import taskfile
 from engine.errors import ConcurrencyConflict, ValidationFailed
 from engine.pathways.forms import Form
 from web.db import current_services, discard_changes, request_uow
@@ -88,7 +89,7 @@ def complete(task_id: str) -> Any:
 def draft(task_id: str) -> Any:
     data = _submitted(task_id)
     try:
-        casefile.save_draft(request_uow(), current_principal(), task_id, data, current_services().forms)
+        drafts.save_draft(request_uow(), current_principal(), task_id, data, current_services().forms)
     except ConcurrencyConflict as error:
         discard_changes()
         return render_task(task_id, data, conflict=error.message, status=409)

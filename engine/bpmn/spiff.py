@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -38,6 +38,16 @@ from engine.bpmn.timers import CasepathCycle, literal_timer
 from engine.clock import Clock
 from engine.config import RunLimits
 from engine.errors import ExpressionError
+
+
+class Workflow(Protocol):
+    """A running workflow as code outside engine/bpmn names it: a handle passed back to this module's verbs.
+
+    Only this package imports SpiffWorkflow; a ``BpmnWorkflow`` is one. Naming a method keeps anything
+    else (a bool, None) from passing for a workflow.
+    """
+
+    def is_completed(self) -> bool: ...
 
 
 class RuntimeFailure(Exception):

@@ -23,8 +23,10 @@ from engine.bpmn.script_engine import SafeScriptEngine
 from engine.bpmn.timers import TIMER_CLASSES
 from engine.clock import Clock
 from engine.config import RunLimits
+from engine.errors import UnknownSerializer
 
-SERIALIZER_VERSION = "casepath-1/spiff-1.5"
+SERIALIZER_VERSION = "casepath-1/spiff-1.5"  # what dump_state writes; stored with each case's state
+READABLE_VERSIONS = frozenset({SERIALIZER_VERSION})  # what load_state restores
 
 
 class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
@@ -103,9 +105,23 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
 
 
 def load_state(
-    state: bytes, pathway: ParsedPathway, clock: Clock, limits: RunLimits | None = None
+    state: bytes,
+    serializer_version: str,
+    pathway: ParsedPathway,
+    clock: Clock,
+    limits: RunLimits | None = None,
 ) -> BpmnWorkflow:
-    """A workflow restored on the shared spec, bound to the safe script engine and the run limits."""
+    """A workflow restored on the shared spec, bound to the safe script engine and the run limits.
+
+    ``serializer_version`` is the one stored with the state: a state written by a serializer this
+    release does not know is refused (UnknownSerializer) before it is read, never guessed at.
+    """
+    if serializer_version not in READABLE_VERSIONS:
+        raise UnknownSerializer(
+            f"the case's state was stored by serializer '{serializer_version}', which this release of "
+            f"Casepath cannot read (it reads '{SERIALIZER_VERSION}'); nothing was changed",
+            serializer_version,
+        )
     dct = json.loads(zlib.decompress(state))
     workflow = _STATE.restore_state(dct, pathway.spec, pathway.subprocess_specs)
     workflow.script_engine = SafeScriptEngine(clock, limits)

@@ -103,7 +103,7 @@ def get_centre(uow: UnitOfWork, code: str) -> Centre:
     return centre
 
 
-def open_case(uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalog) -> Case:
+def open_case(uow: UnitOfWork, who: Principal, intake: Intake) -> Case:
     """Open a case on the right pathway and run it to its first tasks."""
     validate_intake(intake)
     centre = get_centre(uow, intake.centre_code)
@@ -131,7 +131,7 @@ def open_case(uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalo
     uow.session.add(case)
     uow.session.flush()
     data = start_data(case, age, intake.extra)
-    drive(uow, case, forms, lambda: spiff.start(parsed_version(version), data, uow.clock, uow.limits))
+    drive(uow, case, lambda: spiff.start(parsed_version(version), data, uow.clock, uow.limits))
     record(
         uow.session,
         now,
@@ -177,18 +177,19 @@ def _next_number(uow: UnitOfWork, centre: Centre, admitted_at: datetime) -> str:
     return f"{centre.code.upper()}-{year}-{number:04d}"
 
 
-def drive(uow: UnitOfWork, case: Case, forms: FormCatalog, step: Any) -> Any:
+def drive(uow: UnitOfWork, case: Case, step: Callable[[], spiff.Workflow]) -> spiff.Workflow | None:
     """Run one workflow step and sync the read models; a failure in either parks the case as an incident.
 
     The read models fail on a due date that cannot be computed and on the daily caps of tasks and
-    notifications (``uow.limits``).
+    notifications (``uow.limits``). ``step`` returns the workflow it moved on; ``drive`` returns that
+    workflow, or None when the case was parked.
     """
     try:
         workflow = step()
         case.status = "closed" if spiff.is_completed(workflow) else "open"
         case.closed_at = uow.clock.now() if case.status == "closed" else None
         case.incident_element = case.incident_message = case.incident_expression = case.incident_problem = ""
-        sync_case(uow, case, workflow, forms)
+        sync_case(uow, case, workflow)
     except spiff.RuntimeFailure as failure:
         _park_incident(uow, case, failure)
         return None
@@ -207,6 +208,7 @@ def _park_incident(uow: UnitOfWork, case: Case, failure: spiff.RuntimeFailure) -
     """Park the case: element, expression and the kind of problem; never the error's text (case data)."""
     if failure.workflow is not None:
         case.workflow_state = state.dump_state(failure.workflow)
+        case.serializer_version = state.SERIALIZER_VERSION
     case.status = "incident"
     case.incident_element = failure.element_id[:200]
     case.incident_problem = failure.problem
@@ -239,9 +241,13 @@ def get_case(uow: UnitOfWork, who: Principal, public_id: str) -> Case:
     return case
 
 
-def load_workflow(uow: UnitOfWork, case: Case) -> Any:
+def load_workflow(uow: UnitOfWork, case: Case) -> spiff.Workflow:
+    """The case's workflow; a state stored by a serializer this release cannot read is refused."""
     parsed = parsed_version(case.pathway_version)
-    return state.load_state(case.workflow_state, parsed, uow.clock, uow.limits)
+    workflow: spiff.Workflow = state.load_state(
+        case.workflow_state, case.serializer_version, parsed, uow.clock, uow.limits
+    )
+    return workflow
 
 
 def get_task(uow: UnitOfWork, public_id: str) -> CaseTask:
@@ -280,7 +286,7 @@ def complete_task(
         clean,
         None,
     )
-    drive(uow, case, forms, lambda: spiff.complete(workflow, task.workflow_task_id, clean))
+    drive(uow, case, lambda: spiff.complete(workflow, task.workflow_task_id, clean))
     record(
         uow.session,
         now,
@@ -321,7 +327,7 @@ def _already_done(uow: UnitOfWork, task: CaseTask) -> str:
     return f"the task is {task.status}"
 
 
-def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str, forms: FormCatalog) -> Case:
+def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str) -> Case:
     """Deliver a named event (``risk_changed``, ``violence_disclosed``) to the case's pathway."""
     case = get_case(uow, who, case_public_id)
     require(can_signal_case(who, case))
@@ -330,13 +336,25 @@ def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str,
         raise ConcurrencyConflict(f"case is {case.status}")
     workflow = load_workflow(uow, case)
     if name not in spiff.waited_signals(workflow):
-        raise ValidationFailed("the pathway is not waiting for this event now", {"signal": [name]})
-    drive(uow, case, forms, lambda: spiff.signal(workflow, name) and workflow)
+        raise _not_waiting_for(name)
+
+    def deliver() -> spiff.Workflow:
+        # False: nothing in the workflow caught the event after all, and it is unchanged. The same
+        # refusal as above, raised out of drive before it touches the case: nothing is stored.
+        if not spiff.signal(workflow, name):
+            raise _not_waiting_for(name)
+        return workflow
+
+    drive(uow, case, deliver)
     record(uow.session, uow.clock.now(), who, "case.signal", case_id=case.id, subject=name)
     return case
 
 
-def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str, forms: FormCatalog) -> Case:
+def _not_waiting_for(name: str) -> ValidationFailed:
+    return ValidationFailed("the pathway is not waiting for this event now", {"signal": [name]})
+
+
+def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str) -> Case:
     """Run a case stopped by an error again; it stays an incident if the error happens again.
 
     Coordinators may retry without reading case content; for anyone with neither right the case
@@ -350,7 +368,7 @@ def retry_incident(uow: UnitOfWork, who: Principal, case_public_id: str, forms: 
     if case.status != "incident":
         raise ConcurrencyConflict("the case has no incident")
     workflow = load_workflow(uow, case)
-    drive(uow, case, forms, lambda: spiff.retry(workflow))
+    drive(uow, case, lambda: spiff.retry(workflow))
     record(uow.session, uow.clock.now(), who, "case.retry", case_id=case.id, subject=case.number)
     return case
 
@@ -377,22 +395,3 @@ def close_case(uow: UnitOfWork, who: Principal, case_public_id: str, reason: str
         detail={"reason": reason[:500]},
     )
     return case
-
-
-@dataclass(frozen=True)
-class CaseProgress:
-    """Where a case stands in its diagram: element ids to highlight, and the events it waits for."""
-
-    current: list[str]
-    done: list[str]
-    signals: list[str]
-
-
-def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
-    """Read the case's workflow (without changing it) for the diagram and the signal buttons."""
-    workflow = load_workflow(uow, case)
-    current = [task.element_id for task in spiff.ready_human_tasks(workflow)]
-    if not current and case.status == "open":  # nothing to do now: show what the case waits for
-        current = [timer.element_id for timer in spiff.waiting_timers(workflow)]
-    signals = spiff.waited_signals(workflow) if case.status == "open" else []
-    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals)

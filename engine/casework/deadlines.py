@@ -21,7 +21,6 @@ from engine.bpmn import spiff
 from engine.casework import cases
 from engine.casework.projection import announce_fired
 from engine.errors import ConcurrencyConflict
-from engine.pathways.forms import FormCatalog
 from engine.store.models import Case, Deadline, SweepStatus
 from engine.store.uow import UnitOfWork
 
@@ -90,7 +89,7 @@ class FireResult:
     seconds_to_due: float = 0.0  # for not_due: how long until it falls due
 
 
-def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> FireResult:
+def fire_deadline(uow: UnitOfWork, deadline_id: int) -> FireResult:
     """Fire one deadline (and whatever else of its case is due) in the caller's transaction.
 
     Every deadline that fires in the step is audited with its lateness and notifies the roles its
@@ -119,7 +118,7 @@ def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> Fire
         )
     )
     workflow = cases.load_workflow(uow, case)
-    cases.drive(uow, case, forms, lambda: spiff.run(workflow))
+    cases.drive(uow, case, lambda: spiff.run(workflow))
     if deadline.status != "fired":
         # Still pending: the workflow waits on it (or stopped at an incident); cancelled: the case
         # ended in this very step. Either way it fell due and was handled now: mark it, never twice.
@@ -131,7 +130,7 @@ def fire_deadline(uow: UnitOfWork, deadline_id: int, forms: FormCatalog) -> Fire
 UowFactory = Callable[[], UnitOfWork]
 
 
-def sweep(make_uow: UowFactory, forms: FormCatalog, limit: int = 1000, runner: str = "") -> int:
+def sweep(make_uow: UowFactory, limit: int = 1000, runner: str = "") -> int:
     """Fire every due deadline, each in its own transaction; returns how many were fired.
 
     Works through due deadlines ``limit`` at a time until none is left. One deadline that fails is
@@ -143,7 +142,7 @@ def sweep(make_uow: UowFactory, forms: FormCatalog, limit: int = 1000, runner: s
         with make_uow() as uow:
             ids = due_deadline_ids(uow, uow.clock.now(), limit)
         found += len(ids)
-        batch = sum(_fire_one(make_uow, deadline_id, forms) for deadline_id in ids)
+        batch = sum(_fire_one(make_uow, deadline_id) for deadline_id in ids)
         fired += batch
         if len(ids) < limit or batch == 0:
             break
@@ -154,10 +153,10 @@ def sweep(make_uow: UowFactory, forms: FormCatalog, limit: int = 1000, runner: s
     return fired
 
 
-def _fire_one(make_uow: UowFactory, deadline_id: int, forms: FormCatalog) -> int:
+def _fire_one(make_uow: UowFactory, deadline_id: int) -> int:
     try:
         with make_uow() as uow:
-            result = fire_deadline(uow, deadline_id, forms)
+            result = fire_deadline(uow, deadline_id)
             uow.commit()
     except ConcurrencyConflict:
         return 0  # another worker has the case; whoever holds it fires this deadline

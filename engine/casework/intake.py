@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from engine.casework.cases import Intake, get_centre, open_case, validate_intake
 from engine.errors import ValidationFailed
-from engine.pathways.forms import FormCatalog
 from engine.people.centres import Occupancy, occupancy, staying
 from engine.people.permissions import INTAKE_ROLES, Principal, can_open_case, require
 from engine.store.models import Case, Centre
@@ -53,9 +52,7 @@ def intake_centres(uow: UnitOfWork, who: Principal) -> list[IntakeCentre]:
     ]
 
 
-def admit(
-    uow: UnitOfWork, who: Principal, intake: Intake, forms: FormCatalog, over_capacity: bool = False
-) -> Case:
+def admit(uow: UnitOfWork, who: Principal, intake: Intake, over_capacity: bool = False) -> Case:
     """Open a case; a full centre needs the admitting worker to confirm they admit over capacity."""
     validate_intake(intake)
     centre = get_centre(uow, intake.centre_code)
@@ -65,4 +62,4 @@ def admit(
             "the centre has no free places",
             {"over_capacity": ["the centre is full: confirm to admit over capacity"]},
         )
-    return open_case(uow, who, intake, forms)
+    return open_case(uow, who, intake)

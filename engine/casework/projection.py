@@ -21,7 +21,6 @@ from engine.bpmn.properties import OPENED, STARTED
 from engine.clock import is_duration
 from engine.errors import ExpressionError
 from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, recipients
-from engine.pathways.forms import FormCatalog
 from engine.pathways.versions import parsed_version
 from engine.people.permissions import SYSTEM
 from engine.people.roles import resolve_role, resolve_roles
@@ -31,9 +30,9 @@ from engine.store.uow import UnitOfWork
 DAY = timedelta(hours=24)  # the daily caps count the last 24 hours
 
 
-def sync_case(uow: UnitOfWork, case: Case, workflow: Any, forms: FormCatalog) -> None:
+def sync_case(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> None:
     """Bring the read models in line; a due date that fails or a daily cap raises RuntimeFailure."""
-    case.workflow_state = state.dump_state(workflow)
+    case.workflow_state, case.serializer_version = state.dump_state(workflow), state.SERIALIZER_VERSION
     now = uow.clock.now()
     if case.status == "closed":
         cancel_open_work(uow, case)

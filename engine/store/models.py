@@ -161,7 +161,9 @@ class PathwayVersion(Base):
 
 class Case(Base):
     __tablename__ = "case_file"
-    __table_args__ = (Index("ix_case_file_centre_status", "centre_id", "status"),)
+    # Occupancy counts a centre's staying cases from this index alone (left_at included: see
+    # centres.staying), never reading the closed cases, whose number only grows.
+    __table_args__ = (Index("ix_case_file_centre_status", "centre_id", "status", "left_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -180,8 +182,8 @@ class Case(Base):
     # When the person left (a task marked ``ends_stay`` was completed): no longer takes a place, though
     # the case stays open for its follow-ups.
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    workflow_state: Mapped[bytes] = mapped_column(LargeBinary)  # runtime.dump_state: zlib'd JSON
-    serializer_version: Mapped[str] = mapped_column(String(40))
+    workflow_state: Mapped[bytes] = mapped_column(LargeBinary)  # bpmn.state.dump_state: zlib'd JSON
+    serializer_version: Mapped[str] = mapped_column(String(40))  # what wrote it; load_state refuses others
     incident_element: Mapped[str] = mapped_column(String(200), default="")
     incident_message: Mapped[str] = mapped_column(Text, default="")
     incident_expression: Mapped[str] = mapped_column(Text, default="")

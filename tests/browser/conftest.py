@@ -79,7 +79,7 @@ class LiveServer:
                 birth_date=date(1990, 4, 1),
                 referral_number="ДСП-2025-1001",
             )
-            case = cases.open_case(uow, manager, intake, self.services.forms)
+            case = cases.open_case(uow, manager, intake)
             uow.commit()
             task = uow.session.scalar(
                 select(CaseTask.public_id).where(CaseTask.case_id == case.id, CaseTask.status == "open")

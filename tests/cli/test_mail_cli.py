@@ -49,7 +49,7 @@ def test_list_deliver_and_retry(env, make_committed_uow, committed_world, fixtur
     inbox, port = smtp
     with_email(make_committed_uow, committed_world.staff["manager"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    deadlines.sweep(make_committed_uow, fixture_forms)
+    deadlines.sweep(make_committed_uow)
     with make_committed_uow() as uow:  # queued just now by the real clock the command runs on
         now = datetime.now(UTC)
         uow.session.execute(update(OutboxEmail).values(created_at=now, next_attempt_at=now))

@@ -100,7 +100,7 @@ def test_an_eta_message_for_a_deadline_handled_meanwhile_does_nothing(
         with make_committed_uow() as uow:  # before the ETA: a sweep fires it, or its activity ends
             if meanwhile == "fired":
                 clock.set(due_at)
-                assert deadlines.fire_deadline(uow, deadline_id, fixture_forms).outcome == "fired"
+                assert deadlines.fire_deadline(uow, deadline_id).outcome == "fired"
             else:
                 uow.session.get(Deadline, deadline_id).status = "cancelled"
             uow.commit()

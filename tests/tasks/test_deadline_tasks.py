@@ -110,10 +110,10 @@ def test_fire_deadline_retries_on_conflict_and_on_a_lost_database(
         [ConcurrencyConflict("busy"), OperationalError("SELECT", {}, Exception("gone"))],
     )
 
-    def flaky(uow, deadline, forms):
+    def flaky(uow, deadline):
         if failures:
             raise failures.pop(0)
-        return real(uow, deadline, forms)
+        return real(uow, deadline)
 
     monkeypatch.setattr(deadlines, "fire_deadline", flaky)
     celery_app.tasks[FIRE_DEADLINE].delay(deadline_id)

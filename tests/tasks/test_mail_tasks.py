@@ -70,7 +70,7 @@ def test_a_failing_mail_server_is_retried_and_the_email_delivered_once(
     server, _ = flaky_smtp
     with_email(make_committed_uow, committed_world.staff["manager"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    deadlines.sweep(make_committed_uow, fixture_forms)  # fires: one e-mail queued in that transaction
+    deadlines.sweep(make_committed_uow)  # fires: one e-mail queued in that transaction
     assert the_row(make_committed_uow) == ("pending", 0)
     app = make_celery(mail_services.settings, mail_services)
     dispatch = app.tasks[DISPATCH_DUE_MAIL]

@@ -131,8 +131,8 @@ def build_world(services: Services) -> WebWorld:
             create_user(uow, SYSTEM, username(role, False), PASSWORD, "kc-other", role, f"Друг {role}")
         coordinator = principal_for(_user(uow, username("coordinator")))
         versions.deploy(uow, mini_pathway(), services.forms, coordinator, "mini.bpmn")
-        own_case = open_case(uow, services, "kc-test", username("social_worker"), "Мария П.")
-        other_case = open_case(uow, services, "kc-other", username("social_worker", False), "Елена Д.")
+        own_case = open_case(uow, "kc-test", username("social_worker"), "Мария П.")
+        other_case = open_case(uow, "kc-other", username("social_worker", False), "Елена Д.")
         [own_note] = notify_manager(uow, own_case)
         [other_note] = notify_manager(uow, other_case)
         uow.commit()
@@ -159,7 +159,7 @@ def _user(uow, name):  # type: ignore[no-untyped-def]
     return get_user(uow, name)
 
 
-def open_case(uow, services: Services, centre: str, opener: str, name: str) -> Case:  # type: ignore[no-untyped-def]
+def open_case(uow, centre: str, opener: str, name: str) -> Case:  # type: ignore[no-untyped-def]
     intake = cases.Intake(
         centre_code=centre,
         display_name=name,
@@ -167,7 +167,7 @@ def open_case(uow, services: Services, centre: str, opener: str, name: str) -> C
         target_group="domestic_violence",
         referral_number="ДСП-1",
     )
-    return cases.open_case(uow, principal_for(_user(uow, opener)), intake, services.forms)
+    return cases.open_case(uow, principal_for(_user(uow, opener)), intake)
 
 
 def first_task(uow, case_id: int) -> str:  # type: ignore[no-untyped-def]

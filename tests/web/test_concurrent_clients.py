@@ -31,9 +31,7 @@ def test_sixteen_people_open_and_complete_their_own_cases_at_once(
     with make_committed_uow() as uow:
         for number in range(CLIENTS):
             user = create_user(uow, SYSTEM, f"web-{number:02d}", PASSWORD, "kc-test", "social_worker")
-            case = cases.open_case(
-                uow, principal_for(user), replace(INTAKE, display_name=f"Л {number}"), fixture_forms
-            )
+            case = cases.open_case(uow, principal_for(user), replace(INTAKE, display_name=f"Л {number}"))
             task = uow.session.scalar(select(CaseTask.public_id).where(CaseTask.case_id == case.id))
             people.append((user.username, case.public_id, task))
         uow.commit()

@@ -14,7 +14,7 @@ from tests.web.conftest import QueryCounter, html_of, login, open_case, username
 
 def open_cases(services, count, centre="kc-test", opener="social_worker"):
     with services.uow() as uow:
-        opened = [open_case(uow, services, centre, username(opener), f"Лице {n}") for n in range(count)]
+        opened = [open_case(uow, centre, username(opener), f"Лице {n}") for n in range(count)]
         uow.commit()
         return opened
 

@@ -30,7 +30,7 @@ def park(services, own: bool = True, broken: dict[str, str] = BROKEN, note: str 
         coordinator = as_user(uow, username("coordinator", own))
         versions.deploy(uow, mini_pathway(replace=broken), services.forms, coordinator, "broken.bpmn")
         worker = username("social_worker", own)
-        case = open_case(uow, services, "kc-test" if own else "kc-other", worker, "Иван Т.")
+        case = open_case(uow, "kc-test" if own else "kc-other", worker, "Иван Т.")
         task_id = first_task(uow, case.id)
         cases.complete_task(uow, as_user(uow, worker), task_id, {"note": note, "risk": "low"}, services.forms)
         assert case.status == "incident"

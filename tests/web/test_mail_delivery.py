@@ -83,7 +83,7 @@ def test_the_commit_wakes_the_sweeper_and_never_waits_for_the_mail_server(
         clock.set(due_at)
         started = time.monotonic()
         with services.uow() as uow:  # the same unit of work a request or an API call uses
-            deadlines.fire_deadline(uow, overdue_id, fixture_forms)
+            deadlines.fire_deadline(uow, overdue_id)
             uow.commit()
         committed_in = time.monotonic() - started
         wait_for(lambda: server.messages, timeout=20, what="the e-mail from the woken sweeper")
@@ -99,7 +99,7 @@ def test_healthz_counts_the_outbox_per_state(
 ):
     with_email(make_committed_uow, committed_world.staff["manager"], committed_world.staff["case_lead"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    deadlines.sweep(make_committed_uow, fixture_forms)
+    deadlines.sweep(make_committed_uow)
     with make_committed_uow() as uow:
         first = uow.session.scalars(select(OutboxEmail.id).order_by(OutboxEmail.id)).first()
         assert outbox.claim(uow, first)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.casework import cases, inbox
-from engine.casework.read.casefile import save_draft
+from engine.casework.drafts import save_draft
 from engine.errors import PermissionDenied, ValidationFailed
 from engine.people import administration
 from engine.people.centres import ensure_centre

@@ -33,7 +33,9 @@ with a bearer token need no CSRF token.
 centre where the caller has no role answers 404, as if it did not exist.
 
 **Errors** are JSON `{"error": code, "message": text, "fields": {name: [messages]}}` with status 400,
-401, 403, 404, 405, 409 or 422. For a BPMN upload, `fields` names the diagram's element ids.
+401, 403, 404, 405, 409 or 422. For a BPMN upload, `fields` names the diagram's element ids. A case
+whose stored state this release cannot read (written by a newer one) answers 503, `unknown_serializer`,
+and is left unchanged.
 
 **Text** never contains NUL characters: a request carrying one is refused with 400.
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from engine.casework.cases import Intake
 from engine.casework.intake import admit
-from engine.casework.read import casefile
+from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import list_cases
 from engine.people.permissions import can_use_inbox, require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import AuditSchema, CaseListQuerySchema, CasePageSchema, CaseSchema, IntakeSchema
-from web.db import current_services, reads_only, request_uow
+from web.db import reads_only, request_uow
 from web.labels import INCIDENT_PROBLEMS, label
 
 blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
@@ -45,13 +45,13 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
     over_capacity = body.pop("over_capacity")
     centre_code = body.pop("centre")
     uow = request_uow()
-    case = admit(uow, who, Intake(centre_code=centre_code, **body), current_services().forms, over_capacity)
+    case = admit(uow, who, Intake(centre_code=centre_code, **body), over_capacity)
     return case_body(casefile.read_case(uow, who, case.public_id, view="api"))
 
 
 @blp.get("/cases/<case_id>")
 @blp.response(200, CaseSchema)
-@errors(blp, 404)
+@errors(blp, 404, 503)
 def show(case_id: str) -> dict[str, Any]:
     """One case file: header with `cap_at` and pending `deadlines`, current tasks, completed forms.
 
@@ -65,7 +65,7 @@ def show(case_id: str) -> dict[str, Any]:
 @errors(blp, 403, 404)
 def audit(case_id: str) -> dict[str, Any]:
     """Every read and change of the case, newest first: for managers of the case's centre."""
-    return {"items": casefile.who_viewed(request_uow(), caller(), case_id)}
+    return {"items": case_audit.who_viewed(request_uow(), caller(), case_id)}
 
 
 def case_body(case: casefile.CaseFile) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def claim_task(task_id: str) -> Any:
 @blp.post("/tasks/<task_id>/complete")
 @blp.arguments(CompleteSchema)
 @blp.response(200, CompletedSchema)
-@errors(blp, 400, 403, 404, 409, 422)
+@errors(blp, 400, 403, 404, 409, 422, 503)
 def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     """Complete a task with its form's data and move the case on.
 

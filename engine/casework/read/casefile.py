@@ -6,7 +6,6 @@ which address), in the reader's transaction. Managers see that trail for their c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,10 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from engine.audit.chain import record
-from engine.casework.cases import case_progress, get_case
+from engine.bpmn import spiff
+from engine.casework.cases import get_case, load_workflow
 from engine.clock import add_duration, days_between
-from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
-from engine.pathways.forms import FormCatalog
 from engine.people.permissions import (
     Principal,
     can_claim,
@@ -26,13 +24,10 @@ from engine.people.permissions import (
     can_complete,
     can_reassign,
     can_retry_incident,
-    can_save_draft,
     can_signal_case,
     can_unclaim,
     can_view_address,
     can_view_case_audit,
-    can_view_task,
-    require,
 )
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Pathway, PathwayVersion, User
 from engine.store.uow import UnitOfWork
@@ -40,7 +35,6 @@ from engine.store.uow import UnitOfWork
 STAY_CAP = "P6M"
 READ_ACTIONS = ("case.read", "case.audit_read")
 TIMELINE_LIMIT = 300
-AUDIT_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -141,6 +135,25 @@ class CaseFile:
     @property
     def next_deadline(self) -> DeadlineView | None:
         return self.deadlines[0] if self.deadlines else None
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    """Where a case stands in its diagram: element ids to highlight, and the events it waits for."""
+
+    current: list[str]
+    done: list[str]
+    signals: list[str]
+
+
+def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
+    """Read the case's workflow (without changing it) for the diagram and the signal buttons."""
+    workflow = load_workflow(uow, case)
+    current = [task.element_id for task in spiff.ready_human_tasks(workflow)]
+    if not current and case.status == "open":  # nothing to do now: show what the case waits for
+        current = [timer.element_id for timer in spiff.waiting_timers(workflow)]
+    signals = spiff.waited_signals(workflow) if case.status == "open" else []
+    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals)
 
 
 def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page") -> CaseFile:
@@ -290,96 +303,3 @@ def _completed(row: Any) -> CompletedForm:
     return CompletedForm(
         task.public_id, task.name, task.form_key, task.completed_at, name or user or "", task.data or {}
     )
-
-
-# --- drafts -------------------------------------------------------------------------------------------
-
-
-MAX_DRAFT_BYTES = 200_000
-
-
-def save_draft(
-    uow: UnitOfWork, who: Principal, task_public_id: str, data: Any, forms: FormCatalog
-) -> CaseTask:
-    """Keep unfinished form data on the task; only known fields, no other validation."""
-    task = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_public_id))
-    if task is None or not can_view_task(who, task):
-        raise NotFound("task not found")
-    if task.status != "open":
-        raise ConcurrencyConflict(f"the task is {task.status}; the draft was not saved")
-    require(can_save_draft(who, task), "this task is for another role or another person")
-    _check_draft(task, data, forms)
-    task.draft = dict(data)
-    record(
-        uow.session,
-        uow.clock.now(),
-        who,
-        "task.draft",
-        case_id=task.case_id,
-        subject=task.name,
-        detail={"task": task.public_id, "fields": sorted(data)},
-    )
-    return task
-
-
-def _check_draft(task: CaseTask, data: Any, forms: FormCatalog) -> None:
-    if not isinstance(data, dict):
-        raise ValidationFailed("a draft must be an object", {"data": ["must be an object"]})
-    known = set(forms.get(task.form_key).schema.get("properties", {})) if task.form_key else set()
-    unknown = sorted(str(name) for name in data if name not in known)
-    if unknown:
-        raise ValidationFailed("unknown fields", {name: ["unknown field"] for name in unknown})
-    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
-        raise ValidationFailed("the draft is too large", {"data": ["too large"]})
-
-
-# --- the audit of one case, and the diagram ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    actor: str
-    actor_name: str
-    action: str
-    subject: str
-    ip: str
-
-
-def who_viewed(uow: UnitOfWork, who: Principal, public_id: str, export: bool = False) -> list[AuditEntry]:
-    """Every read and change of a case, newest first: for the manager of its centre; itself recorded."""
-    case = get_case(uow, who, public_id)
-    require(can_view_case_audit(who, case), "only the manager of the centre sees who read a case")
-    rows = uow.session.execute(
-        select(AuditEvent.at, AuditEvent.actor, User.display_name, AuditEvent.action, AuditEvent.subject)
-        .add_columns(AuditEvent.ip)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.case_id == case.id)
-        .order_by(AuditEvent.id.desc())
-        .limit(AUDIT_LIMIT)
-    ).all()
-    entries = [
-        AuditEntry(at, actor, name or actor, action, subject, ip)
-        for at, actor, name, action, subject, ip in rows
-    ]
-    record(
-        uow.session,
-        uow.clock.now(),
-        who,
-        "case.audit_read",
-        case_id=case.id,
-        subject=case.number,
-        detail={"format": "csv" if export else "page"},
-    )
-    return entries
-
-
-def case_diagram(uow: UnitOfWork, who: Principal, public_id: str) -> str:
-    """The BPMN XML of the pathway version the case runs on, for readers of the case."""
-    case = get_case(uow, who, public_id)
-    xml = uow.session.scalar(
-        select(PathwayVersion.bpmn_xml).where(PathwayVersion.id == case.pathway_version_id)
-    )
-    if xml is None:
-        raise NotFound("diagram not found")
-    return xml

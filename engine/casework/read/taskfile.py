@@ -1,6 +1,6 @@
 """One task as its page shows it: the task, its case, its data or draft, and what else is open now.
 
-Drafts are saved by ``engine.casework.read.casefile.save_draft``.
+Drafts are saved by ``engine.casework.drafts.save_draft``.
 """
 
 from __future__ import annotations

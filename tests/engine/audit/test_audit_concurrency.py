@@ -17,7 +17,6 @@ from sqlalchemy import Engine, func, select, text
 from engine.audit import chain
 from engine.casework import cases
 from engine.casework.read.casefile import read_case
-from engine.pathways.forms import FormCatalog
 from engine.people.permissions import SYSTEM, Principal
 from engine.people.users import create_user, principal_for
 from engine.store.models import AuditEvent, Case, CaseTask
@@ -49,7 +48,7 @@ def run_together(work: list[Callable[[], None]]) -> list[str]:
     return errors
 
 
-def _clients(make_uow: Callable[[], UnitOfWork], forms: FormCatalog) -> list[tuple[Principal, str]]:
+def _clients(make_uow: Callable[[], UnitOfWork]) -> list[tuple[Principal, str]]:
     """CLIENTS social workers of kc-test, each with a case of their own."""
     result = []
     with make_uow() as uow:
@@ -58,7 +57,7 @@ def _clients(make_uow: Callable[[], UnitOfWork], forms: FormCatalog) -> list[tup
                 uow, SYSTEM, f"client-{number:02d}", "correct horse battery", "kc-test", "social_worker"
             )
             who = principal_for(user)
-            case = cases.open_case(uow, who, replace(INTAKE, display_name=f"Лице {number}"), forms)
+            case = cases.open_case(uow, who, replace(INTAKE, display_name=f"Лице {number}"))
             result.append((who, case.public_id))
         uow.commit()
     return result
@@ -67,7 +66,7 @@ def _clients(make_uow: Callable[[], UnitOfWork], forms: FormCatalog) -> list[tup
 def test_sixteen_clients_read_and_complete_their_own_cases_at_once(
     make_committed_uow, committed_world: World, fixture_forms
 ):
-    clients = _clients(make_committed_uow, fixture_forms)
+    clients = _clients(make_committed_uow)
 
     def session_of(who: Principal, public_id: str) -> Callable[[], None]:
         def work() -> None:
@@ -98,15 +97,13 @@ def test_sixteen_clients_read_and_complete_their_own_cases_at_once(
         assert checked == uow.session.scalar(select(func.count()).select_from(AuditEvent))
 
 
-def test_concurrent_intakes_take_consecutive_numbers(
-    make_committed_uow, committed_world: World, fixture_forms
-):
+def test_concurrent_intakes_take_consecutive_numbers(make_committed_uow, committed_world: World):
     worker = committed_world.staff["social_worker"]
 
     def intake(name: str) -> Callable[[], None]:
         def work() -> None:
             with make_committed_uow() as uow:
-                cases.open_case(uow, worker, replace(INTAKE, display_name=name), fixture_forms)
+                cases.open_case(uow, worker, replace(INTAKE, display_name=name))
                 uow.commit()
 
         return work

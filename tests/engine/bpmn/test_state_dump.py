@@ -13,6 +13,7 @@ from lxml import etree
 from engine.bpmn import parsing, spiff, state
 from engine.clock import FrozenClock, parse_instant
 from engine.config import PROJECT_ROOT
+from engine.errors import UnknownSerializer
 from engine.pathways.forms import FormCatalog
 
 PATHWAY = PROJECT_ROOT / "workflows" / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
@@ -51,10 +52,21 @@ def test_dump_state_stores_what_the_library_converts_less_the_specs() -> None:
     stored = json.loads(zlib.decompress(state.dump_state(workflow)))
     assert stored == library_state(workflow)
     clock = FrozenClock(parse_instant(START["admitted_at"]))
-    restored = state.load_state(state.dump_state(workflow), parsed, clock)
+    restored = state.load_state(state.dump_state(workflow), state.SERIALIZER_VERSION, parsed, clock)
     assert [t.id for t in spiff.ready_human_tasks(restored)] == [
         t.id for t in spiff.ready_human_tasks(workflow)
     ]
+
+
+@pytest.mark.parametrize("version", ["casepath-2/spiff-9", "", "1"])
+def test_load_state_refuses_a_state_from_an_unknown_serializer_before_reading_it(version: str) -> None:
+    parsed, workflow = started()
+    clock = FrozenClock(parse_instant(START["admitted_at"]))
+    for stored in (state.dump_state(workflow), b"not zlib at all"):
+        with pytest.raises(UnknownSerializer) as error:
+            state.load_state(stored, version, parsed, clock)
+        assert error.value.code == "unknown_serializer" and error.value.serializer_version == version
+        assert f"'{version}'" in error.value.message and state.SERIALIZER_VERSION in error.value.message
 
 
 def test_dump_state_does_not_convert_the_shared_specs(monkeypatch: pytest.MonkeyPatch) -> None:

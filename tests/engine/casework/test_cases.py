@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.audit import chain
+from engine.bpmn import spiff
 from engine.casework import cases, deadlines
 from engine.clock import FrozenClock, parse_instant
 from engine.errors import ConcurrencyConflict, NotFound, PermissionDenied, ValidationFailed
 from engine.pathways import versions
-from engine.pathways.forms import FormCatalog
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline
 from engine.store.uow import UnitOfWork
 from tests.engine.conftest import World, mini_pathway
@@ -27,9 +27,9 @@ INTAKE = cases.Intake(
 )
 
 
-def open_one(make_uow: Callable[[], UnitOfWork], world: World, forms: FormCatalog) -> str:
+def open_one(make_uow: Callable[[], UnitOfWork], world: World) -> str:
     with make_uow() as uow:
-        case = cases.open_case(uow, world.staff["social_worker"], INTAKE, forms)
+        case = cases.open_case(uow, world.staff["social_worker"], INTAKE)
         uow.commit()
         return case.public_id
 
@@ -43,8 +43,8 @@ def open_tasks(uow: UnitOfWork, case_public_id: str) -> list[CaseTask]:
     return list(uow.session.scalars(query))
 
 
-def test_open_case_runs_to_first_task_with_due_date_and_source(make_uow, world, fixture_forms, clock):
-    public_id = open_one(make_uow, world, fixture_forms)
+def test_open_case_runs_to_first_task_with_due_date_and_source(make_uow, world, clock):
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
         assert case.status == "open" and case.number == "KC-TEST-2025-0001"
@@ -56,10 +56,10 @@ def test_open_case_runs_to_first_task_with_due_date_and_source(make_uow, world, 
         assert actions == ["case.open"]
 
 
-def test_intake_errors_name_fields_and_store_nothing(make_uow, world, fixture_forms):
+def test_intake_errors_name_fields_and_store_nothing(make_uow, world):
     bad = cases.Intake(centre_code="kc-test", display_name=" ", legal_basis="rumour", target_group="x")
     with make_uow() as uow, pytest.raises(ValidationFailed) as info:
-        cases.open_case(uow, world.staff["social_worker"], bad, fixture_forms)
+        cases.open_case(uow, world.staff["social_worker"], bad)
     assert set(info.value.fields) == {"display_name", "legal_basis", "target_group"}
     with make_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Case)) == 0
@@ -67,8 +67,8 @@ def test_intake_errors_name_fields_and_store_nothing(make_uow, world, fixture_fo
 
 def test_outsider_and_wrong_roles_are_refused(make_uow, world, fixture_forms):
     with make_uow() as uow, pytest.raises(PermissionDenied):
-        cases.open_case(uow, world.outsider, INTAKE, fixture_forms)
-    public_id = open_one(make_uow, world, fixture_forms)
+        cases.open_case(uow, world.outsider, INTAKE)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
     with make_uow() as uow, pytest.raises(NotFound):  # another centre's task does not exist for them
@@ -80,7 +80,7 @@ def test_outsider_and_wrong_roles_are_refused(make_uow, world, fixture_forms):
 
 
 def test_invalid_form_data_gives_field_errors_and_changes_nothing(make_uow, world, fixture_forms):
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
     with make_uow() as uow, pytest.raises(ValidationFailed) as info:
@@ -94,7 +94,7 @@ def test_invalid_form_data_gives_field_errors_and_changes_nothing(make_uow, worl
 
 
 def test_complete_moves_case_on_and_creates_deadline_rows(make_uow, world, fixture_forms, clock):
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
     with make_uow() as uow:
@@ -129,7 +129,7 @@ def test_second_completion_of_same_task_is_a_conflict_and_state_is_intact(
     make_committed_uow, committed_world, fixture_forms, committed_factory, clock
 ):
     make_uow, world = make_committed_uow, committed_world
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
     with (
@@ -150,10 +150,10 @@ def test_second_completion_of_same_task_is_a_conflict_and_state_is_intact(
 
 
 def test_version_counter_turns_lost_update_into_conflict(
-    make_committed_uow, committed_world, fixture_forms, committed_factory, clock
+    make_committed_uow, committed_world, committed_factory, clock
 ):
     make_uow, world = make_committed_uow, committed_world
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with (
         pytest.raises(ConcurrencyConflict),
         make_uow() as first,
@@ -170,7 +170,7 @@ def test_version_counter_turns_lost_update_into_conflict(
 
 
 def test_failure_in_the_middle_leaves_no_partial_write(make_uow, world, fixture_forms, monkeypatch):
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
         stored = uow.session.scalar(select(Case).where(Case.public_id == public_id))
@@ -198,7 +198,7 @@ def test_runtime_error_parks_case_as_incident(make_uow, world, fixture_forms):
     with make_uow() as uow:
         versions.deploy(uow, broken, fixture_forms, world.staff["coordinator"], "broken.bpmn")
         uow.commit()
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
         case = cases.complete_task(
@@ -212,14 +212,14 @@ def test_runtime_error_parks_case_as_incident(make_uow, world, fixture_forms):
         done = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_id))
         assert done.status == "completed"  # the person's work is kept
     with make_uow() as uow:
-        cases.retry_incident(uow, world.staff["manager"], public_id, fixture_forms)
+        cases.retry_incident(uow, world.staff["manager"], public_id)
         uow.commit()
     with make_uow() as uow:
         assert uow.session.scalar(select(Case.status).where(Case.public_id == public_id)) == "incident"
 
 
 def test_deadline_fires_once_and_moves_case_on(make_uow, world, fixture_forms, clock: FrozenClock):
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
         cases.complete_task(
@@ -230,10 +230,10 @@ def test_deadline_fires_once_and_moves_case_on(make_uow, world, fixture_forms, c
     with make_uow() as uow:
         [due_id] = deadlines.due_deadline_ids(uow, clock.now())
     with make_uow() as uow:
-        assert deadlines.fire_deadline(uow, due_id, fixture_forms).outcome == "fired"
+        assert deadlines.fire_deadline(uow, due_id).outcome == "fired"
         uow.commit()
     with make_uow() as uow:
-        assert deadlines.fire_deadline(uow, due_id, fixture_forms).outcome == "already"
+        assert deadlines.fire_deadline(uow, due_id).outcome == "already"
         [review] = open_tasks(uow, public_id)
         assert review.name == "Plan review" and review.role == "case_lead"
         fired = uow.session.get(Deadline, due_id)
@@ -241,22 +241,48 @@ def test_deadline_fires_once_and_moves_case_on(make_uow, world, fixture_forms, c
 
 
 def test_signal_creates_reassessment(make_uow, world, fixture_forms):
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         with pytest.raises(ValidationFailed):  # not waiting for it before the stay begins
-            cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed", fixture_forms)
+            cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed")
         task_id = open_tasks(uow, public_id)[0].public_id
         cases.complete_task(
             uow, world.staff["social_worker"], task_id, {"note": "x", "risk": "low"}, fixture_forms
         )
-        cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed", fixture_forms)
+        cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed")
         uow.commit()
     with make_uow() as uow:
         assert [t.name for t in open_tasks(uow, public_id)] == ["Re-assessment"]
 
 
-def test_audit_chain_verifies_and_detects_tampering(make_uow, world, fixture_forms, clock):
-    open_one(make_uow, world, fixture_forms)
+def test_a_signal_nothing_catches_is_refused_and_changes_nothing(make_uow, world, fixture_forms, monkeypatch):
+    public_id = open_one(make_uow, world)
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+        cases.complete_task(
+            uow, world.staff["social_worker"], task_id, {"note": "x", "risk": "low"}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        stored = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        before = (stored.workflow_state, stored.version, stored.status)
+        tasks = [t.public_id for t in open_tasks(uow, public_id)]
+        audit_count = uow.session.scalar(select(func.count()).select_from(AuditEvent))
+    # The pathway lists the event as awaited, but delivering it finds no catcher (spiff.signal is False).
+    monkeypatch.setattr(spiff, "signal", lambda workflow, name, payload=None: False)
+    with make_uow() as uow, pytest.raises(ValidationFailed) as info:
+        cases.signal_case(uow, world.staff["psychologist"], public_id, "risk_changed")
+        uow.commit()
+    assert info.value.fields == {"signal": ["risk_changed"]}
+    with make_uow() as uow:
+        stored = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        assert (stored.workflow_state, stored.version, stored.status) == before
+        assert [t.public_id for t in open_tasks(uow, public_id)] == tasks
+        assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == audit_count
+
+
+def test_audit_chain_verifies_and_detects_tampering(make_uow, world, clock):
+    open_one(make_uow, world)
     with make_uow() as uow:
         assert chain.seal(uow.session) >= 3
         checked, broken = chain.verify(uow.session, clock.now())
@@ -269,8 +295,8 @@ def test_audit_chain_verifies_and_detects_tampering(make_uow, world, fixture_for
         assert broken is not None and broken.entry_id == row.id
 
 
-def test_audit_verify_names_the_first_row_whose_link_was_removed(make_uow, world, fixture_forms, clock):
-    open_one(make_uow, world, fixture_forms)
+def test_audit_verify_names_the_first_row_whose_link_was_removed(make_uow, world, clock):
+    open_one(make_uow, world)
     with make_uow() as uow:
         chain.seal(uow.session)
         first, second = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.seq).limit(2)).all()
@@ -281,11 +307,11 @@ def test_audit_verify_names_the_first_row_whose_link_was_removed(make_uow, world
         assert checked == 0 and broken is not None and broken.entry_id == second.id
 
 
-def test_audit_reports_an_entry_left_unsealed_too_long(make_uow, world, fixture_forms, clock):
+def test_audit_reports_an_entry_left_unsealed_too_long(make_uow, world, clock):
     with make_uow() as uow:
         chain.seal(uow.session)
         uow.commit()
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         assert chain.verify(uow.session, clock.now())[1] is None  # just written: the sealer has time
         later = clock.now() + chain.SEAL_GRACE + timedelta(seconds=1)
@@ -297,8 +323,8 @@ def test_audit_reports_an_entry_left_unsealed_too_long(make_uow, world, fixture_
     assert public_id
 
 
-def test_anchor_catches_a_rewritten_head(make_uow, world, fixture_forms, clock):
-    open_one(make_uow, world, fixture_forms)
+def test_anchor_catches_a_rewritten_head(make_uow, world, clock):
+    open_one(make_uow, world)
     with make_uow() as uow:
         chain.seal(uow.session)
         published = chain.head(uow.session)

@@ -59,7 +59,7 @@ def open_case_in_stay(make_uow, world, pathway: StayPathway, fixture_forms, form
         versions.deploy(
             uow, SHIPPED_ADULT.read_bytes(), forms, world.staff["coordinator"], SHIPPED_ADULT.name
         )
-        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()), forms).id
+        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now())).id
         uow.commit()
     for _ in range(5):  # complete the first tasks with their forms' defaults until the stay has begun
         with make_uow() as uow:
@@ -102,14 +102,13 @@ def test_exit_planning_at_p5m_and_cap_at_p6m(
     exit_planning, cap = parse_instant(exit_planning), parse_instant(cap)
     clock.set(parse_instant(admission))
     case_id = open_case_in_stay(make_uow, world, pathway, fixture_forms, forms, clock)
-    catalog = forms if pathway.shipped else fixture_forms
     with make_uow() as uow:
         rows = pending_by_element(uow, case_id)
         assert (rows[pathway.exit_timer].due_at, rows[pathway.cap_timer].due_at) == (exit_planning, cap)
 
     def sweep_at(moment):
         clock.set(moment)
-        deadlines.sweep(make_uow, catalog)
+        deadlines.sweep(make_uow)
         with make_uow() as uow:
             assert uow.session.get(Case, case_id).status == "open"
             return open_elements(uow, case_id)
@@ -137,9 +136,9 @@ def test_p1d_keeps_the_local_hour_across_the_october_change(make_uow, world, fix
         assert pending_by_element(uow, case_id)["wait_month"].due_at == due
     assert due - clock.now() == timedelta(hours=25)
     clock.set(due - ONE_SECOND)
-    assert deadlines.sweep(make_uow, fixture_forms) == 0
+    assert deadlines.sweep(make_uow) == 0
     clock.set(due)
-    assert deadlines.sweep(make_uow, fixture_forms) == 1
+    assert deadlines.sweep(make_uow) == 1
     with make_uow() as uow:
         assert open_task_names(uow, case_id) == ["Plan review"]
 
@@ -151,8 +150,8 @@ def test_deadlines_due_while_everything_was_down_fire_once_with_their_lateness(
     with make_uow() as uow:
         month = pending_by_element(uow, case_id)["wait_month"].due_at
     clock.set(month + timedelta(hours=3, seconds=7))  # the machines come back three hours late
-    assert deadlines.sweep(make_uow, fixture_forms) == 1
-    assert deadlines.sweep(make_uow, fixture_forms) == 0
+    assert deadlines.sweep(make_uow) == 1
+    assert deadlines.sweep(make_uow) == 0
     with make_uow() as uow:
         [audit] = fired_audits(uow, case_id)
         assert audit.detail["lateness_seconds"] == 3 * 3600 + 7
@@ -166,7 +165,7 @@ def test_deadlines_that_fire_in_one_step_are_each_audited_and_counted(make_uow, 
         rows = pending_by_element(uow, case_id)
         cap = rows["cap"].due_at
     clock.set(cap + timedelta(days=2))  # the month, exit planning and the cap are all overdue
-    assert deadlines.sweep(make_uow, fixture_forms) == 3
+    assert deadlines.sweep(make_uow) == 3
     with make_uow() as uow:
         audits = fired_audits(uow, case_id)
         assert sorted(a.detail["element"] for a in audits) == ["cap", "exit_planning_due", "wait_month"]
@@ -183,7 +182,7 @@ def test_duplicate_fire_is_a_no_op(make_uow, world, fixture_forms, clock):
     outcomes = []
     for _ in range(3):
         with make_uow() as uow:
-            outcomes.append(deadlines.fire_deadline(uow, month_id, fixture_forms).outcome)
+            outcomes.append(deadlines.fire_deadline(uow, month_id).outcome)
             uow.commit()
     assert outcomes == ["fired", "already", "already"]
     with make_uow() as uow:
@@ -195,21 +194,21 @@ def test_not_yet_due_and_incident_cases_are_left_alone(make_uow, world, fixture_
     case_id, _ = open_in_stay(make_uow, world, fixture_forms, clock)
     with make_uow() as uow:
         month = pending_by_element(uow, case_id)["wait_month"]
-        assert deadlines.fire_deadline(uow, month.id, fixture_forms).outcome == "not_due"
+        assert deadlines.fire_deadline(uow, month.id).outcome == "not_due"
         uow.session.get(Case, case_id).status = "incident"
         uow.commit()
     clock.set(month.due_at + ONE_SECOND)
     with make_uow() as uow:
         assert deadlines.due_deadline_ids(uow, clock.now()) == []  # parked cases never block the sweep
-        assert deadlines.fire_deadline(uow, month.id, fixture_forms).outcome == "skipped"
+        assert deadlines.fire_deadline(uow, month.id).outcome == "skipped"
 
 
-def test_sweep_records_its_run_for_health(make_uow, world, fixture_forms, clock):
+def test_sweep_records_its_run_for_health(make_uow, world, clock):
     with make_uow() as uow:
         assert deadlines.last_sweep(uow) is None
-    deadlines.sweep(make_uow, fixture_forms, runner="embedded")
+    deadlines.sweep(make_uow, runner="embedded")
     clock.advance(timedelta(seconds=30))
-    deadlines.sweep(make_uow, fixture_forms, runner="embedded")
+    deadlines.sweep(make_uow, runner="embedded")
     with make_uow() as uow:
         run = deadlines.last_sweep(uow)
         assert (run.at, run.due, run.fired, run.runner) == (clock.now(), 0, 0, "embedded")
@@ -222,7 +221,7 @@ def test_sweep_works_through_more_than_one_batch(make_uow, world, fixture_forms,
         month = pending_by_element(uow, case_id)["wait_month"].due_at
         uow.commit()
     clock.set(month)
-    assert deadlines.sweep(make_uow, fixture_forms, limit=3) == 8
+    assert deadlines.sweep(make_uow, limit=3) == 8
 
 
 def emitted_sql(uow, work) -> list[tuple[str, object]]:

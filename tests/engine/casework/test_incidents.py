@@ -33,7 +33,7 @@ INTAKE = cases.Intake(
 def park(make_uow: Callable[[], UnitOfWork], who: Principal, centre: str, forms: FormCatalog) -> str:
     """Open a case on the broken pathway and complete its first task: the script divides by zero."""
     with make_uow() as uow:
-        case = cases.open_case(uow, who, replace(INTAKE, centre_code=centre), forms)
+        case = cases.open_case(uow, who, replace(INTAKE, centre_code=centre))
         task = uow.session.scalar(select(CaseTask).where(CaseTask.case_id == case.id))
         cases.complete_task(uow, who, task.public_id, {"note": "x", "risk": "low"}, forms)
         assert case.status == "incident"
@@ -77,8 +77,8 @@ def test_others_may_not_list_incidents(make_uow, world):
                 list_incidents(uow, world.staff[role])
 
 
-def test_incident_list_is_paged_by_one_query_each(make_uow, world, fixture_forms):
-    public_id = park_forged(make_uow, world, fixture_forms, PER_PAGE + 1)
+def test_incident_list_is_paged_by_one_query_each(make_uow, world):
+    public_id = park_forged(make_uow, world, PER_PAGE + 1)
     with make_uow() as uow:
         first, second = (
             list_incidents(uow, world.staff["manager"]),
@@ -90,11 +90,11 @@ def test_incident_list_is_paged_by_one_query_each(make_uow, world, fixture_forms
     assert huge.rows == []
 
 
-def park_forged(make_uow, world: World, forms: FormCatalog, count: int) -> str:
+def park_forged(make_uow, world: World, count: int) -> str:
     """Cases marked as incidents directly (no audit entry): the last one's public id."""
     with make_uow() as uow:
         for _ in range(count):
-            case = cases.open_case(uow, world.staff["social_worker"], INTAKE, forms)
+            case = cases.open_case(uow, world.staff["social_worker"], INTAKE)
             case.status, case.incident_element, case.incident_message = "incident", "score", "boom"
         uow.commit()
         return case.public_id
@@ -106,19 +106,19 @@ def test_retry_refuses_without_revealing_other_centres_cases(make_uow, world, fi
     with make_uow() as uow:
         for who in (world.staff["coordinator"], world.staff["manager"]):
             with pytest.raises(NotFound):
-                cases.retry_incident(uow, who, other, fixture_forms)
+                cases.retry_incident(uow, who, other)
         with pytest.raises(PermissionDenied):  # may read the case, may not retry it
-            cases.retry_incident(uow, world.staff["social_worker"], own, fixture_forms)
+            cases.retry_incident(uow, world.staff["social_worker"], own)
         with pytest.raises(NotFound):  # may neither read nor retry
-            cases.retry_incident(uow, world.staff["admin"], own, fixture_forms)
-        case = cases.retry_incident(uow, world.staff["coordinator"], own, fixture_forms)
+            cases.retry_incident(uow, world.staff["admin"], own)
+        case = cases.retry_incident(uow, world.staff["coordinator"], own)
         assert case.status == "incident"  # the diagram still divides by zero
 
 
-def test_retry_of_a_healthy_workflow_runs_the_case_again(make_uow, world, fixture_forms):
-    public_id = park_forged(make_uow, world, fixture_forms, 1)
+def test_retry_of_a_healthy_workflow_runs_the_case_again(make_uow, world):
+    public_id = park_forged(make_uow, world, 1)
     with make_uow() as uow:
-        case = cases.retry_incident(uow, world.staff["coordinator"], public_id, fixture_forms)
+        case = cases.retry_incident(uow, world.staff["coordinator"], public_id)
         assert (case.status, case.incident_element, case.incident_message) == ("open", "", "")
         uow.commit()
     with make_uow() as uow:

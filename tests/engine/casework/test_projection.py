@@ -56,7 +56,7 @@ def read_model_statements(
 def test_a_completion_touches_the_read_models_in_one_statement_per_kind(
     make_uow: Callable[[], UnitOfWork], world: World, fixture_forms: FormCatalog
 ) -> None:
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
     with make_uow() as uow:
@@ -82,7 +82,7 @@ def test_a_completion_reads_the_pathway_version_with_the_locked_case(
     make_uow: Callable[[], UnitOfWork], world: World, fixture_forms: FormCatalog
 ) -> None:
     """The task, its case and the spec that runs the step come in one round trip, not three."""
-    public_id = open_one(make_uow, world, fixture_forms)
+    public_id = open_one(make_uow, world)
     with make_uow() as uow:
         task_id = open_tasks(uow, public_id)[0].public_id
     with make_uow() as uow:

@@ -65,7 +65,7 @@ def deploy(make_uow: Callable[[], UnitOfWork], world: World, forms: FormCatalog,
 
 def open_and_complete(uow: UnitOfWork, world: World, forms: FormCatalog, note: str = "x") -> Case:
     worker = world.staff["social_worker"]
-    case = cases.open_case(uow, worker, INTAKE, forms)
+    case = cases.open_case(uow, worker, INTAKE)
     task = uow.session.scalar(select(CaseTask).where(CaseTask.case_id == case.id))
     cases.complete_task(uow, worker, task.public_id, {"note": note, "risk": "low"}, forms)
     return case
@@ -132,13 +132,13 @@ def test_more_tasks_a_day_than_allowed_parks_the_case(session_factory, clock, wo
     with uow_with(session_factory, clock, max_tasks_per_day=1) as uow:
         case = open_and_complete(uow, world, fixture_forms)
         assert case.status == "open"  # one task so far
-        cases.signal_case(uow, world.staff["case_lead"], case.public_id, "risk_changed", fixture_forms)
+        cases.signal_case(uow, world.staff["case_lead"], case.public_id, "risk_changed")
         assert (case.status, case.incident_problem) == ("incident", "task_cap")
         assert uow.session.scalar(select(func.count()).where(CaseTask.case_id == case.id)) == 1
         uow.commit()
     clock.advance(timedelta(hours=25))  # a day later the cap has room again: a retry runs the case on
     with uow_with(session_factory, clock, max_tasks_per_day=1) as uow:
-        case = cases.retry_incident(uow, world.staff["coordinator"], case.public_id, fixture_forms)
+        case = cases.retry_incident(uow, world.staff["coordinator"], case.public_id)
         assert case.status == "open"
         elements = uow.session.scalars(select(CaseTask.element_id).where(CaseTask.case_id == case.id))
         assert sorted(elements) == ["assess", "reassess"]
@@ -164,7 +164,7 @@ def test_more_notifications_a_day_than_allowed_parks_the_case(session_factory, c
         uow.commit()
     clock.advance(timedelta(days=32))
     with make_uow() as uow:
-        deadlines.fire_deadline(uow, deadline.id, fixture_forms)
+        deadlines.fire_deadline(uow, deadline.id)
         case = uow.session.get(Case, case.id)
         assert (case.status, case.incident_problem) == ("incident", "notification_cap")
         assert uow.session.scalar(select(func.count()).where(Notification.case_id == case.id)) == 0
@@ -179,7 +179,7 @@ def test_notifications_within_the_cap_are_sent(session_factory, clock, world, fi
         uow.commit()
     clock.advance(timedelta(days=32))
     with make_uow() as uow:
-        deadlines.sweep(make_uow, fixture_forms)
+        deadlines.sweep(make_uow)
     with make_uow() as uow:
         assert uow.session.get(Case, case.id).status == "open"
         assert uow.session.scalar(select(func.count()).where(Notification.case_id == case.id)) == 1
@@ -193,7 +193,7 @@ def test_a_due_date_expression_that_fails_parks_the_case(make_uow, world, fixtur
         make_uow, world, fixture_forms, **{'value="PT24H"': 'value="add_duration(admitted_at, review_in)"'}
     )
     with make_uow() as uow:
-        case = cases.open_case(uow, world.staff["social_worker"], INTAKE, fixture_forms)
+        case = cases.open_case(uow, world.staff["social_worker"], INTAKE)
         assert (case.status, case.incident_problem) == ("incident", "due_date")
         assert (case.incident_element, case.incident_expression) == (
             "assess",

@@ -60,7 +60,7 @@ def review_overdue(make_uow, world, forms, clock, variant=REVIEW_OVERDUE):
     with make_uow() as uow:
         month = uow.session.scalar(select(Deadline.due_at).where(Deadline.element_id == "wait_month"))
     clock.set(month)
-    deadlines.sweep(make_uow, forms)
+    deadlines.sweep(make_uow)
     with make_uow() as uow:
         overdue = uow.session.scalar(
             select(Deadline).where(Deadline.element_id == "review_overdue", Deadline.status == "pending")
@@ -82,7 +82,7 @@ def with_email(make_uow, *principals):
 
 def test_overdue_review_escalates_and_notifies_manager_and_case_lead(make_uow, world, fixture_forms, clock):
     case_id, public_id, _ = review_overdue(make_uow, world, fixture_forms, clock)
-    assert deadlines.sweep(make_uow, fixture_forms) == 1
+    assert deadlines.sweep(make_uow) == 1
     manager, lead, worker = world.staff["manager"], world.staff["case_lead"], world.staff["social_worker"]
     with make_uow() as uow:
         assert open_task_names(uow, case_id) == ["Plan review", "Review escalation"]
@@ -101,7 +101,7 @@ def test_overdue_review_escalates_and_notifies_manager_and_case_lead(make_uow, w
 
 def test_list_pages_and_mark_read_only_own(make_uow, world, fixture_forms, clock):
     review_overdue(make_uow, world, fixture_forms, clock)
-    deadlines.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow)
     manager, lead = world.staff["manager"], world.staff["case_lead"]
     with make_uow() as uow:
         [item] = notifications.list_for(uow, manager.user_id).items
@@ -147,11 +147,11 @@ def test_email_is_a_row_of_the_transaction_and_goes_out_after_commit(
     with_email(make_uow, manager)  # the case lead has no address: in-app only
     _, public_id, overdue_id = review_overdue(make_uow, world, fixture_forms, clock)
     with make_uow() as uow:  # rolled back: nothing queued
-        deadlines.fire_deadline(uow, overdue_id, fixture_forms)
+        deadlines.fire_deadline(uow, overdue_id)
         assert [type(event).__name__ for event in uow.events] == ["EmailsQueued"]
     assert outbox_rows(make_uow) == []
     with make_uow() as uow:
-        deadlines.fire_deadline(uow, overdue_id, fixture_forms)
+        deadlines.fire_deadline(uow, overdue_id)
         uow.commit()
     [row] = outbox_rows(make_uow)
     assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, clock.now())
@@ -188,7 +188,7 @@ def test_a_newline_in_a_timer_name_is_mailed(make_uow, world, fixture_forms, clo
     _, _, overdue_id = review_overdue(make_uow, world, fixture_forms, clock, NEWLINE_IN_NAME)
     with make_uow() as uow:
         assert "\n" in uow.session.get(Deadline, overdue_id).kind
-    deadlines.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow)
     assert deliver(make_uow, port) == outbox.DeliveryRun(sent=1)
     [message] = inbox.messages
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
@@ -199,7 +199,7 @@ def test_a_failed_email_is_retried_with_backoff_and_then_delivered(make_uow, wor
     manager = world.staff["manager"]
     with_email(make_uow, manager)
     review_overdue(make_uow, world, fixture_forms, clock)
-    deadlines.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow)
     port = free_port()  # nothing listens there yet: the mail server is down
     assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
     [row] = outbox_rows(make_uow)
@@ -235,7 +235,7 @@ def test_gives_up_after_the_last_attempt_and_an_operator_retries(make_uow, world
     inbox, port = smtp
     with_email(make_uow, world.staff["manager"])
     review_overdue(make_uow, world, fixture_forms, clock)
-    deadlines.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow)
     bad_port = free_port()
     controller = Controller(Refusing(), hostname="127.0.0.1", port=bad_port)
     controller.start()
@@ -268,7 +268,7 @@ def test_an_address_removed_before_sending_is_given_up(make_uow, world, fixture_
     manager = world.staff["manager"]
     with_email(make_uow, manager)
     review_overdue(make_uow, world, fixture_forms, clock)
-    deadlines.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow)
     with make_uow() as uow:
         uow.session.execute(update(User).where(User.id == manager.user_id).values(email=""))
         uow.commit()
@@ -283,7 +283,7 @@ def test_a_claimed_email_is_sent_once_by_racing_deliverers(
     inbox, port = smtp
     with_email(make_committed_uow, committed_world.staff["manager"])
     review_overdue(make_committed_uow, committed_world, fixture_forms, clock)
-    deadlines.sweep(make_committed_uow, fixture_forms)
+    deadlines.sweep(make_committed_uow)
     [row] = outbox_rows(make_committed_uow)
     mailer = SmtpMailer("127.0.0.1", port, "casepath@example.bg", 5)
     start, outcomes = threading.Barrier(4), []
@@ -304,7 +304,7 @@ def test_a_lease_left_by_a_dead_deliverer_expires(make_uow, world, fixture_forms
     inbox, port = smtp
     with_email(make_uow, world.staff["manager"])
     review_overdue(make_uow, world, fixture_forms, clock)
-    deadlines.sweep(make_uow, fixture_forms)
+    deadlines.sweep(make_uow)
     [row] = outbox_rows(make_uow)
     with make_uow() as uow:
         assert outbox.claim(uow, row.id)  # a deliverer that claimed it and died before sending
@@ -349,7 +349,7 @@ def test_an_email_too_old_to_matter_is_given_up(make_uow, world, fixture_forms, 
     inbox, port = smtp
     with_email(make_uow, world.staff["manager"])
     review_overdue(make_uow, world, fixture_forms, clock)
-    deadlines.sweep(make_uow, fixture_forms)  # queued while no mail server was configured
+    deadlines.sweep(make_uow)  # queued while no mail server was configured
     clock.advance(outbox.MAX_AGE + timedelta(seconds=1))
     assert deliver(make_uow, port) == outbox.DeliveryRun(failed=1)
     [row] = outbox_rows(make_uow)

@@ -74,7 +74,7 @@ def test_ids_and_names_exactly_as_long_as_allowed_run_through_intake_and_complet
     )
     with make_uow() as uow:
         versions.deploy(uow, data, fixture_forms, world.staff["coordinator"], "long.bpmn")
-        case = cases.open_case(uow, world.staff["social_worker"], INTAKE, fixture_forms)
+        case = cases.open_case(uow, world.staff["social_worker"], INTAKE)
         task = uow.session.scalar(select(CaseTask).where(CaseTask.case_id == case.id))
         assert task is not None and (task.element_id, task.name, task.legal_source) == (task_id, name, legal)
         cases.complete_task(uow, world.staff["social_worker"], task.public_id, {"note": "ok"}, fixture_forms)

@@ -20,7 +20,7 @@ def test_overdue_review_gives_case_lead_a_task_and_notifies_the_manager(make_uow
     with make_uow() as uow:
         path = WORKFLOWS / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
         versions.deploy(uow, path.read_bytes(), forms, world.staff["coordinator"], path.name)
-        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now()), forms).id
+        case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now())).id
         uow.commit()
     review_ready_at = _work_until_open(make_uow, forms, clock, case_id, "Task_PlanReview")
     with make_uow() as uow:
@@ -29,7 +29,7 @@ def test_overdue_review_gives_case_lead_a_task_and_notifies_the_manager(make_uow
         )
         assert overdue.due_at == add_duration(review_ready_at, "P7D")
         clock.set(overdue.due_at)
-    assert deadlines.sweep(make_uow, forms) >= 1
+    assert deadlines.sweep(make_uow) >= 1
     with make_uow() as uow:
         open_now = uow.session.scalars(
             select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.status == "open")
@@ -67,5 +67,5 @@ def _work_until_open(make_uow, forms, clock, case_id: int, element_id: str) -> d
                 continue
             due = min(deadlines.pending_deadlines(uow), key=lambda d: d.due_at)
             clock.set(due.due_at)
-        deadlines.sweep(make_uow, forms)
+        deadlines.sweep(make_uow)
     raise AssertionError(f"{element_id} never opened")

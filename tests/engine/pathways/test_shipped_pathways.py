@@ -116,7 +116,9 @@ class Simulation:
 
     def _round_trip(self) -> None:
         dumped = state.dump_state(self.wf)
-        self.wf = state.load_state(dumped, state.load_spec(self.spec_json), self.clock)
+        self.wf = state.load_state(
+            dumped, state.SERIALIZER_VERSION, state.load_spec(self.spec_json), self.clock
+        )
 
     def _note_ready(self) -> None:
         for task in spiff.ready_human_tasks(self.wf):

@@ -16,25 +16,25 @@ from tests.engine.casework.test_run_limits import INTAKE
 SECRET = "Скрита-7-ПАРАМЕТЪР"
 
 
-def two_cases(uow, world, forms):  # type: ignore[no-untyped-def]
+def two_cases(uow, world):  # type: ignore[no-untyped-def]
     worker = world.staff["social_worker"]
-    first = cases.open_case(uow, worker, INTAKE, forms)
-    second = cases.open_case(uow, worker, INTAKE, forms)
+    first = cases.open_case(uow, worker, INTAKE)
+    second = cases.open_case(uow, worker, INTAKE)
     return first, second
 
 
-def test_a_case_number_taken_by_another_writer_is_a_conflict(make_uow, world, fixture_forms):
+def test_a_case_number_taken_by_another_writer_is_a_conflict(make_uow, world):
     with make_uow() as uow:
-        first, second = two_cases(uow, world, fixture_forms)
+        first, second = two_cases(uow, world)
         second.number = first.number  # what a concurrent intake drawing the same number looks like
         with pytest.raises(ConcurrencyConflict):
             uow.commit()
 
 
-def test_a_constraint_bug_is_a_fault_logged_without_parameters(make_uow, world, fixture_forms, caplog):
+def test_a_constraint_bug_is_a_fault_logged_without_parameters(make_uow, world, caplog):
     caplog.set_level(logging.DEBUG)
     with make_uow() as uow:
-        first, second = two_cases(uow, world, fixture_forms)
+        first, second = two_cases(uow, world)
         second.public_id = first.public_id  # no concurrent writer can cause this: a bug
         with pytest.raises(IntegrityFault) as raised:
             uow.commit()

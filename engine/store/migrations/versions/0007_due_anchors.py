@@ -21,6 +21,8 @@ TABLES = ("case_task", "deadline")
 def upgrade() -> None:
     with op.batch_alter_table("case_file") as batch:
         batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
+        batch.drop_index("ix_case_file_centre_status")
+        batch.create_index("ix_case_file_centre_status", ["centre_id", "status", "left_at"], unique=False)
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("due_duration", sa.String(length=40), nullable=False, server_default=""))
@@ -33,4 +35,6 @@ def downgrade() -> None:
             batch.drop_column("due_from")
             batch.drop_column("due_duration")
     with op.batch_alter_table("case_file") as batch:
+        batch.drop_index("ix_case_file_centre_status")
+        batch.create_index("ix_case_file_centre_status", ["centre_id", "status"], unique=False)
         batch.drop_column("left_at")
