@@ -279,6 +279,8 @@ def complete_task(
     if spiff.find_human_task(workflow, task.workflow_task_id) is None:
         raise ConcurrencyConflict("the task is no longer waiting in the pathway")
     now = uow.clock.now()
+    if task.ends_stay and case.left_at is None:  # the person leaves: the case takes no place from now
+        case.left_at = now
     task.status, task.completed_by_id, task.completed_at, task.data, task.draft = (
         "completed",
         who.user_id,

@@ -103,6 +103,7 @@ def _new_row(
         "due_at": _due(uow, task, now, workflow),
         "legal_source": props.legal_source[:300],
         **_counted(props.due if is_duration(props.due) else "", props.due_from),
+        "ends_stay": props.ends_stay,
         "status": "open",
     }
 

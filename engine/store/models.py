@@ -221,6 +221,7 @@ class CaseTask(Base):
     # How the due date was counted, for people: the diagram's duration and its anchor ("" if computed).
     due_duration: Mapped[str] = mapped_column(String(40), default="")
     due_from: Mapped[str] = mapped_column(String(40), default="")
+    ends_stay: Mapped[bool] = mapped_column(Boolean, default=False)  # completing it means the person left
     legal_source: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed | cancelled
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)

@@ -14,7 +14,8 @@ from engine.casework import cases, deadlines
 from engine.clock import FrozenClock, parse_instant
 from engine.errors import ConcurrencyConflict, NotFound, PermissionDenied, ValidationFailed
 from engine.pathways import versions
-from engine.store.models import AuditEvent, Case, CaseTask, Deadline
+from engine.people.centres import occupancy
+from engine.store.models import AuditEvent, Case, CaseTask, Centre, Deadline
 from engine.store.uow import UnitOfWork
 from tests.engine.conftest import World, mini_pathway
 
@@ -337,3 +338,33 @@ def test_anchor_catches_a_rewritten_head(make_uow, world, clock):
         assert chain.verify(uow.session, clock.now())[1] is None
         # … but it no longer contains the head published before.
         assert chain.check_anchors(uow.session, [published]) == published
+
+
+def test_completing_the_task_that_ends_the_stay_frees_the_place(make_uow, world, fixture_forms, clock):
+    """A task marked ends_stay: once done, the person has left; the case stays open for what follows."""
+    leaving = {
+        '<spiffworkflow:property name="role" value="social_worker"/>': (
+            '<spiffworkflow:property name="role" value="social_worker"/>'
+            '<spiffworkflow:property name="ends_stay" value="true"/>'
+        )
+    }
+    with make_uow() as uow:
+        versions.deploy(
+            uow, mini_pathway(replace=leaving), fixture_forms, world.staff["coordinator"], "x.bpmn"
+        )
+        uow.commit()
+    public_id = open_one(make_uow, world)
+    with make_uow() as uow:
+        centre = uow.session.get(Centre, world.centre_id)
+        assert occupancy(uow, centre).open_cases == 1
+        [task] = open_tasks(uow, public_id)
+        assert task.ends_stay
+        clock.advance(timedelta(days=3))
+        case = cases.complete_task(
+            uow, world.staff["social_worker"], task.public_id, {"note": "ok", "risk": "low"}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        assert case.status == "open" and case.left_at == clock.now()
+        assert occupancy(uow, uow.session.get(Centre, world.centre_id)).open_cases == 0

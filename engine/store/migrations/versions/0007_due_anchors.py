@@ -23,6 +23,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
         batch.drop_index("ix_case_file_centre_status")
         batch.create_index("ix_case_file_centre_status", ["centre_id", "status", "left_at"], unique=False)
+    with op.batch_alter_table("case_task") as batch:
+        batch.add_column(sa.Column("ends_stay", sa.Boolean(), nullable=False, server_default=sa.false()))
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("due_duration", sa.String(length=40), nullable=False, server_default=""))
@@ -30,6 +32,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("case_task") as batch:
+        batch.drop_column("ends_stay")
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("due_from")
