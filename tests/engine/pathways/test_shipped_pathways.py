@@ -355,13 +355,13 @@ def test_adult_default_run_reviews_monthly_plans_exit_at_p5m_and_is_capped_at_p6
     assert sim.first("Task_InitialRisk").properties.due == "PT24H"
     assert sim.first("Task_NeedsAssessment").properties.due == "P7D"
     assert sim.first("Task_SupportPlan").properties.due == "P10D"
-    # clock 7: monthly reviews in calendar months from the contract, Sofia time
+    # clock 7: the n-th monthly review at admission + n calendar months (never drifting), Sofia time
     assert sim.times("Task_PlanReview") == [
         at("2025-09-30T10:00+03:00"),
-        at("2025-10-30T10:00+02:00"),
+        at("2025-10-31T10:00+02:00"),
         at("2025-11-30T10:00+02:00"),
-        at("2025-12-30T10:00+02:00"),
-        at("2026-01-30T10:00+02:00"),
+        at("2025-12-31T10:00+02:00"),
+        at("2026-01-31T10:00+02:00"),
     ]
     # clock 11: exit planning at admission + P5M (31 Aug + 5 months = 31 Jan)
     planning = sim.first("Task_ExitPlanning")
@@ -441,10 +441,11 @@ def test_adult_trafficking_path_waits_the_30_day_reflection_period() -> None:
     sim = Simulation(
         "crisis_centre_adult", start={"target_group": "trafficking", "legal_basis": "trafficking_referral"}
     )
+    sim.answers["Task_TraffickingIdentification"] = {"identified_on": "2025-08-25"}
     sim.run(until=seen_ready("Task_ReflectionOutcome"))
-    identified = sim.first("Task_TraffickingIdentification").at
     outcome = sim.first("Task_ReflectionOutcome")
-    assert outcome.at == add_duration(identified, "P30D") == at("2025-09-30T10:00+03:00")
+    # 30 days from the formal identification (ЗБТХ чл. 26), not from when the form was filled in
+    assert outcome.at == at("2025-09-24T00:00+03:00")
     assert outcome.properties.legal_source == "ЗБТХ чл. 26"
     assert any("Timer_Reflection" in ids for _, ids in sim.timers_fired)
     assert not sim.ever("Task_DVProtection")
