@@ -150,6 +150,7 @@ def start_data(case: Case, age: int | None, extra: dict[str, Any]) -> dict[str, 
         **extra,
         "case_number": case.number,
         "admitted_at": isoformat_local(case.admitted_at),
+        "referral_date": case.referral_date.isoformat() if case.referral_date else None,  # an anchor
         "legal_basis": case.legal_basis,
         "target_group": case.target_group,
         "is_child": age is not None and age < 18,
