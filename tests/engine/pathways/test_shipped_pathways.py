@@ -651,12 +651,15 @@ COP = {
 
 
 def test_cop_specialised_default_run_reviews_quarterly_and_ends_with_the_contract() -> None:
-    sim = Simulation("community_support", start=COP).run()
+    signed = {"Task_Contract": {"contract_signed_on": "2025-09-17"}}
+    sim = Simulation("community_support", start=COP, answers=signed).run()
     assert sim.completed
     assert not sim.ever("Task_NotifyDSPParents")
-    assert sim.times("Task_PlanReview") == [at("2025-11-30T10:00+02:00")]
-    assert sim.first("Task_ContractExpiry").at == at("2026-02-28T10:00+02:00")  # contract term 6 months
-    assert sim.first("Task_Closure").at == at("2026-02-28T10:00+02:00")
+    assert sim.first("Task_DSPReferral").properties.legal_source == "ЗСУ чл. 73–74"  # walk-in: no referral
+    # clock 7: n x 3 months from the contract's signing; the last falls on the day the contract ends
+    assert sim.times("Task_PlanReview") == [at("2025-12-17T00:00+02:00"), at("2026-03-17T00:00+02:00")]
+    assert sim.first("Task_ContractExpiry").at == at("2026-03-17T00:00+02:00")  # contract term 6 months
+    assert sim.first("Task_Closure").at == at("2026-03-17T00:00+02:00")
     assert not sim.ever("Task_Consultation")
 
 
@@ -701,8 +704,8 @@ def test_cop_violence_disclosed_interrupts_the_service() -> None:
     report = sim.first("Task_ViolenceReport")
     assert report.properties.legal_source == "ЗЗД чл. 7"
     assert report.properties.due == "PT24H"
-    assert not spiff.waiting_timers(sim.wf)
+    assert [t.element_id for t in spiff.waiting_timers(sim.wf)] == ["Timer_ViolenceReportOverdue"]
     sim.run()
     assert sim.completed
     assert sim.first("Task_ViolenceHandover").role == "case_lead"
-    assert sim.first("Task_Closure").at == at("2025-11-30T10:00+02:00")
+    assert sim.first("Task_Closure").at == at("2025-11-30T00:00+02:00")  # 3 months from the contract day
