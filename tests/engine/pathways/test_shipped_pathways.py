@@ -477,35 +477,47 @@ def test_adult_domestic_violence_application_already_filed_skips_the_application
 
 # --- crisis centre, child ------------------------------------------------------------------------------
 
-CHILD = {"legal_basis": "order", "is_child": True, "age": 11, "target_group": "child_at_risk"}
+CHILD = {
+    "legal_basis": "order",
+    "order_date": "2025-08-30",
+    "is_child": True,
+    "age": 11,
+    "target_group": "child_at_risk",
+}
+POLICE = {**{k: v for k, v in CHILD.items() if k != "order_date"}, "legal_basis": "police"}  # no order yet
+ORDER = {"order_issued": True, "order_date": "2025-09-01"}  # the police order check finds an order
 
 
 def test_child_default_run_appeal_window_transition_statutory_review_and_reintegration() -> None:
     sim = Simulation("crisis_centre_child", start=CHILD).run()
     assert sim.completed
-    assert not sim.ever("Task_NotifyOZD")
+    assert not sim.ever("Task_NotifyOZD") and not sim.ever("Task_NotifyUrgent")
     assert sim.first("Task_CoordinationMechanism").properties.legal_source == "ЗЗД чл. 36г(2)"
     for task, role in (("Task_CrisisIntervention", "psychologist"), ("Task_MedicalCheck", "medical"),
                        ("Task_SchoolContinuity", "educator")):  # fmt: skip
         assert sim.first(task).role == role
-    # parents' appeal window: 14 days (ЗЗД чл. 27а)
-    assert sim.first("Task_AppealCheck").at == at("2025-09-14T10:00+03:00")
+        assert sim.first(task).at == at(ADMITTED)  # all at once on arrival
+    # parents' appeal window: 14 days from the order (ЗЗД чл. 27а), not from the stay
+    assert sim.first("Task_AppealCheck").at == at("2025-09-13T00:00+03:00")
     assert sim.first("Task_TransitionPlanning").at == at("2026-01-31T10:00+02:00")
     review = sim.first("Task_StatutoryReview")
     assert review.at == at("2026-02-28T10:00+02:00")
     assert review.properties.legal_source == "ЗСУ чл. 90(3)"
     assert sim.first("Task_ChildExitDecision").role == "manager"
+    assert sim.first("Task_ChildExitDecision").at == review.at  # the cap, the same day
     assert sim.ever("Task_CopReferral")  # default exit: family reintegration with a ЦОП referral
     assert sim.first("Task_FinalReport").at == review.at
 
 
 def test_child_police_protection_notifies_ozd_in_24h_and_checks_for_an_order_at_48h() -> None:
-    sim = Simulation(
-        "crisis_centre_child", start={**CHILD, "legal_basis": "police"}, hold={"Task_OrderCheck"}
-    )
+    sim = Simulation("crisis_centre_child", start=POLICE, hold={"Task_OrderCheck"})
     notify = sim.run(until=seen_ready("Task_NotifyOZD")).first("Task_NotifyOZD")
-    assert notify.properties.due == "PT24H"
+    assert notify.properties.due == "PT24H" and notify.properties.due_from == "admitted_at"
     assert notify.properties.legal_source == "Наредба I-51"
+    # during the 48 hours the stay's first steps run at once, and a change of risk is accepted
+    for task in ("Task_InitialRisk", "Task_MedicalCheck", "Task_CoordinationMechanism"):
+        assert sim.first(task).at == at(ADMITTED)
+    assert "risk_changed" in spiff.waited_signals(sim.wf)
     sim.run(until=seen_ready("Task_OrderCheck"))
     (limit,) = [t for t in spiff.waiting_timers(sim.wf) if t.element_id == "Timer_PoliceLimit"]
     assert limit.due_at == at("2025-09-02T10:00+03:00")  # admission + PT48H
@@ -515,14 +527,16 @@ def test_child_police_protection_notifies_ozd_in_24h_and_checks_for_an_order_at_
     sim.hold.clear()
     sim.run()
     assert sim.completed
-    assert not sim.ever("Task_InitialRisk")  # the child went back; no stay
+    assert not sim.ever("Task_PlanReview")  # the child went back; the stay ended
+    assert not spiff.waiting_timers(sim.wf)
     assert spiff.completed_elements(sim.wf)[-1] == "End_Returned"
 
 
 def test_child_police_protection_with_an_order_continues_into_the_stay() -> None:
-    sim = Simulation("crisis_centre_child", start={**CHILD, "legal_basis": "police"})
-    sim.run(until=seen_ready("Task_InitialRisk"))
+    sim = Simulation("crisis_centre_child", start=POLICE, answers={"Task_OrderCheck": ORDER})
+    sim.run(until=seen_ready("Task_AppealCheck"))
     assert sim.first("Task_InitialRisk").at == at(ADMITTED)
+    assert sim.first("Task_AppealCheck").at == at("2025-09-15T00:00+03:00")  # 14 days from the order
     assert not sim.ever("Task_PoliceExpiry")
     assert not [t for t in spiff.waiting_timers(sim.wf) if t.element_id == "Timer_PoliceLimit"]
 
