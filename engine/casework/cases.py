@@ -39,16 +39,10 @@ from engine.store.models import Case, CaseCounter, CaseTask, Centre, User
 from engine.store.uow import UnitOfWork
 
 LEGAL_BASES = (
-    "referral",
-    "order",
-    "police",
-    "court",
-    "urgent",
-    "trafficking_referral",
-    "walk_in",
-    "municipality_referral",
-    "self_request",
-)
+    "referral", "order", "police", "court", "urgent", "trafficking_referral", "walk_in",
+    "municipality_referral", "self_request",
+)  # fmt: skip
+ORDERS = frozenset({"order", "court"})  # a placement decided by an order or a court: its date is order_date
 TARGET_GROUPS = ("domestic_violence", "trafficking", "exploitation", "child_at_risk", "other")
 
 
@@ -146,7 +140,9 @@ def open_case(uow: UnitOfWork, who: Principal, intake: Intake) -> Case:
 
 def start_data(case: Case, age: int | None, extra: dict[str, Any]) -> dict[str, Any]:
     """What every pathway knows at its start (names listed in docs/pathway-authoring.md)."""
+    order = case.referral_date.isoformat() if case.referral_date and case.legal_basis in ORDERS else None
     return {
+        "order_date": order,  # the ДСП/ОЗД order or court decision is the intake's referral date
         **extra,
         "case_number": case.number,
         "admitted_at": isoformat_local(case.admitted_at),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -368,3 +368,21 @@ def test_completing_the_task_that_ends_the_stay_frees_the_place(make_uow, world,
         case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
         assert case.status == "open" and case.left_at == clock.now()
         assert occupancy(uow, uow.session.get(Centre, world.centre_id)).open_cases == 0
+
+
+def test_the_date_of_an_order_or_a_referral_is_an_anchor_in_the_start_data():
+    admitted = parse_instant("2025-08-31T10:00:00+03:00")
+    order = Case(number="KC-1", admitted_at=admitted, legal_basis="order", target_group="other")
+    order.referral_date = date(2025, 8, 29)
+    data = cases.start_data(order, 9, {})
+    assert (data["order_date"], data["referral_date"]) == ("2025-08-29", "2025-08-29")
+    assert cases.start_data(order, 9, {"order_date": "2025-08-28"})["order_date"] == "2025-08-28"
+    referral = Case(number="KC-2", admitted_at=admitted, legal_basis="referral", target_group="other")
+    referral.referral_date = date(2025, 8, 20)
+    assert (
+        cases.start_data(referral, 30, {})["order_date"],
+        cases.start_data(referral, 30, {})["referral_date"],
+    ) == (
+        None,
+        "2025-08-20",
+    )
