@@ -80,6 +80,12 @@ def duration_words(text: str) -> str:
     return " ".join(part for part in parts if part)
 
 
+_EVERY = {
+    "P1Y": lambda: _("every year"),
+    "P1M": lambda: _("every month"),
+    "P1W": lambda: _("every week"),
+    "P1D": lambda: _("every day"),
+}
 _PHRASES = {anchor.name: anchor.phrase for anchor in (*ANCHORS, STARTED)}
 
 
@@ -92,7 +98,7 @@ def counted(duration: str, anchor: str) -> str:
     if not words:
         return ""
     if duration.upper().startswith("R"):
-        words = _("every %(period)s", period=words)
+        words = _EVERY.get(duration.rsplit("/", 1)[-1].upper(), lambda: _("every %(period)s", period=words))()
     phrase = _(_PHRASES[anchor]) if anchor in _PHRASES else ""
     return f"{words} {phrase}".strip()
 
