@@ -73,6 +73,7 @@ INCIDENT_PROBLEMS = {
     "notification_cap": _l("The case sent more notifications in a day than allowed."),
     "due_date": _l("The due date of a task could not be computed from its expression."),
     "short_cycle": _l("A repeating timer repeats more often than allowed."),
+    "stuck": _l("Only an event that may never come could move the case on: no task and no deadline waits."),
 }
 
 

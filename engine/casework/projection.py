@@ -37,8 +37,12 @@ def sync_case(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> None:
     if case.status == "closed":
         cancel_open_work(uow, case)
         return
-    _sync_tasks(uow, case, spiff.ready_human_tasks(workflow), now, workflow)
-    _sync_deadlines(uow, case, spiff.waiting_timers(workflow), now)
+    ready, waiting = spiff.ready_human_tasks(workflow), spiff.waiting_timers(workflow)
+    if not ready and not waiting:  # never wait silently for a signal that may not come: say so
+        signals = ", ".join(spiff.waited_signals(workflow))
+        raise spiff.RuntimeFailure(case.pathway_version.process_id, "stuck", signals, workflow)
+    _sync_tasks(uow, case, ready, now, workflow)
+    _sync_deadlines(uow, case, waiting, now)
     uow.session.flush()
 
 

@@ -124,3 +124,33 @@ def test_retry_of_a_healthy_workflow_runs_the_case_again(make_uow, world):
     with make_uow() as uow:
         assert uow.session.scalar(select(Case.status).where(Case.public_id == public_id)) == "open"
         assert list_incidents(uow, world.staff["coordinator"]).rows == []
+
+
+WAITS_ONLY_FOR_A_SIGNAL = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:signal id="sig" name="risk_changed"/>
+  <bpmn:process id="crisis_centre_adult" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:signalEventDefinition signalRef="sig"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_case_only_a_signal_could_move_on_is_an_incident_not_a_silent_stop(make_uow, world, fixture_forms):
+    with make_uow() as uow:
+        versions.deploy(uow, WAITS_ONLY_FOR_A_SIGNAL, fixture_forms, world.staff["coordinator"], "w.bpmn")
+        case = cases.open_case(uow, world.staff["social_worker"], INTAKE)
+        uow.commit()
+    with make_uow() as uow:
+        stored = uow.session.get(Case, case.id)
+        assert (stored.status, stored.incident_problem) == ("incident", "stuck")
+        assert (stored.incident_element, stored.incident_expression) == (
+            "crisis_centre_adult",
+            "risk_changed",
+        )
+        assert "may never come" in stored.incident_message
