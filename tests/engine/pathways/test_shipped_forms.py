@@ -61,3 +61,19 @@ def test_risk_factors_are_choices_without_repeats():
 def test_last_violence_date_stays_for_the_dv_window():
     spec = FORMS.get("initial_risk_assessment").schema["properties"]["last_violence_on"]
     assert spec["format"] == "date" and "default" in spec
+
+
+def test_plan_review_keeps_the_note_its_recipient_and_number():
+    form = FORMS.get("plan_review")
+    properties = form.schema["properties"]
+    assert "progress_note_sent" not in properties  # the note itself, not a tick box
+    assert properties["progress_note"]["x-widget"] == "textarea"
+    assert properties["progress_note_number"]["type"] == "string"
+    assert form.defaults()["progress_note_recipient"] == "dsp_lead"
+    assert "goals_met" in form.schema["required"]  # the gateways read it
+    assert errors_of("plan_review", form.defaults()) == {}
+    sent = {**form.defaults(), "progress_note": "Напредък.", "progress_note_number": "изх. № 12/03.10.2025"}
+    assert errors_of("plan_review", sent) == {}
+    assert set(errors_of("plan_review", {**sent, "progress_note_recipient": "mayor"})) == {
+        "progress_note_recipient"
+    }
