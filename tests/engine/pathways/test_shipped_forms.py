@@ -77,3 +77,18 @@ def test_plan_review_keeps_the_note_its_recipient_and_number():
     assert set(errors_of("plan_review", {**sent, "progress_note_recipient": "mayor"})) == {
         "progress_note_recipient"
     }
+
+
+@pytest.mark.parametrize("key", ("child_handover", "cop_intake"))
+def test_child_intakes_take_consent_declarations_and_the_safety_lists(key):
+    form = FORMS.get(key)
+    properties, adult = form.schema["properties"], FORMS.get("admission").schema["properties"]
+    for name in ("consent_given", "personal_data_declaration", "confidentiality_declaration"):
+        assert name in form.schema["required"] and properties[name] == adult[name]
+    for name in ("do_not_disclose", "safe_contact"):
+        assert properties[name] == adult[name]
+    assert "ЗЗЛД чл. 25в" in properties["parental_consent"]["description"]
+    assert form.defaults()["parental_consent"] == "given"
+    assert errors_of(key, form.defaults()) == {}
+    missing = {k: v for k, v in form.defaults().items() if k != "parental_consent"}
+    assert set(errors_of(key, missing)) == {"parental_consent"}
