@@ -28,6 +28,8 @@ FIELDS = (
     "target_group",
     "referral_number",
     "referral_date",
+    "dsp_lead_name",
+    "dsp_lead_contact",
     "admitted_on",
     "admitted_time",
 )
@@ -129,6 +131,7 @@ def _intake(values: dict[str, str]) -> Intake:
         referral_number=values.get("referral_number", ""),
         referral_date=referral_date,
         admitted_at=admitted_at,
+        extra=_lead_social_worker(values, errors),
     )
     try:
         validate_intake(intake)  # so every field's problem is shown at once, not one kind at a time
@@ -137,6 +140,18 @@ def _intake(values: dict[str, str]) -> Intake:
     if errors:
         raise ValidationFailed("the intake has errors", errors)
     return intake
+
+
+def _lead_social_worker(values: dict[str, str], errors: dict[str, list[str]]) -> dict[str, str]:
+    """The ДСП lead social worker (ЗСУ чл. 84(3)), if known: start data the pathway and its reviews use."""
+    extra = {}
+    for name in ("dsp_lead_name", "dsp_lead_contact"):
+        text = " ".join(values.get(name, "").split())
+        if len(text) > 200:
+            errors[name] = [_("At most 200 characters.")]
+        elif text:
+            extra[name] = text
+    return extra
 
 
 @bp.post("/intake")

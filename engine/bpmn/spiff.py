@@ -179,6 +179,27 @@ class HumanTask:
     data: dict[str, Any]
 
 
+PREFILL_PREFIX = "prefill_"
+
+
+def prefill_of(task: HumanTask) -> dict[str, Any]:
+    """What the pathway pre-fills in a task's form: ``prefill_<form key>`` in its data, set by a preScript.
+
+    A form has one ``default``; a value that differs per pathway (the final report goes to ОЗД from a
+    child's case, to ДСП from an adult's) is set on the user task, e.g.
+    ``prefill_final_report = {"recipient": "ozd"}``. The task opens with it as its draft, so the page
+    shows it filled in; the simulation uses it over the form's defaults. Only simple values are taken.
+    """
+    value = task.data.get(PREFILL_PREFIX + task.properties.form) if task.properties.form else None
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(name): item
+        for name, item in value.items()
+        if isinstance(name, str) and isinstance(item, str | int | float | bool) and len(str(item)) <= 1000
+    }
+
+
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
     tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
     return [_human(task) for task in tasks]

@@ -109,6 +109,7 @@ def _new_row(
         **_counted(props.due if is_duration(props.due) else "", props.due_from),
         "ends_stay": props.ends_stay,
         "status": "open",
+        "draft": spiff.prefill_of(task) or None,
     }
 
 

@@ -101,6 +101,7 @@ def form_data_for(task: spiff.HumanTask, forms: FormCatalog, data: Mapping[str, 
         form = forms.get(form_key)
         values = form.defaults()
         fields = set(form.schema.get("properties", {}))
+    values.update({k: v for k, v in spiff.prefill_of(task).items() if k in fields})
     values.update({k: v for k, v in data.items() if k in fields})
     for key in (form_key, task.element_id):
         specific = data.get(key)

@@ -6,6 +6,8 @@ from io import BytesIO
 
 from sqlalchemy import func, select
 
+from engine.bpmn import spiff
+from engine.casework.cases import load_workflow
 from engine.store.models import AuditEvent, Case, Centre, PathwayVersion, User
 from tests.engine.conftest import mini_pathway
 from tests.web.conftest import html_of, login, username
@@ -43,6 +45,22 @@ def test_intake_opens_the_case_on_its_pathway(services, as_role, world):
     html = html_of(client.get(response.headers["Location"]))
     assert "Случай KC-TEST-2025-0002 е открит." in html
     assert "Радост К." in html and "31.08.2025 г., 9:15" in html
+
+
+def test_intake_keeps_the_dsp_lead_social_worker_in_the_start_data(services, as_role, world):
+    client = as_role("social_worker")
+    lead = {"dsp_lead_name": "  Елена   Стоянова ", "dsp_lead_contact": "0888 123 456"}
+    response = client.post("/intake", data={**INTAKE, **lead})
+    assert response.status_code == 302
+    public_id = response.headers["Location"].split("/")[2]
+    with services.uow() as uow:
+        case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
+        data = spiff.workflow_data(load_workflow(uow, case))
+    assert data["dsp_lead_name"] == "Елена Стоянова" and data["dsp_lead_contact"] == "0888 123 456"
+    assert data["order_date"] is None  # a referral, not an order: order_date stays derived, not asked
+    too_long = client.post("/intake", data={**INTAKE, "dsp_lead_name": "х" * 201})
+    assert too_long.status_code == 422
+    assert 'id="dsp_lead_name-error">Най-много 200 знака.' in html_of(too_long)
 
 
 def test_intake_errors_are_shown_per_field(services, as_role, world):

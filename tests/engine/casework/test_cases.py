@@ -386,3 +386,23 @@ def test_the_date_of_an_order_or_a_referral_is_an_anchor_in_the_start_data():
         None,
         "2025-08-20",
     )
+
+
+def test_a_task_opens_with_what_its_pathway_prefills_as_its_draft(make_uow, world, fixture_forms):
+    """``prefill_<form>`` set by a preScript: the value a form's single default cannot give per pathway."""
+    prefilled = mini_pathway(
+        replace={
+            '<bpmn:userTask id="assess" name="Initial assessment">\n      <bpmn:extensionElements>': (
+                '<bpmn:userTask id="assess" name="Initial assessment">\n      <bpmn:extensionElements>'
+                '<spiffworkflow:preScript>prefill_note = {"risk": "high", "nested": {"x": 1}}'
+                "</spiffworkflow:preScript>"
+            )
+        }
+    )
+    with make_uow() as uow:
+        versions.deploy(uow, prefilled, fixture_forms, world.staff["coordinator"], "prefill.bpmn")
+        uow.commit()
+    public_id = open_one(make_uow, world)
+    with make_uow() as uow:
+        [task] = open_tasks(uow, public_id)
+        assert task.draft == {"risk": "high"}  # simple values only

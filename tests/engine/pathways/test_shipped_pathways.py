@@ -723,3 +723,19 @@ def test_cop_violence_disclosed_interrupts_the_service() -> None:
     assert sim.completed
     assert sim.first("Task_ViolenceHandover").role == "case_lead"
     assert sim.first("Task_Closure").at == at("2025-11-30T00:00+02:00")  # 3 months from the contract day
+
+
+@pytest.mark.parametrize(
+    ("key", "start", "element", "recipient"),
+    [
+        ("crisis_centre_adult", {}, "Task_FinalReport", "dsp"),
+        ("crisis_centre_child", CHILD, "Task_FinalReport", "ozd"),
+        ("community_support", COP, "Task_Closure", "ozd"),
+    ],
+)
+def test_final_report_opens_addressed_per_pathway(key, start, element, recipient) -> None:
+    """One form, one default: each pathway's preScript pre-fills the recipient its report goes to."""
+    sim = Simulation(key, start=start).run(until=seen_ready(element))
+    task = next(t for t in spiff.ready_human_tasks(sim.wf) if t.element_id == element)
+    assert spiff.prefill_of(task) == {"recipient": recipient}
+    assert FORMS.get("final_report").defaults()["recipient"] == "dsp"
