@@ -2,22 +2,26 @@
 
 Supported: text, long text (``x-widget: textarea``), choices (``oneOf`` const/title or ``enum``),
 yes/no (boolean), dates (``format: date``), integers and numbers, lists of simple items (one per
-line, or tick boxes when the items are choices). Validation is the engine's (jsonschema); parsing
+line, or tick boxes when the items are choices), and repeating groups (a list of objects: one
+fieldset per item, named ``f_goals-0-goal``, with an empty row to add one more without JavaScript;
+rows left entirely empty are dropped). Validation is the engine's (jsonschema); parsing
 here only turns what a browser sends into JSON values, leaving anything unparseable as text so the
 validator reports it next to its field.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine.pathways.forms import Form, localised
+from engine.pathways.forms import Form, is_group, localised
 
 PREFIX = "f_"
 RADIO_LIMIT = 4
+MAX_ROWS = 50  # a group's rows read from a submission at most; more is the validator's "too many"
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class Choice:
 @dataclass
 class Field:
     name: str
-    kind: str  # text | textarea | date | integer | number | boolean | radio | select | lines | checklist
+    # text | textarea | date | integer | number | boolean | radio | select | lines | checklist | group
+    kind: str
     label: str
     help: str
     required: bool
@@ -39,6 +44,13 @@ class Field:
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    rows: list[list[Field]] = field(default_factory=list)  # a group's items, each its sub-fields
+    item_title: str = ""  # a group's item, as in "Goal 1"
+
+    @property
+    def leaves(self) -> list[Field]:
+        """The fields that are inputs: this one, or a group's sub-fields."""
+        return [sub for row in self.rows for sub in row] if self.kind == "group" else [self]
 
     @property
     def input_name(self) -> str:
@@ -74,6 +86,8 @@ def _kind(spec: dict[str, Any], choices: list[Choice]) -> str:
         return "boolean"
     if kind in ("integer", "number"):
         return kind
+    if is_group(spec):
+        return "group"
     if kind == "array":
         return "checklist" if _choices(spec.get("items", {}), "bg") else "lines"
     if spec.get("format") == "date":
@@ -87,28 +101,63 @@ def form_fields(
     """The fields of a form in order, filled with ``values`` and their error messages."""
     values, errors = values or {}, errors or {}
     required = set(form.schema.get("required", []))
-    fields = []
-    for name, spec in form.schema.get("properties", {}).items():
-        choices = _choices(spec, locale)
-        kind = _kind(spec, choices)
-        if kind == "checklist":
-            choices = _choices(spec.get("items", {}), locale)
-        fields.append(
-            Field(
-                name=name,
-                kind=kind,
-                label=localised(spec, "title", locale) or name,
-                help=localised(spec, "description", locale),
-                required=name in required,
-                value=_shown(values.get(name), kind),
-                choices=choices,
-                errors=list(errors.get(name, [])),
-                max_length=spec.get("maxLength"),
-                minimum=spec.get("minimum"),
-                maximum=spec.get("maximum"),
-            )
-        )
-    return fields
+    return [
+        _field(name, spec, values.get(name), errors, name in required, locale)
+        for name, spec in form.schema.get("properties", {}).items()
+    ]
+
+
+def _field(
+    name: str, spec: dict[str, Any], value: Any, errors: dict[str, list[str]], required: bool, locale: str
+) -> Field:
+    choices = _choices(spec, locale)
+    kind = _kind(spec, choices)
+    if kind == "checklist":
+        choices = _choices(spec.get("items", {}), locale)
+    built = Field(
+        name=name,
+        kind=kind,
+        label=localised(spec, "title", locale) or name,
+        help=localised(spec, "description", locale),
+        required=required,
+        value="" if kind == "group" else _shown(value, kind),
+        choices=choices,
+        errors=list(errors.get(name, [])),
+        max_length=spec.get("maxLength"),
+        minimum=spec.get("minimum"),
+        maximum=spec.get("maximum"),
+    )
+    if kind == "group":
+        _fill_group(built, spec, value, errors, locale)
+    return built
+
+
+def _fill_group(
+    group: Field, spec: dict[str, Any], value: Any, errors: dict[str, list[str]], locale: str
+) -> None:
+    """A group's rows: its items, then one empty row to add another (while under ``maxItems``)."""
+    item_spec = spec["items"]
+    items = [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    count = max(len(items) + 1, spec.get("minItems", 1))
+    count = min(count, max(spec.get("maxItems", MAX_ROWS), len(items), 1))
+    group.required = group.required or spec.get("minItems", 0) > 0
+    group.item_title = localised(item_spec, "title", locale)
+    sub_required = set(item_spec.get("required", []))
+    shown: set[str] = set()
+    for index in range(count):
+        item = items[index] if index < len(items) else {}
+        row = []
+        for sub, sub_spec in item_spec.get("properties", {}).items():
+            key = f"{group.name}/{index}/{sub}"
+            shown.add(key)
+            needed = sub in sub_required and (index < len(items) or index < spec.get("minItems", 0))
+            row.append(_field(f"{group.name}-{index}-{sub}", sub_spec, item.get(sub), {}, needed, locale))
+            row[-1].errors = list(errors.get(key, []))
+        group.rows.append(row)
+    # an error on an item as a whole (or on a row no longer shown) is the group's
+    for key, messages in errors.items():
+        if key.startswith(group.name + "/") and key not in shown:
+            group.errors.extend(messages)
 
 
 def _shown(value: Any, kind: str) -> Any:
@@ -127,22 +176,43 @@ def parse_submission(form: Form, submitted: MultiDict[str, str]) -> dict[str, An
     """Browser fields → JSON data; empty fields are left out (so "required" reports them)."""
     data: dict[str, Any] = {}
     for name, spec in form.schema.get("properties", {}).items():
-        key = PREFIX + name
-        kind = _kind(spec, _choices(spec, "bg"))
-        if kind == "checklist":
-            picked = [v for v in submitted.getlist(key) if v]
-            if picked:
-                data[name] = [_typed(spec.get("items", {}), v) for v in picked]
-            continue
-        raw = submitted.get(key, "")
-        if not raw.strip():
-            continue
-        if kind == "lines":
-            lines = [line.strip() for line in raw.splitlines() if line.strip()]
-            data[name] = [_typed(spec.get("items", {}), line) for line in lines]
-        else:
-            data[name] = _typed(spec, raw)
+        value = _parsed(PREFIX + name, spec, submitted)
+        if value is not None:
+            data[name] = value
     return data
+
+
+def _parsed(key: str, spec: dict[str, Any], submitted: MultiDict[str, str]) -> Any:
+    """One field's JSON value, or None when it was left empty."""
+    kind = _kind(spec, _choices(spec, "bg"))
+    if kind == "group":
+        return _parsed_group(key, spec, submitted)
+    if kind == "checklist":
+        picked = [v for v in submitted.getlist(key) if v]
+        return [_typed(spec.get("items", {}), v) for v in picked] if picked else None
+    raw = submitted.get(key, "")
+    if not raw.strip():
+        return None
+    if kind == "lines":
+        lines = [line.strip() for line in raw.splitlines() if line.strip()]
+        return [_typed(spec.get("items", {}), line) for line in lines]
+    return _typed(spec, raw)
+
+
+def _parsed_group(key: str, spec: dict[str, Any], submitted: MultiDict[str, str]) -> Any:
+    """A group's items in the order of their row numbers; rows left entirely empty are dropped."""
+    row_of = re.compile(re.escape(key) + r"-(\d{1,4})-")
+    numbers = sorted({int(m.group(1)) for name in submitted if (m := row_of.match(name))})[:MAX_ROWS]
+    items = []
+    for number in numbers:
+        item = {}
+        for sub, sub_spec in spec["items"].get("properties", {}).items():
+            value = _parsed(f"{key}-{number}-{sub}", sub_spec, submitted)
+            if value is not None:
+                item[sub] = value
+        if item:
+            items.append(item)
+    return items or None
 
 
 def _typed(spec: dict[str, Any], raw: str) -> Any:
@@ -172,21 +242,45 @@ def _number(text: str, integer: bool) -> Any:
 class ShownValue:
     label: str
     text: str
+    rows: list[list[ShownValue]] = field(default_factory=list)  # a group's items, each its values
+    item_title: str = ""
 
 
 def shown_data(form: Form | None, data: dict[str, Any], locale: str, yes: str, no: str) -> list[ShownValue]:
     """Completed form data for reading: field titles and readable values, in the form's order."""
     if form is None:
         return [ShownValue(name, str(value)) for name, value in data.items()]
-    shown = []
     properties = form.schema.get("properties", {})
+    shown = _shown_values(properties, data, locale, yes, no)
+    # data kept from an older version of the form (a field since renamed or moved) is still shown
+    shown.extend(
+        ShownValue(name, _readable({}, value, locale, yes, no))
+        for name, value in data.items()
+        if name not in properties
+    )
+    return shown
+
+
+def _shown_values(
+    properties: dict[str, Any], data: dict[str, Any], locale: str, yes: str, no: str
+) -> list[ShownValue]:
+    shown = []
     for name, spec in properties.items():
-        if name in data:
-            shown.append(
-                ShownValue(
-                    localised(spec, "title", locale) or name, _readable(spec, data[name], locale, yes, no)
-                )
-            )
+        if name not in data:
+            continue
+        label = localised(spec, "title", locale) or name
+        value = data[name]
+        if is_group(spec) and isinstance(value, list):
+            item_spec = spec["items"]
+            rows = [
+                _shown_values(item_spec.get("properties", {}), item, locale, yes, no)
+                for item in value
+                if isinstance(item, dict)
+            ]
+            text = "\n".join("; ".join(f"{v.label}: {v.text}" for v in row) for row in rows)
+            shown.append(ShownValue(label, text, rows, localised(item_spec, "title", locale)))
+        else:
+            shown.append(ShownValue(label, _readable(spec, value, locale, yes, no)))
     return shown
 
 
@@ -196,5 +290,7 @@ def _readable(spec: dict[str, Any], value: Any, locale: str, yes: str, no: str) 
     if isinstance(value, list):
         item_spec = spec.get("items", {})
         return "; ".join(_readable(item_spec, item, locale, yes, no) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_readable({}, item, locale, yes, no)}" for key, item in value.items())
     names = {choice.value: choice.label for choice in _choices(spec, locale)}
     return names.get(str(value), str(value))

@@ -98,12 +98,14 @@ MAX_NUMBER = 2**53 - 1
 
 
 def _out_of_range(data: dict[str, Any]) -> list[str]:
-    """The fields holding a number (or a list of them) beyond ``±MAX_NUMBER``, NaN or infinite."""
-    return [
-        str(name)
-        for name, value in data.items()
-        if any(_beyond(item) for item in (value if isinstance(value, list) else [value]))
-    ]
+    """The fields holding a number (or a list or group of them) beyond ``±MAX_NUMBER``, NaN or infinite."""
+    return [str(name) for name, value in data.items() if any(_beyond(item) for item in _scalars(value))]
+
+
+def _scalars(value: Any) -> list[Any]:
+    """A field's value with its lists and a group's items opened up (one level of each)."""
+    items = value if isinstance(value, list) else [value]
+    return [part for item in items for part in (item.values() if isinstance(item, dict) else [item])]
 
 
 def _beyond(value: Any) -> bool:
@@ -117,19 +119,35 @@ def _beyond(value: Any) -> bool:
 def _field_errors(form: Form, errors: list[ValidationError], locale: str) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
-        name = _field_of(error)
-        fields.setdefault(name, []).append(_message(form, error, name, locale))
+        name = _field_of(form, error)
+        fields.setdefault(name, []).append(_message(error, locale))
     return fields
 
 
-def _field_of(error: ValidationError) -> str:
-    if error.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        return missing[0] if missing else "_form"
-    if error.validator == "additionalProperties":
-        extra = re.findall(r"'([^']+)'", error.message)
-        return extra[0] if extra else "_form"
-    return str(error.absolute_path[0]) if error.absolute_path else "_form"
+def _field_of(form: Form, error: ValidationError) -> str:
+    """The field an error belongs to: a property's name, or ``goals/0/responsible`` inside a group."""
+    path = [str(part) for part in error.absolute_path]
+    if error.validator in ("required", "additionalProperties"):
+        named = re.findall(r"'([^']+)'", error.message)
+        if not named:
+            return "/".join(path) or "_form"
+        path.append(named[0])
+    if not path:
+        return "_form"
+    spec = form.schema.get("properties", {}).get(path[0], {})
+    if is_group(spec):
+        return "/".join(path[:3])
+    return path[0]
+
+
+def is_group(spec: Any) -> bool:
+    """Whether a property is a repeating group: a list of objects, each with its own fields."""
+    return (
+        isinstance(spec, dict)
+        and spec.get("type") == "array"
+        and isinstance(spec.get("items"), dict)
+        and spec["items"].get("type") == "object"
+    )
 
 
 _MESSAGES = {
@@ -164,6 +182,6 @@ _MESSAGES = {
 }
 
 
-def _message(form: Form, error: ValidationError, name: str, locale: str) -> str:
+def _message(error: ValidationError, locale: str) -> str:
     table = _MESSAGES.get(locale, _MESSAGES["en"])
     return table.get(str(error.validator), error.message if locale == "en" else "Невалидна стойност.")

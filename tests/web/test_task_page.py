@@ -132,7 +132,7 @@ def test_every_shipped_form_renders_and_its_defaults_round_trip(key):
         assert all(f.label and f.kind for f in fields)
         assert all(f.label != f.name for f in fields), "every field has a title"
     submitted = MultiDict()
-    for field in form_fields(form, defaults, {}, "bg"):
+    for field in (leaf for f in form_fields(form, defaults, {}, "bg") for leaf in f.leaves):
         values = field.value if isinstance(field.value, list) else [field.value]
         for value in values:
             if value != "":

@@ -326,7 +326,16 @@ def test_form_follows_the_conventions_and_its_defaults_are_valid(form_key: str) 
     for attr in ("title", "description", "x-title-en", "x-description-en"):
         assert schema.get(attr), attr
     assert schema["type"] == "object" and schema["additionalProperties"] is False
-    for name, spec in schema["properties"].items():
+    _check_fields(schema["properties"])
+    for name in schema["required"]:
+        assert "default" in schema["properties"][name], f"required field {name} has no default"
+    defaults = FORMS.get(form_key).defaults()
+    Draft202012Validator(schema, format_checker=FormatChecker()).validate(defaults)
+    assert FORMS.validate(form_key, defaults) == defaults
+
+
+def _check_fields(properties: dict, group: bool = False) -> None:  # type: ignore[type-arg]
+    for name, spec in properties.items():
         assert spec.get("title") and spec.get("x-title-en"), name
         if "description" in spec:
             assert spec.get("x-description-en"), name
@@ -334,15 +343,16 @@ def test_form_follows_the_conventions_and_its_defaults_are_valid(form_key: str) 
             assert spec.get("maxLength") in (100, 200, 5000), name
         if "oneOf" in spec:
             assert all({"const", "title", "x-title-en"} <= set(option) for option in spec["oneOf"]), name
-        if spec["type"] == "array":
+        if spec["type"] == "array" and spec["items"]["type"] == "object":
+            # a repeating group ("Goal 1", "Goal 2" …): one level, its items titled, fields as above
+            assert not group and spec.get("maxItems"), name
+            items = spec["items"]
+            assert items.get("title") and items.get("x-title-en") and items["additionalProperties"] is False
+            _check_fields(items["properties"], group=True)
+        elif spec["type"] == "array":
             assert spec.get("maxItems") and spec["items"]["type"] == "string", name
         if spec["type"] == "integer":
             assert "minimum" in spec and "maximum" in spec, name
-    for name in schema["required"]:
-        assert "default" in schema["properties"][name], f"required field {name} has no default"
-    defaults = FORMS.get(form_key).defaults()
-    Draft202012Validator(schema, format_checker=FormatChecker()).validate(defaults)
-    assert FORMS.validate(form_key, defaults) == defaults
 
 
 # --- crisis centre, adult ------------------------------------------------------------------------------
