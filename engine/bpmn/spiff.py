@@ -236,6 +236,11 @@ def find_human_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
     return task
 
 
+def data_of(task: Task) -> dict[str, Any]:
+    """A task's data: what the case knows when the task is done."""
+    return dict(task.data)
+
+
 def complete(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> BpmnWorkflow:
     """Complete a ready user task with form data, then run the workflow on."""
     task = find_human_task(workflow, task_id)

@@ -269,12 +269,13 @@ def complete_task(
     if task.status != "open":
         raise ConcurrencyConflict(_already_done(uow, task))
     require(can_complete(who, task), "this task is for another role or another person")
-    clean = forms.validate(task.form_key, data, locale) if task.form_key else dict(data)
     if case.status != "open":
         raise ConcurrencyConflict(f"case is {case.status}; nothing was changed")
     workflow = load_workflow(uow, case)
-    if spiff.find_human_task(workflow, task.workflow_task_id) is None:
+    if (waiting := spiff.find_human_task(workflow, task.workflow_task_id)) is None:
         raise ConcurrencyConflict("the task is no longer waiting in the pathway")
+    known = spiff.data_of(waiting)  # what the case knows at this task decides the fields it requires
+    clean = forms.validate(task.form_key, data, locale, known) if task.form_key else dict(data)
     now = uow.clock.now()
     if task.ends_stay and case.left_at is None:  # the person leaves: the case takes no place from now
         case.left_at = now

@@ -2,6 +2,11 @@
 
 A form's titles are Bulgarian (``title``, ``description``) with English alongside (``x-title-en``,
 ``x-description-en``). Validation errors come back per field, in the language asked for.
+
+A field may be required only for some cases: ``"x-required-when": "age >= 14"`` is a safe expression
+over the case's data and the form's own values; when it gives true, the field must be filled in (a
+yes/no field: answered yes). A plan for a child of 14 or more is not saved without the child's
+signature, whatever the form's other answers.
 """
 
 from __future__ import annotations
@@ -17,9 +22,13 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from engine.errors import NotFound, ValidationFailed
+from engine.bpmn.expressions.evaluator import Evaluator
+from engine.bpmn.expressions.syntax import check_expression
+from engine.clock import SystemClock
+from engine.errors import ExpressionError, NotFound, ValidationFailed
 
 _KEY = re.compile(r"^[a-z0-9_]{1,80}$")
+REQUIRED_WHEN = "x-required-when"
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,14 @@ class Form:
     def field_title(self, name: str, locale: str = "bg") -> str:
         spec = self.schema.get("properties", {}).get(name, {})
         return localised(spec, "title", locale) or name
+
+    def required_when(self) -> dict[str, str]:
+        """The fields required only for some cases, with the expression that says when."""
+        return {
+            name: str(spec[REQUIRED_WHEN])
+            for name, spec in self.schema.get("properties", {}).items()
+            if REQUIRED_WHEN in spec
+        }
 
     def defaults(self) -> dict[str, Any]:
         """Each field's default: what a simulation fills in when no data is given."""
@@ -72,14 +89,23 @@ class FormCatalog:
                 raise NotFound(f"form '{key}' does not exist")
             schema = json.loads((self.forms_dir / f"{key}.json").read_text(encoding="utf-8"))
             Draft202012Validator.check_schema(schema)
-            form = self._forms[key] = Form(key, schema)
+            form = Form(key, schema)
+            for expression in form.required_when().values():
+                check_expression(expression)  # a broken rule fails where the form is read, not later
+            self._forms[key] = form
         return form
 
     def keys(self) -> list[str]:
         return sorted(path.stem for path in self.forms_dir.glob("*.json"))
 
-    def validate(self, key: str, data: Any, locale: str = "bg") -> dict[str, Any]:
-        """The data if valid; otherwise ValidationFailed with messages per field."""
+    def validate(
+        self, key: str, data: Any, locale: str = "bg", case_data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The data if valid; otherwise ValidationFailed with messages per field.
+
+        ``case_data`` (what the case knows when the task is done) decides the fields required only
+        for some cases; without it those rules are not checked (a draft, a preview).
+        """
         form = self.get(key)
         if not isinstance(data, dict):
             raise ValidationFailed("form data must be an object", {"data": ["must be an object"]})
@@ -87,9 +113,27 @@ class FormCatalog:
         fields = _field_errors(form, errors, locale)
         for name in _out_of_range(data):
             fields.setdefault(name, []).append(_MESSAGES.get(locale, _MESSAGES["en"])["maximum"])
+        for name in _required_here(form, data, case_data):
+            fields.setdefault(name, []).append(_MESSAGES.get(locale, _MESSAGES["en"])["required_here"])
         if fields:
             raise ValidationFailed("the form has errors", fields)
         return data
+
+
+def _required_here(form: Form, data: dict[str, Any], case_data: dict[str, Any] | None) -> list[str]:
+    """The fields this case requires (``x-required-when``) that are empty or answered no."""
+    if case_data is None:
+        return []
+    names = {**case_data, **data}
+    missing = []
+    for name, expression in form.required_when().items():
+        try:
+            required = Evaluator(SystemClock()).evaluate(expression, names)
+        except ExpressionError:
+            continue  # the case lacks what the rule reads (no age known): the rule does not apply
+        if required and data.get(name) in (None, "", False, []):
+            missing.append(name)
+    return missing
 
 
 # The largest whole number every reader of case data keeps exactly (JSON in browsers, PostgreSQL's
@@ -153,6 +197,7 @@ def is_group(spec: Any) -> bool:
 _MESSAGES = {
     "bg": {
         "required": "Полето е задължително.",
+        "required_here": "Задължително за този случай.",
         "additionalProperties": "Непознато поле.",
         "type": "Невалидна стойност.",
         "format": "Невалиден формат.",
@@ -167,6 +212,7 @@ _MESSAGES = {
     },
     "en": {
         "required": "This field is required.",
+        "required_here": "Required for this case.",
         "additionalProperties": "Unknown field.",
         "type": "Invalid value.",
         "format": "Invalid format.",

@@ -12,8 +12,10 @@ from engine.audit import chain
 from engine.bpmn import spiff
 from engine.casework import cases, deadlines
 from engine.clock import FrozenClock, parse_instant
+from engine.config import PROJECT_ROOT
 from engine.errors import ConcurrencyConflict, NotFound, PermissionDenied, ValidationFailed
 from engine.pathways import versions
+from engine.pathways.forms import FormCatalog
 from engine.people.centres import occupancy
 from engine.store.models import AuditEvent, Case, CaseTask, Centre, Deadline
 from engine.store.uow import UnitOfWork
@@ -406,3 +408,45 @@ def test_a_task_opens_with_what_its_pathway_prefills_as_its_draft(make_uow, worl
     with make_uow() as uow:
         [task] = open_tasks(uow, public_id)
         assert task.draft == {"risk": "high"}  # simple values only
+
+
+def test_a_field_required_for_this_case_is_refused_empty_and_nothing_changes(make_uow, world, fixture_forms):
+    """x-required-when reads what the case knows (a referral) and the form's own answers (high risk)."""
+    form = '<spiffworkflow:property name="form" value="{}"/>'
+    signed = {form.format("note"): form.format("signed_note")}
+    with make_uow() as uow:
+        versions.deploy(
+            uow, mini_pathway(replace=signed), fixture_forms, world.staff["coordinator"], "s.bpmn"
+        )
+        uow.commit()
+    public_id = open_one(make_uow, world)
+    worker = world.staff["social_worker"]
+    with make_uow() as uow:
+        task_id = open_tasks(uow, public_id)[0].public_id
+        low = {"note": "x", "risk": "low"}
+        cases.complete_task(uow, worker, task_id, low, fixture_forms)  # low risk: not required
+        uow.rollback()
+    with make_uow() as uow, pytest.raises(ValidationFailed) as refused:
+        cases.complete_task(uow, worker, task_id, {"note": "x", "risk": "high"}, fixture_forms, "en")
+    assert refused.value.fields == {"signed": ["Required for this case."]}
+    with make_uow() as uow:
+        assert [t.status for t in open_tasks(uow, public_id)] == ["open"]
+        cases.complete_task(
+            uow, worker, task_id, {"note": "x", "risk": "high", "signed": True}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        assert open_tasks(uow, public_id) == []
+
+
+def test_a_child_of_14_or_more_cosigns_the_plan():
+    forms = FormCatalog(PROJECT_ROOT / "workflows" / "forms")
+    plan = forms.get("child_support_plan").defaults()
+    assert plan["child_cosigned"] is False
+    forms.validate("child_support_plan", plan)  # no case data (a draft, a preview): the rule is not read
+    forms.validate("child_support_plan", plan, "bg", {"age": 12})
+    forms.validate("child_support_plan", plan, "bg", {"age": None})  # the age is unknown: nothing to apply
+    with pytest.raises(ValidationFailed) as refused:
+        forms.validate("child_support_plan", plan, "bg", {"age": 15})
+    assert refused.value.fields == {"child_cosigned": ["Задължително за този случай."]}
+    forms.validate("child_support_plan", {**plan, "child_cosigned": True}, "bg", {"age": 15})
