@@ -11,12 +11,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
 from engine.casework import cases, deadlines
 from engine.clock import FrozenClock, local_date
 from engine.pathways import versions
+from engine.pathways.forms import Form
 from engine.people.centres import ensure_centre
 from engine.people.permissions import SYSTEM, Principal
 from engine.people.roles import ROLES
@@ -202,7 +204,7 @@ def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: i
             elif task is not None and task_at is not None and task_at <= until:
                 clock.set(max(clock.now(), task_at))
                 who = _staff(uow, plan.centre, task.centre_id, task.role)
-                data = services.forms.get(task.form_key).defaults() if task.form_key else {}
+                data = _answers(services.forms.get(task.form_key)) if task.form_key else {}
                 cases.complete_task(uow, who, task.public_id, data, services.forms)
             else:
                 return
@@ -212,3 +214,10 @@ def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: i
 def _staff(uow: UnitOfWork, centre: str, centre_id: int, role: str) -> Principal:
     user_id = uow.session.scalar(select(User.id).where(User.username == username_for(centre, role)))
     return Principal(user_id, username_for(centre, role), {centre_id: role})
+
+
+def _answers(form: Form) -> dict[str, Any]:
+    """The form's defaults, and yes to every yes/no a case may require (the child co-signs the plan)."""
+    fields = form.schema.get("properties", {})
+    signed = {name: True for name in form.required_when() if fields[name].get("type") == "boolean"}
+    return {**form.defaults(), **signed}
