@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from engine import clock as clocks
 from engine.bpmn.expressions.syntax import check_expression, check_script
 from engine.bpmn.parsing import ParsedPathway
-from engine.bpmn.timers import check_timer, cycle_too_short, parse_cycle
+from engine.bpmn.timers import check_timer, cycle_too_short, is_cycle_literal, parse_cycle
 from engine.errors import ExpressionError, Problem
 
 
@@ -69,7 +69,7 @@ def _literal_cycle(definition: Any) -> str:
     if not isinstance(definition, CycleTimerEventDefinition):
         return ""
     text = (definition.expression or "").strip()
-    if not (text.upper().startswith("R") and "/" in text):
+    if not is_cycle_literal(text):
         return ""  # an expression: known only at run time
     try:
         return parse_cycle(text, clocks.parse_instant("2000-01-01"))[2]

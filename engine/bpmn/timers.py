@@ -28,10 +28,15 @@ from engine.clock import Clock
 from engine.errors import ExpressionError
 
 
+def is_cycle_literal(text: str) -> bool:
+    """Whether ``text`` is written as an ISO 8601 repeating interval (R/P1M, R3/2026-01-01/P1M)."""
+    return text.upper().startswith("R") and "/" in text
+
+
 def timer_value(task: Task, expression: str) -> str:
     """A timer's text: a bare ISO 8601 literal as written, otherwise a safe expression's result."""
     text = expression.strip()
-    if clocks.is_duration(text) or (text.upper().startswith("R") and "/" in text) or is_iso_instant(text):
+    if clocks.is_duration(text) or is_cycle_literal(text) or is_iso_instant(text):
         return text
     value = task.workflow.script_engine.evaluate(task, text)
     if isinstance(value, datetime):
@@ -206,7 +211,7 @@ def use_casepath_timers(spec: Any) -> None:
 def literal_timer(text: str) -> str:
     """``text`` when it is a literal ISO 8601 duration or repeating interval (P30D, R/P1M), else ""."""
     value = text.strip()
-    if clocks.is_duration(value) or (value.upper().startswith("R") and "/" in value):
+    if clocks.is_duration(value) or is_cycle_literal(value):
         return value
     return ""
 
@@ -218,7 +223,7 @@ def check_timer(text: str) -> None:
         raise ExpressionError("timer has no expression", value)
     if clocks.is_duration(value) or is_iso_instant(value):
         return
-    if value.upper().startswith("R") and "/" in value:
+    if is_cycle_literal(value):
         parse_cycle(value, clocks.parse_instant("2000-01-01"))
         return
     check_expression(value)
