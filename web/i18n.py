@@ -7,9 +7,11 @@ from datetime import date, datetime
 from flask import Flask, session
 from flask_babel import Babel, format_date, format_time, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.bpmn.properties import ANCHORS, STARTED
+from engine.bpmn.timers import is_cycle_literal
 from engine.clock import SOFIA, days_between, parse_duration
 from engine.people.users import LOCALES
 from web import labels
@@ -80,25 +82,19 @@ def duration_words(text: str) -> str:
     return " ".join(part for part in parts if part)
 
 
-_EVERY = {
-    "P1Y": lambda: _("every year"),
-    "P1M": lambda: _("every month"),
-    "P1W": lambda: _("every week"),
-    "P1D": lambda: _("every day"),
-}
+_EVERY = {"P1Y": _l("every year"), "P1M": _l("every month"), "P1W": _l("every week"), "P1D": _l("every day")}
 _PHRASES = {anchor.name: anchor.phrase for anchor in (*ANCHORS, STARTED)}
 
 
 def counted(duration: str, anchor: str) -> str:
-    """How a due date was counted, as the diagram says: "20 дни от настаняването", "всеки 1 месец от
+    """How a due date was counted, as the diagram says: "20 дни от настаняването", "на всеки месец от
     настаняването"; "" when an expression computed it."""
-    if not duration:
-        return ""
-    words = duration_words(duration.rsplit("/", 1)[-1])
+    period = duration.rsplit("/", 1)[-1].upper()
+    words = duration_words(period) if duration else ""
     if not words:
         return ""
-    if duration.upper().startswith("R"):
-        words = _EVERY.get(duration.rsplit("/", 1)[-1].upper(), lambda: _("every %(period)s", period=words))()
+    if is_cycle_literal(duration):
+        words = str(_EVERY[period]) if period in _EVERY else _("every %(period)s", period=words)
     phrase = _(_PHRASES[anchor]) if anchor in _PHRASES else ""
     return f"{words} {phrase}".strip()
 

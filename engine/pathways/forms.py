@@ -125,10 +125,11 @@ def _required_here(form: Form, data: dict[str, Any], case_data: dict[str, Any] |
     if case_data is None:
         return []
     names = {**case_data, **data}
+    evaluator = Evaluator(SystemClock())
     missing = []
     for name, expression in form.required_when().items():
         try:
-            required = Evaluator(SystemClock()).evaluate(expression, names)
+            required = evaluator.evaluate(expression, names)
         except ExpressionError:
             continue  # the case lacks what the rule reads (no age known): the rule does not apply
         if required and data.get(name) in (None, "", False, []):

@@ -59,8 +59,7 @@ SCHEMA: dict[str, Any] = {
                     "signal": _ID,
                     "data": {"type": "object"},
                 },
-                "oneOf": [{"required": ["complete"]}, {"required": ["signal"]}, {"not": {"anyOf": [
-                    {"required": ["complete"]}, {"required": ["signal"]}]}}],
+                "not": {"required": ["complete", "signal"]},  # one thing at a time
             },
         },
         "hold": {"type": "array", "items": _ID},
