@@ -116,3 +116,14 @@ def test_a_business_rule_task_must_call_a_valid_decision(tmp_path: Path, fixture
     )
     assert parsed is None and "bad.dmn) is invalid" in verdict.summary(), verdict.summary()
     assert catalog.ids() == ["risk_score"]
+
+
+def test_the_docs_supported_elements_are_the_declarations() -> None:
+    import re
+
+    from engine.pathways.element_sheet import markdown
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "pathway-authoring.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- supported-elements:start -->\n(.*?)<!-- supported-elements:end -->", docs, re.S)
+    assert found is not None, "docs/pathway-authoring.md lost its supported-elements markers"
+    assert found.group(1) == markdown(), "paste this between the markers:\n" + markdown()
