@@ -167,7 +167,10 @@ class DecisionCatalog:
         if self._found is None:
             self._found = {}
             for path in sorted(self.decisions_dir.glob("*.dmn")) if self.decisions_dir.is_dir() else []:
-                data = path.read_bytes()
+                try:
+                    data = path.read_bytes()
+                except OSError:  # a folder named *.dmn, a broken link: no decision, and the task says so
+                    continue
                 verdict, root = check_decision_document(data, path.name)
                 if verdict.decision_id and verdict.decision_id not in self._found:
                     self._found[verdict.decision_id] = (verdict, root, data)
