@@ -127,3 +127,45 @@ def test_the_docs_supported_elements_are_the_declarations() -> None:
     found = re.search(r"<!-- supported-elements:start -->\n(.*?)<!-- supported-elements:end -->", docs, re.S)
     assert found is not None, "docs/pathway-authoring.md lost its supported-elements markers"
     assert found.group(1) == markdown(), "paste this between the markers:\n" + markdown()
+
+
+def test_removing_any_one_element_or_attribute_still_gets_a_verdict(fixture_forms: FormCatalog) -> None:
+    """A cheap exhaustive fuzz: each element, then each attribute, of the shipped decision taken out in turn;
+    a variant that stays valid must still run in a pathway (through check, parse and a first decision)."""
+    from lxml import etree
+
+    from engine.bpmn import spiff
+    from engine.clock import FrozenClock, parse_instant
+
+    original = etree.fromstring(SHIPPED.read_bytes())
+    count = sum(1 for _ in original.iter())
+    variants = []
+    for index in range(1, count):
+        root = etree.fromstring(SHIPPED.read_bytes())
+        victim = list(root.iter())[index]
+        if victim.getparent() is not None:
+            victim.getparent().remove(victim)
+        variants.append(etree.tostring(root))
+        for name in list(list(etree.fromstring(SHIPPED.read_bytes()).iter())[index].attrib):
+            root = etree.fromstring(SHIPPED.read_bytes())
+            del list(root.iter())[index].attrib[name]
+            variants.append(etree.tostring(root))
+    assert len(variants) > 80
+    bpmn = mini_pathway(replace={SCRIPT: rule_task("risk_level")})
+    for data in variants:
+        verdict, root = check_decision_document(data, "v.dmn")
+        assert verdict.summary()
+        if root is None:
+            continue
+        catalog = DecisionCatalog(Path("/nonexistent"))
+        catalog._found = {verdict.decision_id: (verdict, root, data)}
+        _, parsed = check_document(bpmn, fixture_forms, decisions=catalog)
+        if parsed is None:
+            continue
+        start = {"admitted_at": "2025-01-01T10:00:00+02:00"}
+        workflow = spiff.start(parsed, start, FrozenClock(parse_instant("2025-01-01")))
+        task = spiff.ready_human_tasks(workflow)[0]
+        try:
+            spiff.complete(workflow, task.id, {"risk_level": "high", "risk_to_life": False})
+        except spiff.RuntimeFailure as failure:
+            assert failure.element_id == "score"
