@@ -26,6 +26,7 @@ from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 
 from engine.bpmn.expressions.evaluator import Evaluator
 from engine.bpmn.expressions.syntax import check_expression
+from engine.bpmn.script_engine import engine_of
 from engine.errors import ExpressionError
 
 INPUT = "dmninput"  # the name a cell's ``?`` stands for
@@ -81,8 +82,6 @@ class DecisionEngine(DMNEngine):  # type: ignore[misc]
     def evaluate(self, input_expr: str | None, match_expr: str | None, task: Any) -> bool:
         if match_expr is None:
             return True
-        from engine.bpmn.script_engine import engine_of  # the script engine imports the evaluator
-
         evaluator = engine_of(task.workflow).environment.evaluator
         if not input_expr:
             raise ExpressionError("a decision input has no expression", problem="expression")
@@ -91,8 +90,6 @@ class DecisionEngine(DMNEngine):  # type: ignore[misc]
 
     def result(self, task: Any) -> dict[str, Any]:
         """The outputs of the first matching rule (all matching rules' outputs as lists for COLLECT)."""
-        from engine.bpmn.script_engine import engine_of
-
         evaluator = engine_of(task.workflow).environment.evaluator
         names = {**FEEL_WORDS, **task.data}
         rules = self.decide(task)
