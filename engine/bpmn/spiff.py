@@ -292,7 +292,13 @@ class WaitingTimer:
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
-    """Every waiting timer with its due time, evaluating the due time now if it was not yet."""
+    """Every waiting timer with its due time, evaluating the due time now if it was not yet (a timer
+    whose value is no time raises RuntimeFailure, which parks the case)."""
+    with _failures_of(workflow):
+        return _waiting_timers(workflow)
+
+
+def _waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     found = []
     for task in _waiting_catch_tasks(workflow):
         definition = task.task_spec.event_definition
