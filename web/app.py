@@ -105,9 +105,23 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, api, auth, cases, health, inbox, incidents, intake, notifications, pathways, task
+    from web import (
+        admin,
+        api,
+        auth,
+        case_file,
+        cases,
+        health,
+        inbox,
+        incidents,
+        intake,
+        notifications,
+        pathways,
+        task,
+    )
 
-    for module in (health, auth, inbox, task, cases, incidents, notifications, intake, pathways, admin):
+    modules = (health, auth, inbox, task, cases, case_file, incidents, notifications, intake, pathways, admin)
+    for module in modules:
         app.register_blueprint(module.bp)
     api.register(app)  # the JSON API at /api/v1
 
