@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from web import db, errors, i18n
     from web.auth import LIMITER_KEY
-    from web.security import enforce_idle_timeout, login_manager, reject_nul_bytes
+    from web.security import enforce_idle_timeout, enforce_password_change, login_manager, reject_nul_bytes
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -99,6 +99,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     )
     app.before_request(reject_nul_bytes)
     app.before_request(enforce_idle_timeout)
+    app.before_request(enforce_password_change)
     app.after_request(security_headers)
     app.teardown_request(db.close_request)
     app.context_processor(navigation)

@@ -92,6 +92,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Kept in every session at sign-in; a new stamp ends all of the user's sessions at their next request.
     security_stamp: Mapped[str] = mapped_column(String(64), default=new_security_stamp)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # reset by an administrator
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 
@@ -365,8 +366,6 @@ class CaseNote(Base):
 
 
 class CaseNoteRevision(Base):
-    """An earlier text of a note, kept when its author edited it."""
-
     __tablename__ = "case_note_revision"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

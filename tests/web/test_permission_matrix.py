@@ -201,7 +201,27 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.set_active", "POST"): Rule(
         lambda w, own: f"/admin/users/{username('psychologist', own)}/active",
         administered(ok=302, other=404),
-        lambda own: {"active": "no"},
+        lambda own: {"active": "no", "confirm": "yes"},
+    ),
+    ("admin.rename", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/name",
+        administered(ok=302, other=404),
+        lambda own: {"display_name": "Нов Психолог"},
+    ),
+    # The psychologist's only role is never removed (422); another centre is not the admin's (422).
+    ("admin.remove_role", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/roles/remove",
+        administered(ok=422, other=422),
+        lambda own: {"centre": "kc-test" if own else "kc-other"},
+    ),
+    ("admin.reset_password", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/password",
+        administered(ok=200, other=404),
+    ),
+    ("admin.update_centre", "POST"): Rule(
+        lambda w, own: f"/admin/centres/{'kc-test' if own else 'kc-other'}",
+        administered(ok=302, other=404),
+        lambda own: {"name": "КЦ Променен", "capacity": "14"},
     ),
     ("admin.grant_role", "POST"): Rule(
         fixed("/admin/roles"),

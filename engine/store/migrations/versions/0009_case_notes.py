@@ -1,4 +1,4 @@
-"""case notes (with their earlier texts) and documents attached to a case
+"""case notes (with their earlier texts), documents attached to a case, a password to change at sign-in
 
 Revision ID: 0009_case_notes
 Revises: 0007_due_anchors
@@ -17,6 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("user_account") as batch:
+        batch.add_column(
+            sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "case_note",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,3 +97,5 @@ def downgrade() -> None:
     op.drop_table("case_note_revision")
     op.drop_index("ix_case_note_case_noted", table_name="case_note")
     op.drop_table("case_note")
+    with op.batch_alter_table("user_account") as batch:
+        batch.drop_column("must_change_password")
