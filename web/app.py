@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from web import db, errors, i18n
     from web.auth import LIMITER_KEY
+    from web.case_file import admit_upload
     from web.security import enforce_idle_timeout, enforce_password_change, login_manager, reject_nul_bytes
 
     csrf.init_app(app)
@@ -97,6 +98,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
         key_prefix="casepath",
         default_limits=[],
     )
+    app.before_request(admit_upload)  # before anything reads a body: a document may exceed MAX_CONTENT_LENGTH
     app.before_request(reject_nul_bytes)
     app.before_request(enforce_idle_timeout)
     app.before_request(enforce_password_change)

@@ -86,6 +86,26 @@ def attach(case_id: str) -> Any:
     return redirect(url_for("cases.show", case_id=case_id, _anchor="attachments-heading"))
 
 
+UPLOAD_ENDPOINTS = frozenset({"case_file.attach", "api_case_file.attach"})
+
+
+def admit_upload() -> None:
+    """``before_request``: an attachment's request may be as large as the configured document size
+    (other requests keep the app's limit); a body announced larger is refused at once, naming the field."""
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        return
+    limit = current_services().settings.attachment_max_bytes
+    request.max_content_length = limit + FORM_OVERHEAD
+    if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
+        raise _too_large(limit)
+
+
+def _too_large(limit: int) -> FileTooLarge:
+    return FileTooLarge(
+        f"the file is larger than {limit // (1024 * 1024)} MB", {"file": [file_checks.TOO_LARGE]}
+    )
+
+
 def read_upload() -> attachments.Upload:
     """The form's document; a body over the configured size is refused before it is read whole."""
     limit = current_services().settings.attachment_max_bytes
@@ -94,9 +114,7 @@ def read_upload() -> attachments.Upload:
         file = request.files.get("file")
         kind = request.form.get("kind", "")
     except RequestEntityTooLarge:
-        raise FileTooLarge(
-            f"the file is larger than {limit // (1024 * 1024)} MB", {"file": [file_checks.TOO_LARGE]}
-        ) from None
+        raise _too_large(limit) from None
     if file is None or not file.filename:
         raise ValidationFailed("the document has errors", {"file": [notes.REQUIRED]})
     return attachments.Upload(kind=kind, filename=file.filename, data=file.read(limit + 1))

@@ -104,6 +104,18 @@ def list_attachments(uow: UnitOfWork, case: Case) -> list[AttachmentView]:
     return [view_of(row, name or username or "") for row, name, username in rows]
 
 
+def find_attachment(uow: UnitOfWork, public_id: str) -> AttachmentView:
+    """One document as listed (after an upload in the same transaction: not audited as a read)."""
+    row = uow.session.execute(
+        select(CaseAttachment, User.display_name, User.username)
+        .outerjoin(User, User.id == CaseAttachment.uploaded_by_id)
+        .where(CaseAttachment.public_id == public_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("document not found")
+    return view_of(row[0], row[1] or row[2] or "")
+
+
 def view_of(attachment: CaseAttachment, uploaded_by: str) -> AttachmentView:
     return AttachmentView(
         attachment.public_id,

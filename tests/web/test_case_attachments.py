@@ -159,3 +159,17 @@ def test_uploads_reads_and_downloads_are_audited(services, as_role, world):
     assert ("attachment.download", username("manager")) in [(a, b) for a, b, _ in events]
     assert ("case.read", username("social_worker"), {"view": "attachments"}) in events
     assert all("направление" not in str(detail) for _, _, detail in events)  # never the file's name
+
+
+def test_a_document_larger_than_other_requests_may_be_is_accepted_up_to_its_own_limit(
+    services, as_role, world
+):
+    """The app refuses bodies over 5 MB; a document may be up to CASEPATH_UPLOAD_MAX_MB (20 by default)."""
+    assert services.settings.attachment_max_mb == 20
+    big = documents.png((3000, 3000))  # a real image …
+    big += bytes(7 * 1024 * 1024)  # … with 7 MB after its end, which PNG readers ignore
+    response = upload(signed(as_role, "social_worker"), world.own_case, big, "скан.png", api=True)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["size"] == len(big)
+    page = upload(signed(as_role, "social_worker"), world.own_case, bytes(21 * 1024 * 1024), "x.pdf")
+    assert page.status_code == 413

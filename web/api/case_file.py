@@ -101,7 +101,7 @@ def attach(case_id: str) -> attachments.AttachmentView:
     added = attachments.add_attachment(
         uow, who, services.file_store, services.settings.attachment_max_bytes, case_id, upload
     )
-    return attachments.view_of(added, who.name)
+    return attachments.find_attachment(uow, added.public_id)
 
 
 @blp.get("/attachments/<attachment_id>")
