@@ -12,12 +12,14 @@ import io
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 from PIL import Image
 
 from engine.casework.file_checks import IMAGES, PDF
 
 log = logging.getLogger(__name__)
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 SIZE = 320  # the longer side of a preview, in pixels
 TIMEOUT_SECONDS = 20
 MEMORY_LIMIT = 768 * 1024 * 1024
@@ -51,7 +53,8 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _limit_child() -> None:  # pragma: no cover - runs in the child before exec
+def _limit_this_process() -> None:  # pragma: no cover - runs in the child, before pdfium is loaded
+    """The child limits itself (``preexec_fn`` is unsafe in a threaded server)."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
@@ -65,7 +68,7 @@ def _pdf_preview(data: bytes) -> bytes | None:
             input=data,
             capture_output=True,
             timeout=TIMEOUT_SECONDS,
-            preexec_fn=_limit_child,  # only resource limits: no locks involved
+            cwd=_PACKAGE_ROOT,  # where ``engine`` is importable from, installed or not
             check=False,
         )
     except subprocess.TimeoutExpired:
@@ -94,4 +97,5 @@ def render_first_page(data: bytes) -> bytes:
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through _pdf_preview
+    _limit_this_process()
     sys.stdout.buffer.write(render_first_page(sys.stdin.buffer.read()))
