@@ -63,6 +63,7 @@ def _render(
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
     form: str = "",
+    targets: dict[str, str] | None = None,
     **extra: Any,
 ) -> Any:
     who = current_principal()
@@ -70,7 +71,7 @@ def _render(
     users = administration.list_users(request_uow(), who, search)
     centres = administration.list_centres(request_uow(), who)
     errors = errors or {}
-    targets = FIELD_IDS.get(form, {})
+    targets = targets or FIELD_IDS.get(form, {})
     summary = [(targets.get(name, ""), field_label(name), messages) for name, messages in errors.items()]
     page = render_template(
         "admin.html",
@@ -226,7 +227,8 @@ def update_centre(code: str) -> Any:
     except ValidationFailed as error:
         discard_changes()
         errors = {f"edit_{name}": texts for name, texts in translated(error.fields).items()}
-        return _render(errors=errors, status=422, edit_centre=code)
+        targets = {f"edit_{name}": f"edit-{name}-{code}" for name in ("name", "capacity", "address")}
+        return _render(errors=errors, status=422, edit_centre=code, targets=targets)
     flash(_("The centre is saved."), "success")
     return redirect(url_for("admin.index"))
 

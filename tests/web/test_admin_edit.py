@@ -132,6 +132,7 @@ def test_a_centres_places_and_address_are_changed_without_showing_the_address(se
     assert bad.status_code == 422
     html = html_of(bad)
     assert 'id="error-summary"' in html and "autofocus" in html and "Между 1 и 1000 места." in html
+    assert 'href="#edit-capacity-kc-test"' in html
     assert admin.post("/admin/centres/kc-other", data={"name": "x", "capacity": "5"}).status_code == 404
 
 
