@@ -92,6 +92,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Kept in every session at sign-in; a new stamp ends all of the user's sessions at their next request.
     security_stamp: Mapped[str] = mapped_column(String(64), default=new_security_stamp)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # reset by an administrator
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 
@@ -340,3 +341,59 @@ class OutboxEmail(Base):
     last_error: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CaseNote(Base):
+    """A dated note on a case (engine/casework/notes.py); earlier texts in ``case_note_revision``."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (Index("ix_case_note_case_noted", "case_id", "noted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("case_task.id"), nullable=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))  # contact | phone_call | incident | other
+    visibility: Mapped[str] = mapped_column(String(20))  # staff | psychologist
+    noted_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it happened, as the author says
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseNoteRevision(Base):
+    __tablename__ = "case_note_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("case_note.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    noted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this text was written
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class CaseAttachment(Base):
+    """A document attached to a case; its bytes are in the file store under their SHA-256."""
+
+    __tablename__ = "case_attachment"
+    __table_args__ = (Index("ix_case_attachment_case_uploaded", "case_id", "uploaded_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(
+        String(30)
+    )  # referral | order | court_decision | medical_report | other
+    title: Mapped[str] = mapped_column(String(200))  # the file name as uploaded, shown and offered back
+    media_type: Mapped[str] = mapped_column(String(100))  # as found in the content, never as named
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    preview_sha256: Mapped[str] = mapped_column(String(64), default="")  # a PNG thumbnail, if any
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

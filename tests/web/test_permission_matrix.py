@@ -25,6 +25,7 @@ from engine.people.permissions import (
     REASSIGNERS,
 )
 from engine.people.permissions import CASE_READERS as READERS
+from tests import documents
 from tests.engine.conftest import mini_pathway
 from tests.web.conftest import ROLE_CODES, WebWorld, login, username
 
@@ -144,6 +145,20 @@ RULES: dict[tuple[str, str], Rule] = {
         case_url("/signal"), on_case(READERS, 422), lambda own: {"signal": "risk_changed"}
     ),
     ("cases.retry", "POST"): Rule(case_url("/retry"), on_incident),
+    ("case_file.add_note", "POST"): Rule(
+        case_url("/notes"), on_case(READERS, 302), lambda own: {"kind": "contact", "body": "Среща."}
+    ),
+    # No note exists in the world: for those who may read the case, it is simply not found.
+    ("case_file.edit_note", "POST"): Rule(
+        case_url("/notes/no-such-note"), on_case(READERS, 404), lambda own: {"kind": "contact", "body": "x"}
+    ),
+    ("case_file.attach", "POST"): Rule(
+        case_url("/attachments"),
+        on_case(READERS, 302),
+        lambda own: {"kind": "referral", "file": (BytesIO(documents.png()), "referral.png")},
+    ),
+    ("case_file.download", "GET"): Rule(fixed("/attachments/no-such-document"), signed_in(404)),
+    ("case_file.preview", "GET"): Rule(fixed("/attachments/no-such-document/preview"), signed_in(404)),
     ("cases.close", "POST"): Rule(
         case_url("/close"), on_case(REASSIGNERS, 302), lambda own: {"reason": "Напусна по свое желание."}
     ),
@@ -186,7 +201,27 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.set_active", "POST"): Rule(
         lambda w, own: f"/admin/users/{username('psychologist', own)}/active",
         administered(ok=302, other=404),
-        lambda own: {"active": "no"},
+        lambda own: {"active": "no", "confirm": "yes"},
+    ),
+    ("admin.rename", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/name",
+        administered(ok=302, other=404),
+        lambda own: {"display_name": "Нов Психолог"},
+    ),
+    # The psychologist's only role is never removed (422); another centre is not the admin's (422).
+    ("admin.remove_role", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/roles/remove",
+        administered(ok=422, other=422),
+        lambda own: {"centre": "kc-test" if own else "kc-other"},
+    ),
+    ("admin.reset_password", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/password",
+        administered(ok=200, other=404),
+    ),
+    ("admin.update_centre", "POST"): Rule(
+        lambda w, own: f"/admin/centres/{'kc-test' if own else 'kc-other'}",
+        administered(ok=302, other=404),
+        lambda own: {"name": "КЦ Променен", "capacity": "14"},
     ),
     ("admin.grant_role", "POST"): Rule(
         fixed("/admin/roles"),

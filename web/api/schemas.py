@@ -10,13 +10,16 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
+from engine.casework import notes
+from engine.casework.attachments import KINDS as ATTACHMENT_KINDS
 from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS
 from engine.casework.inbox import DUE_FILTERS, SCOPES
 from engine.casework.read.case_list import STATUSES
-from engine.clock import isoformat_local
+from engine.clock import SOFIA, isoformat_local
 from engine.paging import MAX_PAGE
 
 PAGE_SIZE = 25
+NOTE_KINDS = notes.KINDS
 MAX_PAGE_SIZE = 100
 
 
@@ -365,3 +368,73 @@ class AuditSchema(Schema):
     items = fields.List(
         fields.Nested(AuditEntrySchema), required=True, metadata={"description": "newest first"}
     )
+
+
+# --- the case file: notes and documents ------------------------------------------------------------
+
+
+class NoteInSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(NOTE_KINDS))
+    body = Text(required=True, min_length=1, max_length=notes.MAX_BODY)
+    visibility = fields.String(
+        load_default="staff",
+        validate=validate.OneOf(notes.VISIBILITIES),
+        metadata={"description": "staff = all staff who may open the case; psychologist = therapy note"},
+    )
+    noted_at = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=SOFIA,
+        metadata={"description": "when it happened (Sofia time if no offset); now if omitted"},
+    )
+    task_id = Text(load_default="", max_length=40, metadata={"description": "a task of the case"})
+
+
+class NotePatchSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(NOTE_KINDS))
+    body = Text(min_length=1, max_length=notes.MAX_BODY)
+    noted_at = fields.AwareDateTime(default_timezone=SOFIA)
+    task_id = Text(max_length=40, metadata={"description": "a task of the case; empty to unlink"})
+
+
+class NoteRevisionSchema(Schema):
+    kind = fields.String(required=True)
+    noted_at = Instant(required=True)
+    body = fields.String(required=True)
+    written_at = Instant(required=True)
+    replaced_at = Instant(required=True)
+    replaced_by = fields.String(required=True)
+
+
+class NoteSchema(Schema):
+    id = fields.String(required=True, attribute="public_id")
+    kind = fields.String(required=True, metadata={"description": ", ".join(NOTE_KINDS)})
+    visibility = fields.String(required=True)
+    noted_at = Instant(required=True)
+    body = fields.String(required=True)
+    author = fields.String(required=True)
+    created_at = Instant(required=True)
+    edited_at = Instant(required=True, allow_none=True)
+    task_id = fields.String(required=True)
+    task_name = fields.String(required=True)
+    revisions = fields.List(
+        fields.Nested(NoteRevisionSchema), required=True, metadata={"description": "earlier texts"}
+    )
+
+
+class NoteListSchema(Schema):
+    items = fields.List(fields.Nested(NoteSchema), required=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.String(required=True, attribute="public_id")
+    kind = fields.String(required=True, metadata={"description": ", ".join(ATTACHMENT_KINDS)})
+    title = fields.String(required=True, metadata={"description": "the file name as uploaded"})
+    media_type = fields.String(required=True, metadata={"description": "found in the content"})
+    size = fields.Integer(required=True)
+    has_preview = fields.Boolean(required=True)
+    uploaded_by = fields.String(required=True)
+    uploaded_at = Instant(required=True)
+
+
+class AttachmentListSchema(Schema):
+    items = fields.List(fields.Nested(AttachmentSchema), required=True)

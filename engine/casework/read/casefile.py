@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from engine.audit.chain import record
 from engine.bpmn import spiff
+from engine.casework import attachments, notes
 from engine.casework.cases import get_case, load_workflow
 from engine.clock import add_duration, days_between
 from engine.people.permissions import (
@@ -28,12 +29,14 @@ from engine.people.permissions import (
     can_unclaim,
     can_view_address,
     can_view_case_audit,
+    can_write_note,
 )
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Pathway, PathwayVersion, User
 from engine.store.uow import UnitOfWork
 
 STAY_CAP = "P6M"
-READ_ACTIONS = ("case.read", "case.audit_read")
+# Reads, and note changes (the notes themselves are on the timeline, each for those who may read it).
+READ_ACTIONS = ("case.read", "case.audit_read", *attachments.READ_ACTIONS, "note.add", "note.edit")
 TIMELINE_LIMIT = 300
 
 
@@ -66,6 +69,7 @@ class CaseHeader:
     day_of_stay: int
     cap_at: datetime
     days_to_cap: int
+    stay_over: bool  # closed, or the person left: no running day count, no cap to warn of
     pathway: str
     pathway_name: str
     pathway_version: int
@@ -105,6 +109,7 @@ class TimelineEntry:
     action: str
     actor: str
     subject: str
+    note_id: str = ""  # a note of the case (action ``note.<kind>``), for a link to it
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,9 @@ class CaseFile:
     can_view_audit: bool
     can_retry: bool  # the case is an incident and the reader may run it again
     can_close: bool  # the case is not closed and the reader may close it by hand
+    notes: list[notes.NoteView]  # those the reader may read, newest first
+    attachments: list[attachments.AttachmentView]
+    can_write_therapy_notes: bool
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -162,11 +170,12 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
     rows = uow.session.execute(task_query(CaseTask.case_id == case.id)).all()
     progress = case_progress(uow, case)
     current = [task_summary(who, row) for row in rows if row[0].status == "open"]
+    case_notes = notes.list_notes(uow, who, case)
     casefile = CaseFile(
         header=_header(uow, who, case),
         current_tasks=current,
         deadlines=_deadlines(uow, case, current),
-        timeline=_timeline(uow, case),
+        timeline=_with_notes(_timeline(uow, case), case_notes),
         completed=[_completed(row) for row in rows if row[0].status == "completed"],
         current_elements=progress.current,
         done_elements=progress.done,
@@ -175,6 +184,9 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         can_view_audit=can_view_case_audit(who, case),
         can_retry=case.status == "incident" and can_retry_incident(who, case),
         can_close=case.status != "closed" and can_close_case(who, case),
+        notes=case_notes,
+        attachments=attachments.list_attachments(uow, case),
+        can_write_therapy_notes=can_write_note(who, case, "psychologist"),
     )
     record_read(uow, who, case, {"view": view})
     return casefile
@@ -213,6 +225,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         day_of_stay=days_between(case.admitted_at, until) + 1,
         cap_at=cap_at,
         days_to_cap=days_between(now, cap_at),
+        stay_over=case.status == "closed" or case.left_at is not None,
         pathway=version[0],
         pathway_name=version[1],
         pathway_version=version[2],
@@ -296,6 +309,20 @@ def _timeline(uow: UnitOfWork, case: Case) -> list[TimelineEntry]:
     return [TimelineEntry(at, action, name or actor, subject) for at, action, actor, name, subject in rows][
         ::-1
     ]
+
+
+def _with_notes(timeline: list[TimelineEntry], case_notes: list[notes.NoteView]) -> list[TimelineEntry]:
+    """The timeline with the reader's notes at the time each happened, oldest first."""
+    entries = [
+        TimelineEntry(note.noted_at, f"note.{note.kind}", note.author, _excerpt(note.body), note.public_id)
+        for note in case_notes
+    ]
+    return sorted([*timeline, *entries], key=lambda entry: entry.at)
+
+
+def _excerpt(body: str, length: int = 80) -> str:
+    line = " ".join(body.split())
+    return line if len(line) <= length else line[: length - 1] + "…"
 
 
 def _completed(row: Any) -> CompletedForm:
