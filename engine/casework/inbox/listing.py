@@ -176,7 +176,7 @@ def _filter_conditions(filters: InboxFilters, now: datetime) -> list[ColumnEleme
         conditions.append(CaseTask.due_at < now)
     elif filters.due in ("today", "week"):
         days = 1 if filters.due == "today" else 7
-        conditions.append(and_(CaseTask.due_at >= now, CaseTask.due_at < _local_midnight(now, days)))
+        conditions.append(and_(CaseTask.due_at >= now, CaseTask.due_at < local_midnight(now, days)))
     return conditions
 
 
@@ -190,7 +190,7 @@ def _matches(term: str) -> ColumnElement[bool]:
     )
 
 
-def _local_midnight(now: datetime, days_ahead: int) -> datetime:
+def local_midnight(now: datetime, days_ahead: int) -> datetime:
     """The start of the day ``days_ahead`` days after today, as Sofia reads the date."""
     day = local_date(now) + timedelta(days=days_ahead)
     return datetime(day.year, day.month, day.day, tzinfo=SOFIA)
@@ -256,7 +256,7 @@ def _counts(
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     chosen = scopes[scope]
-    today = and_(CaseTask.due_at >= now, CaseTask.due_at < _local_midnight(now, 1))
+    today = and_(CaseTask.due_at >= now, CaseTask.due_at < local_midnight(now, 1))
     row = uow.session.execute(
         _joined(
             total(scopes["mine"]),
