@@ -139,6 +139,7 @@ def _audit(uow: UnitOfWork, who: Principal, action: str, task: CaseTask, detail:
 class Assignee:
     username: str
     name: str
+    user_id: int = 0
 
 
 def assignee_options(uow: UnitOfWork, who: Principal) -> dict[tuple[int, str], list[Assignee]]:
@@ -147,12 +148,12 @@ def assignee_options(uow: UnitOfWork, who: Principal) -> dict[tuple[int, str], l
     if not centres:
         return {}
     rows = uow.session.execute(
-        select(Membership.centre_id, Membership.role, User.username, User.display_name)
+        select(Membership.centre_id, Membership.role, User.username, User.display_name, User.id)
         .join(User, User.id == Membership.user_id)
         .where(Membership.centre_id.in_(centres), User.active.is_(True))
         .order_by(User.display_name, User.username)
     )
     options: dict[tuple[int, str], list[Assignee]] = {}
-    for centre_id, role, username, name in rows:
-        options.setdefault((centre_id, role), []).append(Assignee(username, name or username))
+    for centre_id, role, username, name, user_id in rows:
+        options.setdefault((centre_id, role), []).append(Assignee(username, name or username, user_id))
     return options
