@@ -134,7 +134,9 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda own: {"assignee": username("social_worker", own)},
     ),
     ("inbox.save_filter", "POST"): Rule(
-        fixed("/inbox/filters"), for_roles(READERS, ok=302), lambda own: {"name": "Просрочени", "due": "overdue"}
+        fixed("/inbox/filters"),
+        for_roles(READERS, ok=302),
+        lambda own: {"name": "Просрочени", "due": "overdue"},
     ),
     # Saved filters are their owner's alone: nobody in the world has one, so none exists for anybody.
     ("inbox.delete_filter", "POST"): Rule(fixed("/inbox/filters/2147483647/delete"), signed_in(404)),
