@@ -156,13 +156,11 @@ def sweep(make_uow: UowFactory, limit: int = 1000, runner: str = "") -> int:
 
 
 def _send_reminders(make_uow: UowFactory) -> None:
-    """The holders' reminders (due tomorrow, overdue, follow-up) ride on the sweep: their own transaction."""
-    try:
-        with make_uow() as uow:
-            send_reminders(uow)
-            uow.commit()
-    except ConcurrencyConflict:
-        pass  # another sweeper sends them this time
+    """The holders' reminders (due tomorrow, overdue, follow-up) ride on the sweep, in their own
+    transaction; two sweepers at once: one commits, the other's marks lose the race and it sends nothing."""
+    with make_uow() as uow:
+        send_reminders(uow)
+        _commit_quietly(uow)
 
 
 def _fire_one(make_uow: UowFactory, deadline_id: int) -> int:
