@@ -51,6 +51,8 @@ ACTIONS = {
     "task.unclaim": _l("Task released"),
     "task.reassign": _l("Task reassigned"),
     "task.draft": _l("Draft saved"),
+    "task.comment": _l("Comment on a task"),
+    "task.follow_up": _l("Follow-up date set"),
     "deadline.fired": _l("Deadline reached"),
     "escalation": _l("Escalated"),
     "note.add": _l("Note written"),

@@ -63,13 +63,10 @@ def upload_pathway(
 def _tell_the_centres(uow: UnitOfWork, who: Principal, version: PathwayVersion) -> None:
     """Every centre that runs the pathway hears of a new version: its managers and coordinators, so
     that a change made from another centre of the same kind never goes unseen."""
-    texts = {
-        "bg": f"Пътеката {version.process_id} е обновена до версия {version.version} от {who.name}",
-        "en": f"The pathway {version.process_id} was updated to version {version.version} by {who.name}",
-    }
+    params = {"process_id": version.process_id, "version": version.version, "by": who.name}
     exclude = {who.user_id} if who.user_id is not None else set()
     for centre_id in centres_using(uow, version.process_id):
-        notify_centre(uow, centre_id, TOLD_OF_DEPLOYMENTS, PATHWAY_DEPLOYED, texts, exclude=exclude)
+        notify_centre(uow, centre_id, TOLD_OF_DEPLOYMENTS, PATHWAY_DEPLOYED, params, exclude=exclude)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from engine.notify.notifications import ROLE_GRANTED, notify_centre
 from engine.people import credentials, sign_in_throttle
 from engine.people.passwords import MIN_LENGTH, password_problems
 from engine.people.permissions import SYSTEM, Principal, roles_compatible
-from engine.people.roles import ROLE_CODES, TOLD_OF_GRANTS, role_label
+from engine.people.roles import ROLE_CODES, TOLD_OF_GRANTS
 from engine.store.models import Centre, Membership, User
 from engine.store.uow import UnitOfWork
 
@@ -195,15 +195,8 @@ def _grant(uow: UnitOfWork, who: Principal, user: User, centre: Centre, role: st
     detail = {"centre": centre.code, "role": role, "previous": previous or ""}
     record(uow.session, uow.clock.now(), who, "role.grant", subject=user.username, detail=detail)
     if who.user_id is not None:  # a person's grant; the operator's CLI and the demo loader set up centres
-        texts = role_grant_texts(user.username, role, centre.name)
-        notify_centre(uow, centre.id, TOLD_OF_GRANTS, ROLE_GRANTED, texts, exclude={user.id})
-
-
-def role_grant_texts(username: str, role: str, centre_name: str) -> dict[str, str]:
-    return {
-        "bg": f"{centre_name}: {username} получи ролята „{role_label(role, 'bg')}“",
-        "en": f"{centre_name}: {username} was given the role “{role_label(role, 'en')}”",
-    }
+        params = {"centre": centre.name, "username": user.username, "role": role}
+        notify_centre(uow, centre.id, TOLD_OF_GRANTS, ROLE_GRANTED, params, exclude={user.id})
 
 
 def set_membership(

@@ -134,6 +134,21 @@ RULES: dict[tuple[str, str], Rule] = {
         on_case(REASSIGNERS, 302),
         lambda own: {"assignee": username("social_worker", own)},
     ),
+    ("inbox.save_filter", "POST"): Rule(
+        fixed("/inbox/filters"),
+        for_roles(READERS, ok=302),
+        lambda own: {"name": "Просрочени", "due": "overdue"},
+    ),
+    # Saved filters are their owner's alone: nobody in the world has one, so none exists for anybody.
+    ("inbox.delete_filter", "POST"): Rule(fixed("/inbox/filters/2147483647/delete"), signed_in(404)),
+    ("inbox.team_workload", "GET"): Rule(fixed("/inbox/workload"), for_roles(REASSIGNERS)),
+    ("task.comment", "POST"): Rule(
+        task_url("/comments"), on_case(READERS, 302), lambda own: {"body": "Обадих се на майката."}
+    ),
+    # Only the holder sets a follow-up date; the world's first task is unclaimed, so nobody holds it.
+    ("task.follow_up", "POST"): Rule(
+        task_url("/follow-up"), on_case(frozenset(), 302), lambda own: {"follow_up_on": "2030-01-01"}
+    ),
     ("task.show", "GET"): Rule(task_url(), on_case(READERS, 200)),
     ("task.complete", "POST"): Rule(task_url("/complete"), on_case(LANE, 302), lambda own: NOTE),
     ("task.draft", "POST"): Rule(task_url("/draft"), on_case(LANE, 302), lambda own: NOTE),
@@ -166,6 +181,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("notifications.index", "GET"): Rule(fixed("/notifications"), signed_in(200)),
     ("notifications.read", "POST"): Rule(notification_url("/read"), own_notification_only),
     ("notifications.read_all", "POST"): Rule(fixed("/notifications/read-all"), signed_in(302)),
+    ("notifications.show_preferences", "GET"): Rule(fixed("/notifications/preferences"), signed_in(200)),
+    ("notifications.save_preferences", "POST"): Rule(
+        fixed("/notifications/preferences"), signed_in(302), lambda own: {"email": "task.assigned"}
+    ),
     ("cases.audit", "GET"): Rule(case_url("/audit"), on_case(AUDIT_READERS, 200)),
     ("cases.audit_csv", "GET"): Rule(case_url("/audit.csv"), on_case(AUDIT_READERS, 200)),
     ("intake.new", "GET"): Rule(fixed("/intake"), for_roles(INTAKE_ROLES)),

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 from engine.casework import notes
 from engine.casework.attachments import KINDS as ATTACHMENT_KINDS
 from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS
-from engine.casework.inbox import DUE_FILTERS, SCOPES
+from engine.casework.inbox import DUE_FILTERS, SCOPES, SORTS
 from engine.casework.read.case_list import STATUSES
 from engine.clock import SOFIA, isoformat_local
 from engine.paging import MAX_PAGE
@@ -134,7 +134,31 @@ class InboxQuerySchema(Schema):
     task_type = Text(
         load_default="", max_length=200, metadata={"description": "a task's element id or form key"}
     )
-    due = fields.String(load_default="", validate=validate.OneOf(DUE_FILTERS))
+    due = fields.String(
+        load_default="",
+        validate=validate.OneOf(DUE_FILTERS),
+        metadata={
+            "description": "overdue, today, week (next 7 days), follow_up (my follow-up date has come)"
+        },
+    )
+    q = Text(
+        load_default="",
+        max_length=100,
+        metadata={"description": "a case number or part of the person's name; never written to a log"},
+    )
+    sort = fields.String(
+        load_default="due",
+        validate=validate.OneOf(SORTS),
+        metadata={
+            "description": "due = overdue first, then by due date; case = by case number; task = by name"
+        },
+    )
+    holder = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "only the tasks this user (by id) holds: the workload view's links"},
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
@@ -159,6 +183,11 @@ class InboxTaskSchema(Schema):
     assignee = fields.String(
         required=True, allow_none=True, metadata={"description": "who holds it, if anyone"}
     )
+    follow_up_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the holder's follow-up date (Sofia), if set"},
+    )
 
     @pre_dump
     def _from_row(self, row: Any, **kwargs: Any) -> dict[str, Any]:
@@ -174,6 +203,7 @@ class InboxTaskSchema(Schema):
             "due_at": row.due_at,
             "legal_source": row.legal_source,
             "assignee": (row.assignee_name or None) if row.assignee_id is not None else None,
+            "follow_up_on": row.follow_up_on,
         }
 
 

@@ -6,7 +6,7 @@ which address), in the reader's transaction. Managers see that trail for their c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from engine.audit.chain import record
 from engine.bpmn import spiff
 from engine.casework import attachments, notes
 from engine.casework.cases import get_case, load_workflow
+from engine.casework.read.timeline_details import EntryDetail, details
 from engine.clock import add_duration, days_between
 from engine.people.permissions import (
     Principal,
@@ -110,6 +111,7 @@ class TimelineEntry:
     actor: str
     subject: str
     note_id: str = ""  # a note of the case (action ``note.<kind>``), for a link to it
+    detail: EntryDetail = field(default_factory=EntryDetail)  # whom a task went to; a comment's text
 
 
 @dataclass(frozen=True)
@@ -300,21 +302,33 @@ def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[
 def _timeline(uow: UnitOfWork, case: Case) -> list[TimelineEntry]:
     """What happened to the case, oldest first (reads are in the audit view, not here)."""
     rows = uow.session.execute(
-        select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, User.display_name, AuditEvent.subject)
+        select(
+            AuditEvent.at,
+            AuditEvent.action,
+            AuditEvent.actor,
+            User.display_name,
+            AuditEvent.subject,
+            AuditEvent.detail,
+        )
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.case_id == case.id, AuditEvent.action.not_in(READ_ACTIONS))
         .order_by(AuditEvent.id.desc())
         .limit(TIMELINE_LIMIT)
     ).all()
-    return [TimelineEntry(at, action, name or actor, subject) for at, action, actor, name, subject in rows][
-        ::-1
+    explained = details(uow, [(row.action, row.detail or {}) for row in rows])
+    entries = [
+        TimelineEntry(at, action, name or actor, subject, detail=more)
+        for (at, action, actor, name, subject, _), more in zip(rows, explained, strict=True)
     ]
+    return entries[::-1]
 
 
 def _with_notes(timeline: list[TimelineEntry], case_notes: list[notes.NoteView]) -> list[TimelineEntry]:
     """The timeline with the reader's notes at the time each happened, oldest first."""
     entries = [
-        TimelineEntry(note.noted_at, f"note.{note.kind}", note.author, _excerpt(note.body), note.public_id)
+        TimelineEntry(
+            note.noted_at, f"note.{note.kind}", note.author, _excerpt(note.body), note_id=note.public_id
+        )
         for note in case_notes
     ]
     return sorted([*timeline, *entries], key=lambda entry: entry.at)
