@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from lxml import etree
 
+from engine.bpmn import operations
 from engine.bpmn.expressions.syntax import check_expression
 from engine.clock import is_duration
 from engine.errors import ExpressionError
@@ -49,6 +50,8 @@ class PropertyType(StrEnum):
     ROLE_LIST = "role_list"  # casework roles separated by commas
     ANCHOR = "anchor"  # the date a duration counts from: one of ANCHORS
     FLAG = "flag"  # true or false
+    OPERATION = "operation"  # one of the closed list of Casepath operations (engine/bpmn/operations.py)
+    OUTSIDE_BODY = "outside_body"  # an authority outside the centre: one of OUTSIDE_BODIES
 
 
 # Which BPMN elements a property may sit on, by their local names.
@@ -56,6 +59,7 @@ HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
 EVENTS = frozenset(
     {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 )
+SERVICE_TASKS = frozenset({"serviceTask"})
 FLOW_ELEMENTS = HUMAN_TASKS | EVENTS | frozenset({
     "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
@@ -155,17 +159,40 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     Property(
         "legal_source",
-        HUMAN_TASKS | EVENTS,
+        HUMAN_TASKS | EVENTS | SERVICE_TASKS,
         PropertyType.TEXT,
         N_("Legal source"),
         N_("The legal basis of the deadline, shown to case workers next to it (for example ЗСУ чл. 77(3))."),
     ),
     Property(
         "notify",
-        EVENTS,
+        EVENTS | SERVICE_TASKS,
         PropertyType.ROLE_LIST,
         N_("Notify"),
-        N_("The roles told when the timer fires, separated by commas (for example manager, case_lead)."),
+        N_(
+            "The roles told when the timer fires, or by a notify_role service task, separated by commas "
+            "(for example manager, case_lead)."
+        ),
+    ),
+    Property(
+        "operation",
+        SERVICE_TASKS,
+        PropertyType.OPERATION,
+        N_("Operation"),
+        N_(
+            "What a service task does, one of Casepath's operations: open_linked_case (opens the child's "
+            "case at the chosen children's crisis centre and links the cases), notify_role (tells the "
+            "roles in notify), notify_outside_body (a notice without personal data to outside_body). "
+            "No other code runs."
+        ),
+        required=True,
+    ),
+    Property(
+        "outside_body",
+        SERVICE_TASKS,
+        PropertyType.OUTSIDE_BODY,
+        N_("Outside body"),
+        N_("Who a notify_outside_body service task gives notice to: dsp, ozd, police, coordination_mechanism or prosecutor."),
     ),
     Property(
         "name_en",
@@ -202,6 +229,21 @@ class EventProperties:
     legal_source: str = ""
     notify: tuple[str, ...] = ()
     name_en: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceProperties:
+    """What a service task says of itself: the operation it calls and what that operation needs."""
+
+    operation: str = ""
+    notify: tuple[str, ...] = ()
+    outside_body: str = ""
+    legal_source: str = ""
+    name_en: str = ""
+
+
+def service_properties(raw: Mapping[str, str]) -> ServiceProperties:
+    return ServiceProperties(**_typed(ServiceProperties, raw))
 
 
 def task_properties(raw: Mapping[str, str]) -> TaskProperties:
@@ -272,6 +314,10 @@ def problems_of(kind: str, raw: Mapping[str, str], lane: str | None, words: Voca
         problem = _CHECKS[prop.type](prop, value, words)
         if problem:
             problems.append(problem)
+    operation = operations.BY_NAME.get(raw.get("operation", "")) if kind in SERVICE_TASKS else None
+    for needed in operation.needs if operation is not None else ():
+        if not raw.get(needed, "").strip():
+            problems.append(f"operation '{operation.name}' needs the property '{needed}'")  # type: ignore[union-attr]
     return problems
 
 
@@ -320,6 +366,21 @@ def _check_flag(prop: Property, value: str, words: Vocabulary) -> str:
     return f"{prop.name} '{value}' must be true or false"
 
 
+def _check_operation(prop: Property, value: str, words: Vocabulary) -> str:
+    if value in operations.BY_NAME:
+        return ""
+    known = ", ".join(operation.name for operation in operations.OPERATIONS)
+    if not value.strip():
+        return f"not executable: service task names no operation (property '{prop.name}'; one of: {known})"
+    return f"not executable: '{value}' is not a Casepath operation (property '{prop.name}'; one of: {known})"
+
+
+def _check_outside_body(prop: Property, value: str, words: Vocabulary) -> str:
+    if not value or value in operations.OUTSIDE_BODIES:
+        return ""
+    return f"{prop.name} '{value}' is not an outside body Casepath knows (one of: {', '.join(operations.OUTSIDE_BODIES)})"
+
+
 def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
     return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
 
@@ -332,4 +393,6 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.ROLE_LIST: _check_role_list,
     PropertyType.ANCHOR: _check_anchor,
     PropertyType.FLAG: _check_flag,
+    PropertyType.OPERATION: _check_operation,
+    PropertyType.OUTSIDE_BODY: _check_outside_body,
 }
