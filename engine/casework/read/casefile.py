@@ -6,7 +6,7 @@ which address), in the reader's transaction. Managers see that trail for their c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from engine.audit.chain import record
 from engine.bpmn import spiff
+from engine.casework.case_links import LinkView, links_of
 from engine.casework.cases import get_case, load_workflow
 from engine.clock import add_duration, days_between
 from engine.people.permissions import (
@@ -131,6 +132,9 @@ class CaseFile:
     can_view_audit: bool
     can_retry: bool  # the case is an incident and the reader may run it again
     can_close: bool  # the case is not closed and the reader may close it by hand
+    links: list[LinkView] = field(default_factory=list)  # cases opened from this one, or that opened it
+    dsp_lead_name: str = ""  # the ДСП lead social worker (ЗСУ чл. 84(3)), as given at intake
+    dsp_lead_contact: str = ""
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -144,6 +148,7 @@ class CaseProgress:
     current: list[str]
     done: list[str]
     signals: list[str]
+    started_with: dict[str, Any] = field(default_factory=dict)  # the data the case started with
 
 
 def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
@@ -153,7 +158,8 @@ def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
     if not current and case.status == "open":  # nothing to do now: show what the case waits for
         current = [timer.element_id for timer in spiff.waiting_timers(workflow)]
     signals = spiff.waited_signals(workflow) if case.status == "open" else []
-    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals)
+    started = spiff.start_data(workflow)
+    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals, started)
 
 
 def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page") -> CaseFile:
@@ -175,6 +181,9 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         can_view_audit=can_view_case_audit(who, case),
         can_retry=case.status == "incident" and can_retry_incident(who, case),
         can_close=case.status != "closed" and can_close_case(who, case),
+        links=links_of(uow, who, case),
+        dsp_lead_name=str(progress.started_with.get("dsp_lead_name") or ""),
+        dsp_lead_contact=str(progress.started_with.get("dsp_lead_contact") or ""),
     )
     record_read(uow, who, case, {"view": view})
     return casefile
