@@ -33,7 +33,6 @@ PROBLEMS: dict[str, str] = {
     "operation_input": "The operation lacks case data it needs (see the service task's operation).",
     "no_such_centre": "The centre chosen for the linked case does not exist.",
     "wrong_centre_kind": "The centre chosen for the linked case is not a crisis centre.",
-    "no_recipient": "The operation found nobody to tell in the centre.",
 }
 DEFAULT = "expression"
 
