@@ -192,7 +192,10 @@ PROPERTIES: tuple[Property, ...] = (
         SERVICE_TASKS,
         PropertyType.OUTSIDE_BODY,
         N_("Outside body"),
-        N_("Who a notify_outside_body service task gives notice to: dsp, ozd, police, coordination_mechanism or prosecutor."),
+        N_(
+            "Who a notify_outside_body service task gives notice to: dsp, ozd, police, "
+            "coordination_mechanism or prosecutor."
+        ),
     ),
     Property(
         "name_en",
@@ -378,7 +381,8 @@ def _check_operation(prop: Property, value: str, words: Vocabulary) -> str:
 def _check_outside_body(prop: Property, value: str, words: Vocabulary) -> str:
     if not value or value in operations.OUTSIDE_BODIES:
         return ""
-    return f"{prop.name} '{value}' is not an outside body Casepath knows (one of: {', '.join(operations.OUTSIDE_BODIES)})"
+    known = ", ".join(operations.OUTSIDE_BODIES)
+    return f"{prop.name} '{value}' is not an outside body Casepath knows (one of: {known})"
 
 
 def _check_text(prop: Property, value: str, words: Vocabulary) -> str:

@@ -67,7 +67,11 @@ _TYPE_WORDS = {
 def _carrier_words(carriers: frozenset[str]) -> str:
     if carriers == FLOW_ELEMENTS:
         return "any flow element"
-    groups = [("user, manual and plain tasks", HUMAN_TASKS), ("events", EVENTS), ("service tasks", SERVICE_TASKS)]
+    groups = [
+        ("user, manual and plain tasks", HUMAN_TASKS),
+        ("events", EVENTS),
+        ("service tasks", SERVICE_TASKS),
+    ]
     return ", ".join(words for words, group in groups if group <= carriers)
 
 

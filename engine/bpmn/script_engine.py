@@ -63,7 +63,9 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         element = str(spec.bpmn_id)
         handler = operations.current()
         if handler is None:
-            raise ExpressionError("no handler for service tasks", element_id=element, problem="operation_unbound")
+            raise ExpressionError(
+                "no handler for service tasks", element_id=element, problem="operation_unbound"
+            )
         call = operations.OperationCall(
             str(kwargs.get("operation_name", "")),
             element,

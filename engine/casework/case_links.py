@@ -63,7 +63,13 @@ def open_linked_case(uow: UnitOfWork, case: Case, call: OperationCall, opener: O
         raise OperationFailed("operation_input", error.code) from error
     now = uow.clock.now()
     uow.session.add(
-        CaseLink(from_case_id=case.id, to_case_id=child.id, kind=HANDOVER, element_id=call.element_id, created_at=now)
+        CaseLink(
+            from_case_id=case.id,
+            to_case_id=child.id,
+            kind=HANDOVER,
+            element_id=call.element_id,
+            created_at=now,
+        )
     )
     detail = {"kind": HANDOVER, "element": call.element_id, "over_capacity": over_capacity}
     record(uow.session, now, SYSTEM, "case.link", case_id=case.id, subject=child.number,

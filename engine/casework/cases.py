@@ -17,11 +17,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from engine.audit.chain import record
-from engine.bpmn import spiff, state
 from engine.bpmn import operations as bpmn_operations
+from engine.bpmn import spiff, state
 from engine.casework.intake_data import LEGAL_BASES as LEGAL_BASES
-from engine.casework.intake_data import ORDERS, Intake, age_on, validate_intake
+from engine.casework.intake_data import ORDERS, age_on
 from engine.casework.intake_data import TARGET_GROUPS as TARGET_GROUPS
+from engine.casework.intake_data import Intake as Intake
+from engine.casework.intake_data import validate_intake as validate_intake
 from engine.casework.operations import CaseOperations
 from engine.casework.projection import cancel_open_work, sync_case
 from engine.clock import isoformat_local, local_date
@@ -41,6 +43,7 @@ from engine.people.permissions import (
 )
 from engine.store.models import Case, CaseCounter, CaseTask, Centre, User
 from engine.store.uow import UnitOfWork
+
 
 def choose_pathway(centre_kind: str, age: int | None) -> str:
     """Crisis centres run the child pathway for minors, the adult one otherwise; ЦОП its own."""

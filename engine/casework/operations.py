@@ -60,7 +60,7 @@ class CaseOperations:
 
     def _notify_role(self, call: OperationCall) -> Mapping[str, Any]:
         props = service_properties(call.properties)
-        roles = [role.code for name in props.notify if (role := resolve_role(name)) is not None]
+        roles = [code for name in props.notify if (code := resolve_role(name)) is not None]
         if not roles:
             raise OperationFailed("operation_input", "notify names no role")
         texts = _texts(self.case.number, call.name, props.name_en)

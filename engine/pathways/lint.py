@@ -22,8 +22,8 @@ from engine.people.roles import resolve_role
 # Flow elements Casepath runs; anything else in an executable process is reported by id. A serviceTask
 # runs only with one of Casepath's operations in its ``operation`` property (checked with the properties).
 SUPPORTED = frozenset({
-    "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task", "exclusiveGateway",
-    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "boundaryEvent",
+    "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "boundaryEvent",
     "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.casework.cases import Intake
-from engine.casework.intake_data import LEAD_FIELDS
 from engine.casework.intake import admit
+from engine.casework.intake_data import LEAD_FIELDS
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import list_cases
 from engine.people.permissions import can_use_inbox, require

@@ -251,9 +251,12 @@ class IntakeSchema(Schema):
     )
     referral_date = fields.Date(load_default=None, allow_none=True)
     dsp_lead_name = fields.String(
-        load_default="", metadata={"description": "ДСП lead social worker (ЗСУ чл. 84(3)), at most 200 characters"}
+        load_default="",
+        metadata={"description": "ДСП lead social worker (ЗСУ чл. 84(3)), at most 200 characters"},
     )
-    dsp_lead_contact = fields.String(load_default="", metadata={"description": "their phone or e-mail, at most 200"})
+    dsp_lead_contact = fields.String(
+        load_default="", metadata={"description": "their phone or e-mail, at most 200"}
+    )
 
     over_capacity = StrictBoolean(
         load_default=False,
@@ -335,12 +338,16 @@ class LinkedCentreSchema(Schema):
 
 
 class LinkSchema(Schema):
-    kind = fields.String(required=True, metadata={"description": "handover (a child's case opened by a handover)"})
+    kind = fields.String(
+        required=True, metadata={"description": "handover (a child's case opened by a handover)"}
+    )
     direction = fields.String(
         required=True, metadata={"description": "to: this case opened the other; from: the other opened this"}
     )
     case_number = fields.String(required=True, metadata={"description": "the other case's number"})
-    centre = fields.Nested(LinkedCentreSchema, required=True, metadata={"description": "the other case's centre"})
+    centre = fields.Nested(
+        LinkedCentreSchema, required=True, metadata={"description": "the other case's centre"}
+    )
     created_at = Instant(required=True)
     case_id = fields.String(
         required=True,
@@ -385,7 +392,9 @@ class CaseSchema(Schema):
     links = fields.List(
         fields.Nested(LinkSchema),
         required=True,
-        metadata={"description": "linked cases: the other case's number and centre, more only if it may be opened"},
+        metadata={
+            "description": "linked cases: the other case's number and centre, more only if it may be opened"
+        },
     )
     dsp_lead = fields.Nested(DspLeadSchema, required=True, allow_none=True)
 

@@ -1,4 +1,4 @@
-"""Service tasks: a closed list of operations, declared and linted; a run reaches them only through a handler."""
+"""Service tasks: a closed list of operations, declared and linted; a run reaches them through a handler."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from lxml import etree
 
 from engine.bpmn import operations, parsing, spiff
-from engine.bpmn.properties import PROPERTIES, SERVICE_TASKS, ServiceProperties, problems_of, service_properties
+from engine.bpmn.properties import (
+    PROPERTIES,
+    SERVICE_TASKS,
+    ServiceProperties,
+    problems_of,
+    service_properties,
+)
 from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import check_document
 from tests.engine.bpmn.test_properties import Words
@@ -38,11 +43,11 @@ DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_the_typed_values_hold_what_a_service_task_carries() -> None:
-    carried = {prop.name for prop in PROPERTIES if SERVICE_TASKS <= prop.carriers}
+    carried = {prop.name for prop in PROPERTIES if prop.carriers >= SERVICE_TASKS}
     assert {item.name for item in fields(ServiceProperties)} == carried
-    assert service_properties({"operation": "notify_role", "notify": "manager, case_lead"}) == ServiceProperties(
-        operation="notify_role", notify=("manager", "case_lead")
-    )
+    assert service_properties(
+        {"operation": "notify_role", "notify": "manager, case_lead"}
+    ) == ServiceProperties(operation="notify_role", notify=("manager", "case_lead"))
 
 
 @pytest.mark.parametrize(
@@ -53,7 +58,10 @@ def test_the_typed_values_hold_what_a_service_task_carries() -> None:
         ({}, [f"not executable: service task names no operation (property 'operation'; one of: {OPS})"]),
         (
             {"operation": "run_python"},
-            [f"not executable: 'run_python' is not a Casepath operation (property 'operation'; one of: {OPS})"],
+            [
+                "not executable: 'run_python' is not a Casepath operation "
+                f"(property 'operation'; one of: {OPS})"
+            ],
         ),
         ({"operation": "notify_role"}, ["operation 'notify_role' needs the property 'notify'"]),
         (

@@ -42,7 +42,14 @@ def centres(make_uow, forms) -> Centres:
         for code in ("cop-a", "kc-deca", "kc-full"):
             for role in ("social_worker", "case_lead", "manager", "psychologist", "coordinator"):
                 for n in (1, 2):
-                    user = create_user(uow, SYSTEM, f"{code}-{role}-{n}".replace("_", "-"), "correct horse battery", code, role)
+                    user = create_user(
+                        uow,
+                        SYSTEM,
+                        f"{code}-{role}-{n}".replace("_", "-"),
+                        "correct horse battery",
+                        code,
+                        role,
+                    )
                     staff[(code, role, n)] = principal_for(user)
         for key in ("community_support", "crisis_centre_child"):
             path = PATHWAYS / key / f"{key}.bpmn"
@@ -94,11 +101,17 @@ def test_handover_opens_the_childs_case_at_the_chosen_centre_linked(make_uow, ce
         cop = uow.session.get(Case, case_id)
         [link] = uow.session.scalars(select(CaseLink)).all()
         child = uow.session.get(Case, link.to_case_id)
-        assert (link.from_case_id, link.kind, link.element_id) == (cop.id, "handover", "Service_OpenChildCase")
+        assert (link.from_case_id, link.kind, link.element_id) == (
+            cop.id,
+            "handover",
+            "Service_OpenChildCase",
+        )
         assert cop.status == "open" and child.status == "open"
         assert child.centre.code == "kc-deca" and child.pathway_version.pathway.key == "crisis_centre_child"
         assert (child.display_name, child.birth_date, child.legal_basis) == (
-            "Дете Тестово", date(2016, 5, 4), "handover"
+            "Дете Тестово",
+            date(2016, 5, 4),
+            "handover",
         )
         assert child.referral_number == cop.number
         for one, other in ((cop, child), (child, cop)):
@@ -166,7 +179,9 @@ def test_a_wrong_centre_parks_the_case_as_an_incident_and_opens_nothing(
     with make_uow() as uow:
         cop = uow.session.get(Case, case_id)
         assert (cop.status, cop.incident_element, cop.incident_problem) == (
-            "incident", "Service_OpenChildCase", problem
+            "incident",
+            "Service_OpenChildCase",
+            problem,
         )
         assert "Тестов" not in cop.incident_message
         assert uow.session.scalars(select(CaseLink)).all() == []
