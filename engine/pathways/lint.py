@@ -23,7 +23,8 @@ from engine.people.roles import resolve_role
 # runs only with one of Casepath's operations in its ``operation`` property (checked with the properties).
 SUPPORTED = frozenset({
     "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "boundaryEvent",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess",
+    "boundaryEvent",
     "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
