@@ -13,6 +13,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from engine.bpmn.properties import raw_of_element, service_properties
 from engine.bpmn.timers import use_casepath_timers
 from engine.errors import PathwayInvalid, Problem
 
@@ -68,7 +69,7 @@ class _OperationTaskParser(SpiffTaskParser):  # type: ignore[misc]
 
     def create_task(self) -> Any:
         extensions = self.parse_extensions()
-        operation = str(extensions.get("properties", {}).get("operation", ""))
+        operation = service_properties(raw_of_element(self.node)).operation
         return self.spec_class(
             self.spec,
             self.bpmn_id,

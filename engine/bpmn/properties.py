@@ -317,11 +317,9 @@ def problems_of(kind: str, raw: Mapping[str, str], lane: str | None, words: Voca
         problem = _CHECKS[prop.type](prop, value, words)
         if problem:
             problems.append(problem)
-    operation = operations.BY_NAME.get(raw.get("operation", "")) if kind in SERVICE_TASKS else None
-    for needed in operation.needs if operation is not None else ():
-        if not raw.get(needed, "").strip():
-            problems.append(f"operation '{operation.name}' needs the property '{needed}'")  # type: ignore[union-attr]
-    return problems
+    called = operations.BY_NAME.get(service_properties(raw).operation) if kind in SERVICE_TASKS else None
+    needs = [name for name in (called.needs if called else ()) if not raw.get(name, "").strip()]
+    return problems + [f"operation '{called.name}' needs the property '{name}'" for name in needs if called]
 
 
 def _check_role(prop: Property, value: str, words: Vocabulary) -> str:
