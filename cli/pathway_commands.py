@@ -15,7 +15,7 @@ from babel import support
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
 from engine.bpmn import property_sheet
 from engine.errors import CasepathError, ValidationFailed
-from engine.pathways import lint, scenarios, simulation
+from engine.pathways import decisions, lint, scenarios, simulation
 from engine.pathways.forms import FormCatalog
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "web" / "translations"
@@ -34,12 +34,17 @@ def pathways_group() -> None:
 @click.argument("files", nargs=-1, required=True)
 @pass_ctx
 def check(ctx: Context, files: tuple[str, ...]) -> None:
-    """One verdict per FILE; exit 0 if all are valid, 1 if any is not, 2 on I/O errors."""
+    """One verdict per FILE (a .dmn file: per decision and rule); exit 0 if all are valid, 1 if any is not,
+    2 on I/O errors."""
     forms = FormCatalog(ctx.settings.forms_dir)
     invalid = io_errors = 0
     for name in files:
         try:
-            verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle)
+            verdict: lint.Verdict | decisions.DecisionVerdict
+            if name.lower().endswith(".dmn"):
+                verdict = decisions.check_decision_document(Path(name).read_bytes(), name)[0]
+            else:
+                verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle)
         except OSError as error:
             err.print(f"{name}: cannot read: {error.strerror or error}")
             io_errors += 1

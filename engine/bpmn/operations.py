@@ -53,6 +53,29 @@ BY_NAME: dict[str, Operation] = {operation.name: operation for operation in OPER
 OUTSIDE_BODIES = ("dsp", "ozd", "police", "coordination_mechanism", "prosecutor")
 
 
+def operation_problem(prop: str, value: str) -> str:
+    """The lint's word on a service task's ``operation`` property: "" when it is one of the closed list."""
+    if value in BY_NAME:
+        return ""
+    known = ", ".join(operation.name for operation in OPERATIONS)
+    if not value.strip():
+        return f"not executable: service task names no operation (property '{prop}'; one of: {known})"
+    return f"not executable: '{value}' is not a Casepath operation (property '{prop}'; one of: {known})"
+
+
+def outside_body_problem(prop: str, value: str) -> str:
+    if not value or value in OUTSIDE_BODIES:
+        return ""
+    return f"{prop} '{value}' is not an outside body Casepath knows (one of: {', '.join(OUTSIDE_BODIES)})"
+
+
+def missing_needs(operation: str, raw: Mapping[str, str]) -> list[str]:
+    """The properties the named operation needs that the service task leaves empty, as lint problems."""
+    called = BY_NAME.get(operation)
+    needs = [name for name in (called.needs if called else ()) if not raw.get(name, "").strip()]
+    return [f"operation '{operation}' needs the property '{name}'" for name in needs]
+
+
 @dataclass(frozen=True)
 class OperationCall:
     """What a service task asks for: the operation, its element, its properties and the case data."""

@@ -13,6 +13,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from engine.bpmn.decisions import use_casepath_decisions
 from engine.bpmn.properties import raw_of_element, service_properties
 from engine.bpmn.timers import use_casepath_timers
 from engine.errors import PathwayInvalid, Problem
@@ -57,6 +58,7 @@ def parse_pathway(
         raise PathwayInvalid(str(error), [Problem(process_id, first_line(error))]) from error
     for item in [spec, *subprocess_specs.values()]:
         use_casepath_timers(item)
+        use_casepath_decisions(item)
     return ParsedPathway(process_id, spec, subprocess_specs)
 
 

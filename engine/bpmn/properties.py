@@ -19,6 +19,7 @@ Labels and help texts are English message ids: adapters translate them through t
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -27,8 +28,8 @@ from typing import Any, Protocol
 from lxml import etree
 
 from engine.bpmn import operations
-from engine.bpmn.expressions.syntax import check_expression
-from engine.clock import is_duration
+from engine.bpmn.expressions.syntax import parse_expression
+from engine.clock import duration_problem, is_duration, parse_instant
 from engine.errors import ExpressionError
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -317,9 +318,9 @@ def problems_of(kind: str, raw: Mapping[str, str], lane: str | None, words: Voca
         problem = _CHECKS[prop.type](prop, value, words)
         if problem:
             problems.append(problem)
-    called = operations.BY_NAME.get(service_properties(raw).operation) if kind in SERVICE_TASKS else None
-    needs = [name for name in (called.needs if called else ()) if not raw.get(name, "").strip()]
-    return problems + [f"operation '{called.name}' needs the property '{name}'" for name in needs if called]
+    return problems + (
+        operations.missing_needs(service_properties(raw).operation, raw) if kind in SERVICE_TASKS else []
+    )
 
 
 def _check_role(prop: Property, value: str, words: Vocabulary) -> str:
@@ -338,15 +339,28 @@ def _check_form(prop: Property, value: str, words: Vocabulary) -> str:
 
 
 def _check_due(prop: Property, value: str, words: Vocabulary) -> str:
+    problem = duration_problem(value)
+    if problem:
+        return f"{prop.name}: {problem}"
     if not value or is_duration(value):
         return ""
     try:
-        check_expression(value)
+        tree = parse_expression(value)
     except ExpressionError as error:
         return (
             f"{prop.name} '{value}' is neither an ISO 8601 duration nor a valid expression: {error.message}"
         )
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, str) and not _is_date(tree.value):
+        return f"{prop.name} {value} is quoted text, not a date: write a duration without quotes (P7D)"
     return ""
+
+
+def _is_date(text: str) -> bool:
+    try:
+        parse_instant(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_role_list(prop: Property, value: str, words: Vocabulary) -> str:
@@ -367,22 +381,6 @@ def _check_flag(prop: Property, value: str, words: Vocabulary) -> str:
     return f"{prop.name} '{value}' must be true or false"
 
 
-def _check_operation(prop: Property, value: str, words: Vocabulary) -> str:
-    if value in operations.BY_NAME:
-        return ""
-    known = ", ".join(operation.name for operation in operations.OPERATIONS)
-    if not value.strip():
-        return f"not executable: service task names no operation (property '{prop.name}'; one of: {known})"
-    return f"not executable: '{value}' is not a Casepath operation (property '{prop.name}'; one of: {known})"
-
-
-def _check_outside_body(prop: Property, value: str, words: Vocabulary) -> str:
-    if not value or value in operations.OUTSIDE_BODIES:
-        return ""
-    known = ", ".join(operations.OUTSIDE_BODIES)
-    return f"{prop.name} '{value}' is not an outside body Casepath knows (one of: {known})"
-
-
 def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
     return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
 
@@ -395,6 +393,6 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.ROLE_LIST: _check_role_list,
     PropertyType.ANCHOR: _check_anchor,
     PropertyType.FLAG: _check_flag,
-    PropertyType.OPERATION: _check_operation,
-    PropertyType.OUTSIDE_BODY: _check_outside_body,
+    PropertyType.OPERATION: lambda prop, value, words: operations.operation_problem(prop.name, value),
+    PropertyType.OUTSIDE_BODY: lambda prop, value, words: operations.outside_body_problem(prop.name, value),
 }

@@ -14,6 +14,7 @@ from lxml import etree
 from engine.bpmn import checks, parsing, properties
 from engine.config import RunLimits
 from engine.errors import PathwayInvalid, Problem
+from engine.pathways import decisions as dmn
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import BPMN_NS, NS, parse_xml
 from engine.pathways.limits import lint_lengths
@@ -23,9 +24,9 @@ from engine.people.roles import resolve_role
 # runs only with one of Casepath's operations in its ``operation`` property (checked with the properties).
 SUPPORTED = frozenset({
     "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess",
-    "boundaryEvent",
-    "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
+    "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+    "subProcess", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow",
+    "dataObject",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
 SUPPORTED_EVENTS = frozenset({"timerEventDefinition", "signalEventDefinition", "terminateEventDefinition"})
@@ -39,6 +40,7 @@ class Verdict:
     problems: list[Problem] = field(default_factory=list)
     process_id: str = ""
     executable: bool = True
+    decisions: dict[str, bytes] = field(default_factory=dict)  # the DMN files its business rules call
 
     @property
     def valid(self) -> bool:
@@ -53,11 +55,16 @@ class Verdict:
 
 
 def check_document(
-    data: bytes, forms: FormCatalog, label: str = "upload", min_cycle: str = RunLimits().min_cycle
+    data: bytes,
+    forms: FormCatalog,
+    label: str = "upload",
+    min_cycle: str = RunLimits().min_cycle,
+    decisions: dmn.DecisionCatalog | None = None,
 ) -> tuple[Verdict, parsing.ParsedPathway | None]:
     """Full verdict on a BPMN document: safe parse, executability, lint, SpiffWorkflow's own parse.
 
-    ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``).
+    ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``); ``decisions`` the
+    DMN decisions business rule tasks may call (by default ``decisions/`` beside the forms folder).
     """
     verdict = Verdict(label)
     try:
@@ -80,6 +87,7 @@ def check_document(
     verdict.process_id = ids[0]
     process = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=ids[0])[0]  # no id in the path
     verdict.problems = lint_process(process, forms)
+    trees = _decisions_called(process, decisions or dmn.beside(forms.forms_dir), verdict)
     if len(ids) > 1:
         verdict.problems.append(
             Problem(ids[1], "one executable process per file: mark the others non-executable")
@@ -88,7 +96,7 @@ def check_document(
         verdict.executable = False
         return verdict, None
     try:
-        parsed = parsing.parse_pathway(root, ids[0])
+        parsed = parsing.parse_pathway(root, ids[0], trees)
         verdict.problems.extend(checks.check_scripts_of(parsed))
         verdict.problems.extend(checks.short_cycles_of(parsed, min_cycle))
     except PathwayInvalid as error:
@@ -114,6 +122,33 @@ _PLAIN = (
     ("raise_validation_exception", "the event names a signal or message that the diagram does not define"),
     ("RecursionError", "too many steps follow one another from here (several hundred): shorten the chain"),
 )
+
+
+def _decisions_called(
+    process: etree._Element, catalog: dmn.DecisionCatalog, verdict: Verdict
+) -> list[etree._Element]:
+    """The DMN trees the business rule tasks call; calling none, a missing or an invalid one is a problem."""
+    trees: list[etree._Element] = []
+    for task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        task_id = task.get("id") or "businessRuleTask"
+        called = (
+            task.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS) or ""
+        ).strip()
+        found = catalog.find(called) if called else None
+        if not called:
+            message = "the business rule task names no decision: add spiffworkflow:calledDecisionId"
+            verdict.problems.append(Problem(task_id, message))
+        elif found is None:
+            verdict.problems.append(Problem(task_id, f"no decision '{called}' in workflows/decisions"))
+        elif found[1] is None:
+            message = (
+                f"the decision '{called}' ({found[0].label}) is invalid: run casepath pathways check on it"
+            )
+            verdict.problems.append(Problem(task_id, message))
+        elif called not in verdict.decisions:
+            verdict.decisions[called] = found[2]
+            trees.append(found[1])
+    return trees
 
 
 def _plain(problem: Problem) -> Problem:

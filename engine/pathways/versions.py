@@ -123,7 +123,7 @@ def deploy(
     if authorise is not None:
         authorise(parsed.process_id)
     session = uow.session
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _fingerprint(data, verdict.decisions)
     pathway = session.scalar(select(Pathway).where(Pathway.key == parsed.process_id))
     if pathway is None:
         name, kind, target = CATALOGUE.get(parsed.process_id, (parsed.process_id, "", "any"))
@@ -157,9 +157,18 @@ def deploy(
         actor,
         "pathway.deploy",
         subject=f"{pathway.key} v{number}",
-        detail={"sha256": sha},
+        detail={"sha256": sha, "decisions": sorted(verdict.decisions)},
     )
     return version
+
+
+def _fingerprint(data: bytes, decisions: dict[str, bytes]) -> str:
+    """The diagram's SHA-256; with the DMN files its business rules call (the version snapshots them),
+    so a changed decision deploys a new version even when the diagram is the same."""
+    digest = hashlib.sha256(data)
+    for decision_id in sorted(decisions):
+        digest.update(b"\0" + decision_id.encode("utf-8") + b"\0" + decisions[decision_id])
+    return digest.hexdigest()
 
 
 def latest_version(uow: UnitOfWork, key: str, required: bool = True) -> PathwayVersion | None:

@@ -1,14 +1,21 @@
-"""notify_role and notify_outside_body in a running case, on SQLite and PostgreSQL: who is told, what
-the audit says, and that nothing of the case but its number is in the message."""
+"""Service tasks (Casepath's closed list of operations), end to end on SQLite and PostgreSQL.
+
+A case runs notify_role and notify_outside_body through the real services (who is told, what the audit
+says, nothing of the case but its number in the message) and closes; a diagram naming an operation
+Casepath does not have is refused at deploy. open_linked_case is proved on the shipped pathways in
+tests/engine/casework/test_case_links.py.
+"""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from engine.casework import cases
+from engine.errors import PathwayInvalid
 from engine.pathways import versions
-from engine.store.models import AuditEvent, Case, Notification
-from tests.engine.conftest import World
+from engine.store.models import AuditEvent, Case, CaseTask, Notification
+from tests.engine.conftest import World, world  # noqa: F401  (the world fixture)
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -44,7 +51,7 @@ DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def test_a_case_tells_roles_and_records_a_notice_to_an_outside_body(make_uow, world: World, fixture_forms):
+def test_a_case_tells_roles_and_records_a_notice_to_an_outside_body(make_uow, world: World, fixture_forms):  # noqa: F811
     with make_uow() as uow:
         versions.deploy(uow, DIAGRAM.encode(), fixture_forms, world.staff["coordinator"], "ops.bpmn")
         intake = cases.Intake(
@@ -79,3 +86,27 @@ def test_a_case_tells_roles_and_records_a_notice_to_an_outside_body(make_uow, wo
         ]
         told_roles = next(a.detail for a in audits if a.action == "case.operation")
         assert told_roles["roles"] == ["manager", "case_lead"] and told_roles["told"] == 2
+
+    with make_uow() as uow:
+        task = uow.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id)).one()
+        cases.complete_task(
+            uow, world.staff["social_worker"], task.public_id, {"note": "done", "risk": "low"}, fixture_forms
+        )
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.session.get(Case, case_id).status == "closed"
+
+
+def test_an_operation_casepath_does_not_have_is_refused_at_deploy(make_uow, world: World, fixture_forms):  # noqa: F811
+    with make_uow() as uow, pytest.raises(PathwayInvalid) as refused:
+        versions.deploy(
+            uow, DIAGRAM.replace("notify_outside_body", "run_script").encode(), fixture_forms,
+            world.staff["coordinator"], "ops.bpmn",
+        )  # fmt: skip
+    assert [(p.element_id, p.message) for p in refused.value.problems] == [
+        (
+            "Notice",
+            "not executable: 'run_script' is not a Casepath operation "
+            "(property 'operation'; one of: open_linked_case, notify_role, notify_outside_body)",
+        )
+    ]
