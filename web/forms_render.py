@@ -95,16 +95,38 @@ def _kind(spec: dict[str, Any], choices: list[Choice]) -> str:
     return "textarea" if spec.get("x-widget") == "textarea" else "text"
 
 
+# Lists a text field may offer as its choices (``"x-choices-from": "crisis_centres"``), filled by the view.
+CHOICE_LISTS = ("crisis_centres",)
+
+
+def choice_lists_of(form: Form) -> set[str]:
+    """The lists a form's fields take their choices from."""
+    properties = form.schema.get("properties", {}).values()
+    return {str(spec["x-choices-from"]) for spec in properties if spec.get("x-choices-from") in CHOICE_LISTS}
+
+
 def form_fields(
-    form: Form, values: dict[str, Any] | None, errors: dict[str, list[str]] | None, locale: str
+    form: Form,
+    values: dict[str, Any] | None,
+    errors: dict[str, list[str]] | None,
+    locale: str,
+    lists: dict[str, list[Choice]] | None = None,
 ) -> list[Field]:
-    """The fields of a form in order, filled with ``values`` and their error messages."""
+    """The fields of a form in order, filled with ``values`` and their error messages.
+
+    A text field with ``x-choices-from`` is a choice among ``lists[name]`` (the engine still validates
+    the value it sends, and the operation that uses it checks it again).
+    """
     values, errors = values or {}, errors or {}
     required = set(form.schema.get("required", []))
-    return [
-        _field(name, spec, values.get(name), errors, name in required, locale)
-        for name, spec in form.schema.get("properties", {}).items()
-    ]
+    fields = []
+    for name, spec in form.schema.get("properties", {}).items():
+        built = _field(name, spec, values.get(name), errors, name in required, locale)
+        offered = (lists or {}).get(str(spec.get("x-choices-from", "")))
+        if offered is not None:
+            built.kind, built.choices = "select", offered
+        fields.append(built)
+    return fields
 
 
 def _field(

@@ -16,6 +16,7 @@ LEGAL_BASES = {
     "walk_in": _l("Walk-in (open access)"),
     "municipality_referral": _l("Referral by the municipality"),
     "self_request": _l("The child's own request"),
+    "handover": _l("Handover from another centre"),
 }
 
 TARGET_GROUPS = {
@@ -64,6 +65,9 @@ ACTIONS = {
     "attachment.add": _l("Document attached"),
     "attachment.download": _l("Document downloaded"),
     "attachment.preview": _l("Document preview seen"),
+    "case.link": _l("Linked case opened"),
+    "case.operation": _l("Pathway operation"),
+    "case.outside_notice": _l("Notice to an outside body"),
 }
 
 NOTE_KINDS = {
@@ -105,6 +109,11 @@ INCIDENT_PROBLEMS = {
     "due_date": _l("The due date of a task could not be computed from its expression."),
     "short_cycle": _l("A repeating timer repeats more often than allowed."),
     "stuck": _l("Only an event that may never come could move the case on: no task and no deadline waits."),
+    "operation_unbound": _l("A service task was reached where no Casepath operation can run."),
+    "unknown_operation": _l("A service task names an operation that Casepath does not have."),
+    "operation_input": _l("The operation lacks case data it needs (see the service task's operation)."),
+    "no_such_centre": _l("The centre chosen for the linked case does not exist."),
+    "wrong_centre_kind": _l("The centre chosen for the linked case is not a crisis centre."),
 }
 
 

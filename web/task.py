@@ -13,8 +13,9 @@ from engine.casework.cases import complete_task, get_task
 from engine.casework.read import taskfile
 from engine.errors import ConcurrencyConflict, ValidationFailed
 from engine.pathways.forms import Form
+from engine.people.centres import centres_of_kind
 from web.db import current_services, discard_changes, request_uow
-from web.forms_render import form_fields, parse_submission, shown_data
+from web.forms_render import Choice, choice_lists_of, form_fields, parse_submission, shown_data
 from web.i18n import locale
 from web.security import current_principal, require_sign_in
 
@@ -25,6 +26,14 @@ bp.before_request(require_sign_in)
 def _form(form_key: str) -> Form | None:
     forms = current_services().forms
     return forms.get(form_key) if form_key and forms.exists(form_key) else None
+
+
+def _choice_lists(form: Form) -> dict[str, list[Choice]]:
+    """The centres a form may offer (codes and names only, never an address)."""
+    if "crisis_centres" not in choice_lists_of(form):
+        return {}
+    centres = centres_of_kind(request_uow(), "crisis_centre")
+    return {"crisis_centres": [Choice(code, f"{name} ({code})") for code, name in centres]}
 
 
 def render_task(
@@ -39,7 +48,7 @@ def render_task(
     lang = locale()
     if values is None:
         values = view.draft if view.task.status == "open" else view.data
-    fields = form_fields(form, values, errors, lang) if form is not None else []
+    fields = form_fields(form, values, errors, lang, _choice_lists(form)) if form is not None else []
     done = (
         shown_data(form, view.data or {}, lang, _("yes"), _("no")) if view.task.status == "completed" else []
     )

@@ -65,9 +65,7 @@ CONSTRUCTS: tuple[Construct, ...] = (
         NOT_YET,
     ),
     Construct("link_event", "Link events", "`linkEventDefinition`", NOT_YET),
-    Construct(
-        "service_task", "Service tasks (Casepath's closed list of operations)", "`serviceTask`", NOT_YET
-    ),
+    Construct("service_task", "Service tasks (Casepath's closed list of operations)", "`serviceTask`"),
 )
 
 

@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from engine.bpmn.decisions import use_casepath_decisions
+from engine.bpmn.properties import raw_of_element, service_properties
 from engine.bpmn.timers import use_casepath_timers
 from engine.errors import PathwayInvalid, Problem
 
@@ -40,7 +44,7 @@ def parse_pathway(
         if not ids:
             raise PathwayInvalid("not executable: no process is marked executable")
         process_id = ids[0]
-    parser = SpiffBpmnParser()
+    parser = _CasepathParser()
     try:
         parser.add_bpmn_xml(root, filename=process_id)
         for decision in decisions or []:
@@ -56,6 +60,35 @@ def parse_pathway(
         use_casepath_timers(item)
         use_casepath_decisions(item)
     return ParsedPathway(process_id, spec, subprocess_specs)
+
+
+class _OperationTaskParser(SpiffTaskParser):  # type: ignore[misc]
+    """A service task names its operation in Casepath's ``operation`` property, not a serviceTaskOperator.
+
+    The operation runs with no parameters from the diagram: what it needs is in its other properties
+    and the case data (engine/bpmn/operations.py); its result lands in ``<element id>_result``.
+    """
+
+    def create_task(self) -> Any:
+        extensions = self.parse_extensions()
+        operation = service_properties(raw_of_element(self.node)).operation
+        return self.spec_class(
+            self.spec,
+            self.bpmn_id,
+            operation_name=operation,
+            operation_params={},
+            result_variable=f"{self.bpmn_id}_result",
+            prescript=extensions.get("preScript"),
+            postscript=extensions.get("postScript"),
+            **self.bpmn_attributes,
+        )
+
+
+class _CasepathParser(SpiffBpmnParser):  # type: ignore[misc]
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (_OperationTaskParser, ServiceTask),
+    }
 
 
 def first_line(error: BaseException) -> str:

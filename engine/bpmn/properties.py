@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from lxml import etree
 
+from engine.bpmn import operations
 from engine.bpmn.expressions.syntax import parse_expression
 from engine.clock import duration_problem, is_duration, parse_instant
 from engine.errors import ExpressionError
@@ -50,6 +51,8 @@ class PropertyType(StrEnum):
     ROLE_LIST = "role_list"  # casework roles separated by commas
     ANCHOR = "anchor"  # the date a duration counts from: one of ANCHORS
     FLAG = "flag"  # true or false
+    OPERATION = "operation"  # one of the closed list of Casepath operations (engine/bpmn/operations.py)
+    OUTSIDE_BODY = "outside_body"  # an authority outside the centre: one of OUTSIDE_BODIES
 
 
 # Which BPMN elements a property may sit on, by their local names.
@@ -57,6 +60,7 @@ HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
 EVENTS = frozenset(
     {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 )
+SERVICE_TASKS = frozenset({"serviceTask"})
 FLOW_ELEMENTS = HUMAN_TASKS | EVENTS | frozenset({
     "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
@@ -156,17 +160,43 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     Property(
         "legal_source",
-        HUMAN_TASKS | EVENTS,
+        HUMAN_TASKS | EVENTS | SERVICE_TASKS,
         PropertyType.TEXT,
         N_("Legal source"),
         N_("The legal basis of the deadline, shown to case workers next to it (for example ЗСУ чл. 77(3))."),
     ),
     Property(
         "notify",
-        EVENTS,
+        EVENTS | SERVICE_TASKS,
         PropertyType.ROLE_LIST,
         N_("Notify"),
-        N_("The roles told when the timer fires, separated by commas (for example manager, case_lead)."),
+        N_(
+            "The roles told when the timer fires, or by a notify_role service task, separated by commas "
+            "(for example manager, case_lead)."
+        ),
+    ),
+    Property(
+        "operation",
+        SERVICE_TASKS,
+        PropertyType.OPERATION,
+        N_("Operation"),
+        N_(
+            "What a service task does, one of Casepath's operations: open_linked_case (opens the child's "
+            "case at the chosen children's crisis centre and links the cases), notify_role (tells the "
+            "roles in notify), notify_outside_body (a notice without personal data to outside_body). "
+            "No other code runs."
+        ),
+        required=True,
+    ),
+    Property(
+        "outside_body",
+        SERVICE_TASKS,
+        PropertyType.OUTSIDE_BODY,
+        N_("Outside body"),
+        N_(
+            "Who a notify_outside_body service task gives notice to: dsp, ozd, police, "
+            "coordination_mechanism or prosecutor."
+        ),
     ),
     Property(
         "name_en",
@@ -203,6 +233,21 @@ class EventProperties:
     legal_source: str = ""
     notify: tuple[str, ...] = ()
     name_en: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceProperties:
+    """What a service task says of itself: the operation it calls and what that operation needs."""
+
+    operation: str = ""
+    notify: tuple[str, ...] = ()
+    outside_body: str = ""
+    legal_source: str = ""
+    name_en: str = ""
+
+
+def service_properties(raw: Mapping[str, str]) -> ServiceProperties:
+    return ServiceProperties(**_typed(ServiceProperties, raw))
 
 
 def task_properties(raw: Mapping[str, str]) -> TaskProperties:
@@ -273,7 +318,9 @@ def problems_of(kind: str, raw: Mapping[str, str], lane: str | None, words: Voca
         problem = _CHECKS[prop.type](prop, value, words)
         if problem:
             problems.append(problem)
-    return problems
+    return problems + (
+        operations.missing_needs(service_properties(raw).operation, raw) if kind in SERVICE_TASKS else []
+    )
 
 
 def _check_role(prop: Property, value: str, words: Vocabulary) -> str:
@@ -346,4 +393,6 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.ROLE_LIST: _check_role_list,
     PropertyType.ANCHOR: _check_anchor,
     PropertyType.FLAG: _check_flag,
+    PropertyType.OPERATION: lambda prop, value, words: operations.operation_problem(prop.name, value),
+    PropertyType.OUTSIDE_BODY: lambda prop, value, words: operations.outside_body_problem(prop.name, value),
 }

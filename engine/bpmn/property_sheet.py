@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.bpmn.properties import ANCHORS, EVENTS, FLOW_ELEMENTS, HUMAN_TASKS, PROPERTIES, PropertyType
+from engine.bpmn import operations
+from engine.bpmn.properties import (
+    ANCHORS,
+    EVENTS,
+    FLOW_ELEMENTS,
+    HUMAN_TASKS,
+    PROPERTIES,
+    SERVICE_TASKS,
+    PropertyType,
+)
 
 
 def as_json(
@@ -31,6 +40,13 @@ def as_json(
                 }
                 for anchor in ANCHORS
             ]
+        if prop.type is PropertyType.OPERATION:
+            item["values"] = [
+                {"name": op.name, "help": {locale: translate(locale, op.help) for locale in locales}}
+                for op in operations.OPERATIONS
+            ]
+        if prop.type is PropertyType.OUTSIDE_BODY:
+            item["values"] = [{"name": body} for body in operations.OUTSIDE_BODIES]
         declared.append(item)
     return declared
 
@@ -43,13 +59,19 @@ _TYPE_WORDS = {
     PropertyType.ROLE_LIST: "list of role names",
     PropertyType.ANCHOR: "anchor (a date of the case)",
     PropertyType.FLAG: "true or false",
+    PropertyType.OPERATION: "operation name",
+    PropertyType.OUTSIDE_BODY: "outside body",
 }
 
 
 def _carrier_words(carriers: frozenset[str]) -> str:
     if carriers == FLOW_ELEMENTS:
         return "any flow element"
-    groups = [("user, manual and plain tasks", HUMAN_TASKS), ("events", EVENTS)]
+    groups = [
+        ("user, manual and plain tasks", HUMAN_TASKS),
+        ("events", EVENTS),
+        ("service tasks", SERVICE_TASKS),
+    ]
     return ", ".join(words for words, group in groups if group <= carriers)
 
 

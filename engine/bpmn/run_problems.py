@@ -28,6 +28,11 @@ PROBLEMS: dict[str, str] = {
     "due_date": "The due date of a task could not be computed from its expression.",
     "short_cycle": "A repeating timer repeats more often than allowed.",
     "stuck": "Only an event that may never come could move the case on: no task and no deadline waits.",
+    "operation_unbound": "A service task was reached where no Casepath operation can run.",
+    "unknown_operation": "A service task names an operation that Casepath does not have.",
+    "operation_input": "The operation lacks case data it needs (see the service task's operation).",
+    "no_such_centre": "The centre chosen for the linked case does not exist.",
+    "wrong_centre_kind": "The centre chosen for the linked case is not a crisis centre.",
 }
 DEFAULT = "expression"
 

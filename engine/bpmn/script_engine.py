@@ -6,6 +6,7 @@ leave a hole: the *environment* is replaced too, and both route to :mod:`engine.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,8 +15,10 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine.bpmn import operations
 from engine.bpmn.expressions.evaluator import Evaluator
 from engine.bpmn.expressions.syntax import check_expression
+from engine.bpmn.properties import raw_of_spec
 from engine.clock import Clock
 from engine.config import RunLimits
 from engine.errors import ExpressionError
@@ -37,7 +40,7 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
         return True
 
     def call_service(self, context: Any, **kwargs: Any) -> Any:
-        raise ExpressionError("service tasks are not supported by Casepath")
+        raise ExpressionError("a service task runs only through SafeScriptEngine.call_service")
 
 
 class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
@@ -53,6 +56,28 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        """A service task's operation, carried out by the handler bound for this run (a JSON string)."""
+        spec = task.task_spec
+        element = str(spec.bpmn_id)
+        handler = operations.current()
+        if handler is None:
+            raise ExpressionError(
+                "no handler for service tasks", element_id=element, problem="operation_unbound"
+            )
+        call = operations.OperationCall(
+            str(kwargs.get("operation_name", "")),
+            element,
+            str(spec.bpmn_name or element),
+            raw_of_spec(spec),
+            dict(task.data),
+        )
+        try:
+            result = handler.run(call)
+        except operations.OperationFailed as failure:
+            raise ExpressionError(failure.detail, element_id=element, problem=failure.problem) from failure
+        return json.dumps(dict(result), default=str)
 
 
 def engine_of(workflow: BpmnWorkflow) -> SafeScriptEngine:

@@ -345,6 +345,11 @@ def completed_elements(workflow: BpmnWorkflow) -> list[str]:
     return [str(t.task_spec.bpmn_id) for t in done]
 
 
+def start_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data the workflow started with (the intake's), as given to :func:`start`."""
+    return dict(workflow.task_tree.data)
+
+
 def workflow_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The data of the most recently completed task: what the case knows so far."""
     last = workflow.last_task

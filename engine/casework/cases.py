@@ -8,8 +8,7 @@ the workflow (an expression that breaks at run time) parks the case as an incide
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,8 +17,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from engine.audit.chain import record
+from engine.bpmn import operations as bpmn_operations
 from engine.bpmn import spiff, state
 from engine.casework.holding import already_done, record_taken, take_for_completion
+from engine.casework.intake_data import LEGAL_BASES as LEGAL_BASES
+from engine.casework.intake_data import ORDERS, age_on
+from engine.casework.intake_data import TARGET_GROUPS as TARGET_GROUPS
+from engine.casework.intake_data import Intake as Intake
+from engine.casework.intake_data import validate_intake as validate_intake
+from engine.casework.operations import CaseOperations
 from engine.casework.projection import cancel_open_work, sync_case
 from engine.clock import isoformat_local, local_date
 from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
@@ -38,50 +44,6 @@ from engine.people.permissions import (
 )
 from engine.store.models import Case, CaseCounter, CaseTask, Centre
 from engine.store.uow import UnitOfWork
-
-LEGAL_BASES = (
-    "referral", "order", "police", "court", "urgent", "trafficking_referral", "walk_in",
-    "municipality_referral", "self_request",
-)  # fmt: skip
-ORDERS = frozenset({"order", "court"})  # a placement decided by an order or a court: its date is order_date
-TARGET_GROUPS = ("domestic_violence", "trafficking", "exploitation", "child_at_risk", "other")
-
-
-@dataclass(frozen=True)
-class Intake:
-    """What is known when a person arrives: the fields DOMAIN.md names for entry."""
-
-    centre_code: str
-    display_name: str
-    legal_basis: str
-    target_group: str
-    birth_date: date | None = None
-    referral_number: str = ""
-    referral_date: date | None = None
-    admitted_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def validate_intake(intake: Intake) -> None:
-    fields: dict[str, list[str]] = {}
-    if not intake.display_name.strip() or len(intake.display_name) > 200:
-        fields["display_name"] = ["required, at most 200 characters"]
-    if intake.legal_basis not in LEGAL_BASES:
-        fields["legal_basis"] = [f"one of {', '.join(LEGAL_BASES)}"]
-    if intake.target_group not in TARGET_GROUPS:
-        fields["target_group"] = [f"one of {', '.join(TARGET_GROUPS)}"]
-    if intake.legal_basis in {"referral", "order"} and not intake.referral_number.strip():
-        fields["referral_number"] = ["a referral or an order needs its document number"]
-    if len(intake.referral_number) > 80:
-        fields["referral_number"] = ["at most 80 characters"]
-    if fields:
-        raise ValidationFailed("the intake has errors", fields)
-
-
-def age_on(birth_date: date | None, day: date) -> int | None:
-    if birth_date is None:
-        return None
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def choose_pathway(centre_kind: str, age: int | None) -> str:
@@ -102,7 +64,7 @@ def open_case(uow: UnitOfWork, who: Principal, intake: Intake) -> Case:
     """Open a case on the right pathway and run it to its first tasks."""
     validate_intake(intake)
     centre = get_centre(uow, intake.centre_code)
-    require(can_open_case(who, centre.id), "you may not open cases in this centre")
+    require(who is SYSTEM or can_open_case(who, centre.id), "you may not open cases in this centre")
     now = uow.clock.now()
     admitted_at = intake.admitted_at or now
     age = age_on(intake.birth_date, local_date(admitted_at))
@@ -183,7 +145,8 @@ def drive(uow: UnitOfWork, case: Case, step: Callable[[], spiff.Workflow]) -> sp
     workflow, or None when the case was parked.
     """
     try:
-        workflow = step()
+        with bpmn_operations.bound(CaseOperations(uow, case, open_case)):  # service tasks of this case
+            workflow = step()
         case.status = "closed" if spiff.is_completed(workflow) else "open"
         case.closed_at = uow.clock.now() if case.status == "closed" else None
         case.incident_element = case.incident_message = case.incident_expression = case.incident_problem = ""

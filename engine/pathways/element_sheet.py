@@ -20,7 +20,7 @@ _KINDS = (
         "human tasks (wait for a person)",
         tuple(sorted(HUMAN_TASKS, key=("userTask", "manualTask", "task").index)),
     ),
-    ("other activities", ("scriptTask", "businessRuleTask", "subProcess")),
+    ("other activities", ("scriptTask", "serviceTask", "businessRuleTask", "subProcess")),
     ("gateways", ("exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway")),
     ("flow and data", ("sequenceFlow", "dataObject", "dataObjectReference", "dataStoreReference")),
     ("decoration", ("textAnnotation", "association", "group", "laneSet", "lane")),

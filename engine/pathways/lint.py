@@ -20,11 +20,13 @@ from engine.pathways.importer import BPMN_NS, NS, parse_xml
 from engine.pathways.limits import lint_lengths
 from engine.people.roles import resolve_role
 
-# Flow elements Casepath runs; anything else in an executable process is reported by id.
+# Flow elements Casepath runs; anything else in an executable process is reported by id. A serviceTask
+# runs only with one of Casepath's operations in its ``operation`` property (checked with the properties).
 SUPPORTED = frozenset({
-    "startEvent", "endEvent", "userTask", "scriptTask", "manualTask", "task", "businessRuleTask",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess",
-    "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
+    "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task",
+    "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+    "subProcess", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow",
+    "dataObject",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
 SUPPORTED_EVENTS = frozenset({"timerEventDefinition", "signalEventDefinition", "terminateEventDefinition"})

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.bpmn import parsing, spiff
+from engine.bpmn import operations, parsing, spiff
 from engine.bpmn.due import task_due
 from engine.bpmn.expressions.evaluator import Evaluator
 from engine.clock import FrozenClock, isoformat_local
@@ -127,6 +127,7 @@ class PathwayRun:
         self.evaluator = Evaluator(self.clock)
         self.result = SimulationResult()
         self._open: dict[str, _Open] = {}
+        self.operations = operations.Rehearsal()  # service tasks: recorded, nothing is opened or sent
         start_data: dict[str, Any] = {**DEFAULT_START, "admitted_at": isoformat_local(start_at)}
         start_data.update({k: v for k, v in given.items() if k in DEFAULT_START or not isinstance(v, dict)})
         self.process_id = pathway.process_id
@@ -218,7 +219,9 @@ class PathwayRun:
     def _guard(self, action: Any) -> None:
         """Run an engine verb, then note what opened, closed or ended; an incident stops the run."""
         try:
-            action()
+            with operations.bound(self.operations):
+                action()
+            self._note_operations()
             self._note()
         except spiff.RuntimeFailure as failure:
             self.result.incident = failure
@@ -238,6 +241,12 @@ class PathwayRun:
         if spiff.is_completed(self.workflow) and not self.result.completed:
             self.result.completed = True
             self._record("end", self.process_id, "completed")
+
+    def _note_operations(self) -> None:
+        """A service task the run reached is a completed step: the operation's name and element."""
+        for call in self.operations.calls:
+            self._record("completed", call.element_id, call.name, call.operation)
+        self.operations.calls.clear()
 
     def _due(self, task: spiff.HumanTask) -> datetime | None:
         try:

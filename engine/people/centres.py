@@ -17,6 +17,17 @@ KINDS = ("crisis_centre", "community_support")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 
+def centres_of_kind(uow: UnitOfWork, kind: str) -> list[tuple[str, str]]:
+    """Every centre of a kind as (code, name), by name: what a form offers to choose a centre from.
+
+    Codes and names only: never a centre's confidential address.
+    """
+    rows = uow.session.execute(
+        select(Centre.code, Centre.name).where(Centre.kind == kind).order_by(Centre.name)
+    )
+    return [(str(code), str(name)) for code, name in rows]
+
+
 def find_centre(uow: UnitOfWork, code: str) -> Centre | None:
     return uow.session.scalar(select(Centre).where(Centre.code == code))
 

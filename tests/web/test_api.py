@@ -468,3 +468,12 @@ def test_tokens_are_stored_hashed(api, services):
     with services.uow() as uow:
         stored = set(uow.session.scalars(select(ApiToken.token_hash)))
     assert stored and not stored & set(api.tokens.values())
+
+
+def test_intake_takes_the_dsp_lead_and_the_engine_refuses_a_long_name(api):
+    lead = {"dsp_lead_name": "Мария  Петрова", "dsp_lead_contact": "0888 123 456"}
+    case = api.post("/cases", "social_worker", json={**fx.INTAKE, **lead}).get_json()
+    assert case["dsp_lead"] == {"name": "Мария Петрова", "contact": "0888 123 456"}
+    assert case["links"] == []
+    too_long = api.post("/cases", "social_worker", json={**fx.INTAKE, "dsp_lead_name": "М" * 201})
+    assert set(error_of(too_long, 422, "validation_failed")["fields"]) == {"dsp_lead_name"}

@@ -163,3 +163,28 @@ def test_parse_leaves_bad_numbers_for_the_validator(fixture_forms):
         form, MultiDict({"f_n": "12a", "f_x": "1,5", "f_d": "", "f_items": "a\n\n b \r\nc", "f_yes": "false"})
     )
     assert parsed == {"n": "12a", "x": 1.5, "items": ["a", "b", "c"], "yes": False}
+
+
+def test_a_centre_field_offers_the_crisis_centres_by_code_and_name_only():
+    from web.forms_render import Choice, choice_lists_of
+
+    form = SHIPPED.get("violence_handover")
+    assert choice_lists_of(form) == {"crisis_centres"}
+    offered = [Choice("kc-deca", "КЦ за деца (kc-deca)"), Choice("kc-test", "КЦ Тест (kc-test)")]
+    fields = {
+        f.name: f
+        for f in form_fields(form, {"child_centre": "kc-deca"}, {}, "bg", {"crisis_centres": offered})
+    }
+    centre = fields["child_centre"]
+    assert (centre.kind, centre.choices, centre.value) == ("select", offered, "kc-deca")
+    assert fields["child_name"].kind == "text"  # other fields are left as they are
+    without = {f.name: f for f in form_fields(form, {}, {}, "bg")}
+    assert without["child_centre"].kind == "text"  # no list given: the code is typed
+
+
+def test_the_centres_a_form_offers_are_codes_and_names_of_their_kind(services, world):
+    from engine.people.centres import centres_of_kind
+
+    with services.uow() as uow:
+        assert centres_of_kind(uow, "crisis_centre") == [("kc-other", "КЦ Друг"), ("kc-test", "КЦ Тест")]
+        assert centres_of_kind(uow, "community_support") == []

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.casework.cases import Intake
 from engine.casework.intake import admit
+from engine.casework.intake_data import LEAD_FIELDS
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import list_cases
 from engine.people.permissions import can_use_inbox, require
@@ -44,8 +45,9 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
     who = caller()
     over_capacity = body.pop("over_capacity")
     centre_code = body.pop("centre")
+    lead = {name: text for name in LEAD_FIELDS if (text := " ".join(body.pop(name, "").split()))}
     uow = request_uow()
-    case = admit(uow, who, Intake(centre_code=centre_code, **body), over_capacity)
+    case = admit(uow, who, Intake(centre_code=centre_code, extra=lead, **body), over_capacity)
     return case_body(casefile.read_case(uow, who, case.public_id, view="api"))
 
 
@@ -91,6 +93,10 @@ def case_body(case: casefile.CaseFile) -> dict[str, Any]:
         "current_tasks": case.current_tasks,
         "completed_forms": case.completed,
         "timeline": case.timeline,
+        "links": [{**link.as_json(), "created_at": link.created_at} for link in case.links],
+        "dsp_lead": {"name": case.dsp_lead_name, "contact": case.dsp_lead_contact}
+        if case.dsp_lead_name or case.dsp_lead_contact
+        else None,
     }
 
 

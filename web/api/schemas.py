@@ -283,6 +283,13 @@ class IntakeSchema(Schema):
         metadata={"description": "number of the referral or order (направление, заповед)"},
     )
     referral_date = fields.Date(load_default=None, allow_none=True)
+    dsp_lead_name = fields.String(
+        load_default="",
+        metadata={"description": "ДСП lead social worker (ЗСУ чл. 84(3)), at most 200 characters"},
+    )
+    dsp_lead_contact = fields.String(
+        load_default="", metadata={"description": "their phone or e-mail, at most 200"}
+    )
 
     over_capacity = StrictBoolean(
         load_default=False,
@@ -358,6 +365,38 @@ class TimelineEntrySchema(Schema):
     subject = fields.String(required=True)
 
 
+class LinkedCentreSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class LinkSchema(Schema):
+    kind = fields.String(
+        required=True, metadata={"description": "handover (a child's case opened by a handover)"}
+    )
+    direction = fields.String(
+        required=True, metadata={"description": "to: this case opened the other; from: the other opened this"}
+    )
+    case_number = fields.String(required=True, metadata={"description": "the other case's number"})
+    centre = fields.Nested(
+        LinkedCentreSchema, required=True, metadata={"description": "the other case's centre"}
+    )
+    created_at = Instant(required=True)
+    case_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the other case's public id; null when the caller may not open it"},
+    )
+    status = fields.String(
+        required=True, allow_none=True, metadata={"description": "the other case's status; null as case_id"}
+    )
+
+
+class DspLeadSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "ДСП lead social worker (ЗСУ чл. 84(3))"})
+    contact = fields.String(required=True)
+
+
 class CaseSchema(Schema):
     id = fields.String(required=True, metadata={"description": "opaque public id"})
     number = fields.String(required=True)
@@ -383,6 +422,14 @@ class CaseSchema(Schema):
     current_tasks = fields.List(fields.Nested(TaskSchema), required=True)
     completed_forms = fields.List(fields.Nested(CompletedFormSchema), required=True)
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+    links = fields.List(
+        fields.Nested(LinkSchema),
+        required=True,
+        metadata={
+            "description": "linked cases: the other case's number and centre, more only if it may be opened"
+        },
+    )
+    dsp_lead = fields.Nested(DspLeadSchema, required=True, allow_none=True)
 
 
 class AuditEntrySchema(Schema):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from engine.audit.chain import record
 from engine.bpmn import spiff
 from engine.casework import attachments, notes
+from engine.casework.case_links import LinkView, links_of
 from engine.casework.cases import get_case, load_workflow
 from engine.casework.read.timeline_details import EntryDetail, details
 from engine.clock import add_duration, days_between
@@ -141,6 +142,9 @@ class CaseFile:
     notes: list[notes.NoteView]  # those the reader may read, newest first
     attachments: list[attachments.AttachmentView]
     can_write_therapy_notes: bool
+    links: list[LinkView] = field(default_factory=list)  # cases opened from this one, or that opened it
+    dsp_lead_name: str = ""  # the ДСП lead social worker (ЗСУ чл. 84(3)), as given at intake
+    dsp_lead_contact: str = ""
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -154,6 +158,7 @@ class CaseProgress:
     current: list[str]
     done: list[str]
     signals: list[str]
+    started_with: dict[str, Any] = field(default_factory=dict)  # the data the case started with
 
 
 def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
@@ -163,7 +168,8 @@ def case_progress(uow: UnitOfWork, case: Case) -> CaseProgress:
     if not current and case.status == "open":  # nothing to do now: show what the case waits for
         current = [timer.element_id for timer in spiff.waiting_timers(workflow)]
     signals = spiff.waited_signals(workflow) if case.status == "open" else []
-    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals)
+    started = spiff.start_data(workflow)
+    return CaseProgress(list(dict.fromkeys(current)), spiff.completed_elements(workflow), signals, started)
 
 
 def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page") -> CaseFile:
@@ -189,6 +195,9 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         notes=case_notes,
         attachments=attachments.list_attachments(uow, case),
         can_write_therapy_notes=can_write_note(who, case, "psychologist"),
+        links=links_of(uow, who, case),
+        dsp_lead_name=str(progress.started_with.get("dsp_lead_name") or ""),
+        dsp_lead_contact=str(progress.started_with.get("dsp_lead_contact") or ""),
     )
     record_read(uow, who, case, {"view": view})
     return casefile

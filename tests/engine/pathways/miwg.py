@@ -39,8 +39,11 @@ BPMN_FLOW_ELEMENTS = frozenset({
     "complexGateway", "implicitThrowEvent", "callChoreography", "choreographyTask", "subChoreography",
 })  # fmt: skip
 _LOOPS = frozenset({"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"})
-_BLOCKED = re.compile(r"not executable by Casepath: (?:element type )?(\w+)")
-_SPELLED = {"event": "eventSubProcess"}  # "event sub-processes are not supported"
+_BLOCKED = re.compile(
+    r"not executable(?: by Casepath: (?:element type )?(\w+)|: (service) task names no operation)"
+)
+# "event sub-processes are not supported"; "service task names no operation" (no Casepath operation)
+_SPELLED = {"event": "eventSubProcess", "service": "serviceTask"}
 
 
 def files() -> list[Path]:
@@ -52,7 +55,9 @@ def label_of(path: Path) -> str:
 
 
 def prepared(data: bytes) -> bytes:
-    """The file with a role and a form on every human task of its executable processes (unparsable as is)."""
+    """The file with a role and a form on every human task of its executable processes and a decision on
+    every business rule task (unparsable as is). A service task keeps what its tool wrote: an
+    implementation of that tool's, never one of Casepath's operations, so it blocks the file."""
     try:
         root = etree.fromstring(
             data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -84,12 +89,17 @@ def _give_decision(task: etree._Element) -> None:
 
 
 def _give_role_and_form(task: etree._Element) -> None:
+    _give_properties(task, (("role", ROLE), ("form", FORM)))
+
+
+def _give_properties(task: etree._Element, wanted: tuple[tuple[str, str], ...]) -> None:
+    """Casepath's properties a tool does not write (a role and a form; a service task's operation)."""
     extensions = _extensions(task)
     sheet = extensions.find(f"{{{SPIFF_NS}}}properties")
     if sheet is None:
         sheet = etree.SubElement(extensions, f"{{{SPIFF_NS}}}properties")
     present = {item.get("name") for item in sheet}
-    for name, value in (("role", ROLE), ("form", FORM)):
+    for name, value in wanted:
         if name not in present:
             etree.SubElement(sheet, f"{{{SPIFF_NS}}}property", name=name, value=value)
 
@@ -102,7 +112,12 @@ def kind_of(verdict: Verdict) -> str:
 
 def blocked_by(verdict: Verdict) -> list[str]:
     """The element types or constructs the verdict refuses (empty when only other problems remain)."""
-    found = {_SPELLED.get(m[1], m[1]) for p in verdict.problems if (m := _BLOCKED.search(p.message))}
+    found = {
+        _SPELLED.get(k, k)
+        for p in verdict.problems
+        if (m := _BLOCKED.search(p.message))
+        for k in [m[1] or m[2]]
+    }
     return sorted(found)
 
 
@@ -125,6 +140,8 @@ def only_supported_elements(data: bytes) -> bool:
             return False
         if kind == "subProcess" and element.get("triggeredByEvent") == "true":
             return False
+        if kind == "serviceTask" and element.find(f".//{{{SPIFF_NS}}}property[@name='operation']") is None:
+            return False  # a service task runs only with one of Casepath's operations
         if kind == "sequenceFlow" and _conditional_from_an_activity(element, processes[0]):
             return False  # a conditional flow out of a task: SpiffWorkflow branches only at gateways
     return True

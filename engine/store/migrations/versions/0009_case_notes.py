@@ -1,7 +1,7 @@
 """case notes (with their earlier texts), documents attached to a case, a password to change at sign-in
 
 Revision ID: 0009_case_notes
-Revises: 0007_due_anchors
+Revises: 0008_case_links
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_case_notes"
-down_revision = "0007_due_anchors"
+down_revision = "0008_case_links"
 branch_labels = None
 depends_on = None
 
