@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from engine.notify.messages import DEADLINE_FIRED, MESSAGES, ROLE_GRANTED
+from engine.notify.messages import MESSAGES, ROLE_GRANTED
 from engine.notify.notifications import NotificationView
 from web.i18n import locale
 from web.labels import role_name
@@ -30,8 +30,9 @@ def notification_text(item: NotificationView) -> str:
         return item.text
     params = _Params({key: str(value) for key, value in item.params.items()})
     lang = locale()
-    if item.kind == DEADLINE_FIRED and lang == "en":
-        params["name"] = params.get("name_en") or params["name"]
+    if lang == "en":  # a name the diagram gives in both languages: "name" and "name_en"
+        for key in [key for key in params if not key.endswith("_en")]:
+            params[key] = params.get(f"{key}_en") or params[key]
     if item.kind == ROLE_GRANTED:
         params["role"] = role_name(params["role"], lang)
     return str(gettext(message.text)) % params

@@ -22,6 +22,7 @@ from engine.bpmn.operations import OperationCall, OperationFailed, linked_case_i
 from engine.casework.intake_data import Intake
 from engine.clock import local_date
 from engine.errors import CasepathError
+from engine.notify.messages import CASE_LINKED, CASE_LINKED_OVER_CAPACITY
 from engine.notify.notifications import notify_roles
 from engine.people.centres import occupancy
 from engine.people.permissions import INTAKE_ROLES, SYSTEM, Principal, can_view_case
@@ -30,7 +31,6 @@ from engine.store.uow import UnitOfWork
 
 HANDOVER = "handover"
 LINK_KINDS = (HANDOVER, "family")
-CASE_LINKED = "case.linked"
 Opener = Callable[[UnitOfWork, Principal, Intake], Case]
 
 
@@ -76,17 +76,9 @@ def open_linked_case(uow: UnitOfWork, case: Case, call: OperationCall, opener: O
            detail={**detail, "to": child.number, "centre": centre.code})  # fmt: skip
     record(uow.session, now, SYSTEM, "case.link", case_id=child.id, subject=case.number,
            detail={**detail, "from": case.number, "centre": case.centre.code})  # fmt: skip
-    notify_roles(uow, child, sorted(INTAKE_ROLES), CASE_LINKED, _texts(child.number, over_capacity))
+    kind = CASE_LINKED_OVER_CAPACITY if over_capacity else CASE_LINKED
+    notify_roles(uow, child, sorted(INTAKE_ROLES), kind, {"number": child.number})
     return child
-
-
-def _texts(number: str, over_capacity: bool) -> dict[str, str]:
-    full_bg = " Центърът е над капацитета си." if over_capacity else ""
-    full_en = " The centre is over its capacity." if over_capacity else ""
-    return {
-        "bg": f"Случай {number}: открит при предаване на дете от друг център.{full_bg}",
-        "en": f"Case {number}: opened by a child's handover from another centre.{full_en}",
-    }
 
 
 def _birth_date(text: str, today: date) -> date:

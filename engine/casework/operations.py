@@ -23,14 +23,13 @@ from engine.bpmn.operations import (
 )
 from engine.bpmn.properties import service_properties
 from engine.casework.case_links import Opener, open_linked_case
+from engine.notify.messages import CASE_OPERATION, OUTSIDE_NOTICE
 from engine.notify.notifications import notify_roles
 from engine.people.permissions import SYSTEM
 from engine.people.roles import resolve_role
 from engine.store.models import Case
 from engine.store.uow import UnitOfWork
 
-CASE_OPERATION = "case.operation"
-OUTSIDE_NOTICE = "case.outside_notice"
 # Who is told to send a notice to an outside body: the centre's managers and case leads.
 NOTICE_SENDERS = ("manager", "case_lead")
 BODY_NAMES = {
@@ -63,8 +62,8 @@ class CaseOperations:
         roles = [code for name in props.notify if (code := resolve_role(name)) is not None]
         if not roles:
             raise OperationFailed("operation_input", "notify names no role")
-        texts = _texts(self.case.number, call.name, props.name_en)
-        sent = notify_roles(self.uow, self.case, roles, CASE_OPERATION, texts)
+        params = {"number": self.case.number, "step": call.name, "step_en": props.name_en}
+        sent = notify_roles(self.uow, self.case, roles, CASE_OPERATION, params)
         self._audit(call, {"roles": roles, "told": len(sent)})
         return {"told": len(sent)}
 
@@ -73,11 +72,8 @@ class CaseOperations:
         if body not in OUTSIDE_BODIES:
             raise OperationFailed("operation_input", "outside_body is not known")
         bg, en = BODY_NAMES[body]
-        texts = {
-            "bg": f"Случай {self.case.number}: изпратете уведомление до {bg} (без лични данни).",
-            "en": f"Case {self.case.number}: send the notice to {en} (no personal data).",
-        }
-        sent = notify_roles(self.uow, self.case, NOTICE_SENDERS, OUTSIDE_NOTICE, texts)
+        params = {"number": self.case.number, "body": bg, "body_en": en}
+        sent = notify_roles(self.uow, self.case, NOTICE_SENDERS, OUTSIDE_NOTICE, params)
         self._audit(call, {"body": body, "told": len(sent)}, OUTSIDE_NOTICE)
         return {"body": body}
 
@@ -91,7 +87,3 @@ class CaseOperations:
             subject=call.name[:200],
             detail={"operation": call.operation, "element": call.element_id, **detail},
         )
-
-
-def _texts(number: str, name: str, name_en: str) -> dict[str, str]:
-    return {"bg": f"Случай {number}: {name}", "en": f"Case {number}: {name_en or name}"}

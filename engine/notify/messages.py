@@ -22,6 +22,10 @@ TASK_DUE_SOON = "task.due_soon"
 TASK_OVERDUE = "task.overdue"
 TASK_FOLLOW_UP = "task.follow_up"
 ESCALATION_OPENED = "escalation.opened"
+CASE_LINKED = "case.linked"
+CASE_LINKED_OVER_CAPACITY = "case.linked_over_capacity"
+CASE_OPERATION = "case.operation"
+OUTSIDE_NOTICE = "case.outside_notice"
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,22 @@ MESSAGES: dict[str, Message] = {
             PATHWAY_DEPLOYED,
             N_("The pathway %(process_id)s was updated to version %(version)s by %(by)s"),
             N_("A pathway my centre uses is updated"),
+        ),
+        Message(
+            CASE_LINKED,
+            N_("Case %(number)s was opened by a child's handover from another centre"),
+            N_("A child's case is opened in my centre by a handover"),
+        ),
+        Message(
+            CASE_LINKED_OVER_CAPACITY,
+            N_("Case %(number)s was opened by a handover from another centre, over the centre's capacity"),
+            N_("A handover fills my centre over its capacity"),
+        ),
+        Message(CASE_OPERATION, N_("Case %(number)s: “%(step)s”"), N_("A step of a pathway tells my role")),
+        Message(
+            OUTSIDE_NOTICE,
+            N_("Case %(number)s: send the notice to %(body)s (no personal data)"),
+            N_("A notice to an outside body is due"),
         ),
     )
 }

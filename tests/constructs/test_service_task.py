@@ -8,6 +8,8 @@ tests/engine/casework/test_case_links.py.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -69,11 +71,12 @@ def test_a_case_tells_roles_and_records_a_notice_to_an_outside_body(make_uow, wo
         by_kind: dict[str, set[int]] = {}
         for note in told:
             by_kind.setdefault(note.kind, set()).add(note.user_id)
-            assert "Мария" not in note.text and case.number in note.text
+            said = note.text + json.dumps(note.params, ensure_ascii=False)
+            assert "Мария" not in said and note.params["number"] == case.number
         leads = {world.staff["manager"].user_id, world.staff["case_lead"].user_id}
         assert by_kind == {"case.operation": leads, "case.outside_notice": leads}
         notice = next(n for n in told if n.kind == "case.outside_notice")
-        assert "ОЗД" in notice.text
+        assert "ОЗД" in notice.params["body"] and notice.params["body_en"]
         audits = uow.session.scalars(
             select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)
         ).all()

@@ -8,6 +8,7 @@ does not exist, or is not a crisis centre, parks the ЦОП case as an incident 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -126,7 +127,9 @@ def test_handover_opens_the_childs_case_at_the_chosen_centre_linked(make_uow, ce
             for n in (1, 2)
         }  # fmt: skip
         for note in told:
-            assert "Тестов" not in note.text and "Тайна" not in note.text and "ЦОП" not in note.text
+            said = note.text + json.dumps(note.params, ensure_ascii=False)
+            assert note.kind == "case.linked" and note.params == {"number": child.number}
+            assert "Тестов" not in said and "Тайна" not in said and "ЦОП" not in said
         # The ЦОП case went on to its closure; the child's case waits for its first work.
         open_cop = uow.session.scalars(
             select(CaseTask.element_id).where(CaseTask.case_id == cop.id, CaseTask.status == "open")
