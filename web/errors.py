@@ -37,6 +37,7 @@ STATUS = {
     "conflict": 409,
     "too_many_attempts": 429,
     "validation_failed": 422,
+    "message_invalid": 400,
     "pathway_invalid": 422,
     "expression_error": 422,
     "integrity_error": 500,  # a constraint bug (engine.store.uow logged which constraint)

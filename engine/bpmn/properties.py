@@ -56,6 +56,8 @@ HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
 EVENTS = frozenset(
     {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 )
+MESSAGE_CATCHERS = EVENTS - {"endEvent", "intermediateThrowEvent"} | {"receiveTask"}
+THROWERS = EVENTS | {"sendTask"}
 FLOW_ELEMENTS = HUMAN_TASKS | EVENTS | frozenset({
     "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
@@ -162,10 +164,33 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     Property(
         "notify",
-        EVENTS,
+        THROWERS,
         PropertyType.ROLE_LIST,
         N_("Notify"),
-        N_("The roles told when the timer fires, separated by commas (for example manager, case_lead)."),
+        N_(
+            "The roles told when the timer fires, or when a send task or a throw event (message, "
+            "escalation, error) is reached, separated by commas (for example manager, case_lead)."
+        ),
+    ),
+    Property(
+        "delivered_by",
+        MESSAGE_CATCHERS,
+        PropertyType.ROLE_LIST,
+        N_("Delivered by"),
+        N_(
+            "On an element that waits for a message: the roles that may deliver it from the case page, "
+            "the API or the command line, separated by commas (required on every message catch)."
+        ),
+    ),
+    Property(
+        "payload_form",
+        MESSAGE_CATCHERS,
+        PropertyType.FORM_KEY,
+        N_("Message form"),
+        N_(
+            "On an element that waits for a message: the key of the form (a file in workflows/forms/) "
+            "whose JSON Schema the message's data must fit; without it the message carries no data."
+        ),
     ),
     Property(
         "name_en",
@@ -201,6 +226,8 @@ class EventProperties:
     due_from: str = ""
     legal_source: str = ""
     notify: tuple[str, ...] = ()
+    delivered_by: tuple[str, ...] = ()
+    payload_form: str = ""
     name_en: str = ""
 
 
@@ -283,6 +310,8 @@ def _check_role(prop: Property, value: str, words: Vocabulary) -> str:
 
 
 def _check_form(prop: Property, value: str, words: Vocabulary) -> str:
+    if not value and not prop.required:
+        return ""
     if not value:
         return f"not executable: user task names no form (property '{prop.name}')"
     if not words.form_exists(value):

@@ -27,6 +27,7 @@ MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
 DEADLINE_FIRED = "deadline.fired"
 ROLE_GRANTED = "role.granted"
 PATHWAY_DEPLOYED = "pathway.deployed"
+PATHWAY_THREW = "case.thrown"  # a send task or a throw event of the case's pathway was reached
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,14 @@ def deadline_texts(case_number: str, name: str, name_en: str = "") -> dict[str, 
     return {
         "bg": f"Случай {case_number}: изтече срокът „{name}“",
         "en": f"Case {case_number}: deadline “{name_en or name}” has passed",
+    }
+
+
+def thrown_texts(case_number: str, name: str, name_en: str = "") -> dict[str, str]:
+    """What a send task or throw event says, per locale: the case number and the element's name."""
+    return {
+        "bg": f"Случай {case_number}: „{name}“",
+        "en": f"Case {case_number}: “{name_en or name}”",
     }
 
 

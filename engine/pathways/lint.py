@@ -14,6 +14,7 @@ from lxml import etree
 from engine.bpmn import checks, parsing, properties
 from engine.config import RunLimits
 from engine.errors import PathwayInvalid, Problem
+from engine.pathways.event_rules import event_problems
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import BPMN_NS, NS, parse_xml
 from engine.pathways.limits import lint_lengths
@@ -21,12 +22,16 @@ from engine.people.roles import resolve_role
 
 # Flow elements Casepath runs; anything else in an executable process is reported by id.
 SUPPORTED = frozenset({
-    "startEvent", "endEvent", "userTask", "scriptTask", "manualTask", "task", "exclusiveGateway",
+    "startEvent", "endEvent", "userTask", "scriptTask", "manualTask", "task", "sendTask", "receiveTask",
+    "exclusiveGateway",
     "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "boundaryEvent",
     "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
-SUPPORTED_EVENTS = frozenset({"timerEventDefinition", "signalEventDefinition", "terminateEventDefinition"})
+SUPPORTED_EVENTS = frozenset({
+    "timerEventDefinition", "signalEventDefinition", "terminateEventDefinition", "messageEventDefinition",
+    "errorEventDefinition", "escalationEventDefinition", "conditionalEventDefinition",
+})  # fmt: skip
 
 
 @dataclass
@@ -142,6 +147,7 @@ def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
             raw = properties.raw_of_element(element)
             for message in properties.problems_of(qname.localname, raw, lanes.get(element_id), words):
                 problems.append(Problem(element_id, message))
+            problems.extend(event_problems(element, qname.localname, element_id))
         if qname.localname == "boundaryEvent" and element.get("attachedToRef") not in ids:
             problems.append(Problem(element_id, "the boundary event is attached to no activity here"))
     return problems
