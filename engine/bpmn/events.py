@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBased
 from SpiffWorkflow.task import Task, TaskState
 
 from engine.bpmn.properties import EventProperties, event_properties, raw_of_spec
+from engine.errors import ExpressionError
 
 THROWN_FLAG = "casepath_thrown"  # set on a throwing task once the case work has seen it
 
@@ -78,15 +79,46 @@ def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
     return found
 
 
-def keep_payloads(spec: Any) -> None:
-    """A caught message keeps its payload under the message's name unless the diagram names a variable."""
+class CasepathCondition(ConditionalEventDefinition):  # type: ignore[misc]
+    """A condition on case data that may not exist yet: a name the case does not have reads as "not yet".
+
+    ``risk == "high"`` waits quietly until a form sets ``risk``; any other failure of the expression
+    still stops the case as an incident.
+    """
+
+    def has_fired(self, my_task: Task) -> bool:
+        try:
+            return bool(super().has_fired(my_task))
+        except Exception as error:
+            if _unknown_name(error):
+                my_task._set_internal_data(has_fired=False)
+                return False
+            raise
+
+
+def _unknown_name(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ExpressionError):
+            return seen.problem == "unknown_name"
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "exception", None)
+    return False
+
+
+def use_casepath_events(spec: Any) -> None:
+    """After parsing: a caught message keeps its payload under the message's name unless the diagram
+    names a variable; a condition is a :class:`CasepathCondition`."""
     for task_spec in spec.task_specs.values():
         for definition, _owner in catch_definitions(task_spec):
             if (
                 isinstance(definition, MessageEventDefinition)
-                and getattr(definition, "message_var", "") is None
+                and getattr(definition, "message_var", 0) is None
             ):
                 definition.message_var = definition.name
+            if type(definition) is ConditionalEventDefinition:
+                definition.__class__ = CasepathCondition
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.bpmn.events import keep_payloads
+from engine.bpmn.events import use_casepath_events
 from engine.bpmn.timers import use_casepath_timers
 from engine.errors import PathwayInvalid, Problem
 
@@ -54,7 +54,7 @@ def parse_pathway(
         raise PathwayInvalid(str(error), [Problem(process_id, first_line(error))]) from error
     for item in [spec, *subprocess_specs.values()]:
         use_casepath_timers(item)
-        keep_payloads(item)
+        use_casepath_events(item)
     return ParsedPathway(process_id, spec, subprocess_specs)
 
 

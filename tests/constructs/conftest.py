@@ -17,8 +17,18 @@ from engine.people.permissions import Principal
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Notification
 from engine.store.uow import UnitOfWork
 from tests.conftest import FIXTURES
-from tests.engine.conftest import World, committed_world, world  # noqa: F401  (fixtures)
-from tests.tasks.conftest import celery_app, redis_url, worker_services  # noqa: F401  (fixtures)
+from tests.engine import conftest as engine_fixtures
+from tests.engine.conftest import World
+from tests.tasks import conftest as task_fixtures
+
+# the engine's world and the Celery worker fixtures, for the tests of this folder
+world = engine_fixtures.world
+committed_world = task_fixtures.committed_world
+redis_url, worker_services, celery_app = (
+    task_fixtures.redis_url,
+    task_fixtures.worker_services,
+    task_fixtures.celery_app,
+)
 
 CONSTRUCTS = FIXTURES / "constructs"
 
@@ -33,7 +43,9 @@ def deploy_construct(
         uow.commit()
 
 
-def open_adult_case(make_uow: Callable[[], UnitOfWork], world: World, admitted_at: datetime) -> tuple[int, str]:
+def open_adult_case(
+    make_uow: Callable[[], UnitOfWork], world: World, admitted_at: datetime
+) -> tuple[int, str]:
     """A case on the crisis-centre adult pathway (the construct's diagram): (id, public id)."""
     intake = cases.Intake(
         centre_code="kc-test",
@@ -75,7 +87,9 @@ def deadlines(make_uow: Callable[[], UnitOfWork], case_id: int) -> list[tuple[st
     """(element id, status) of the case's rows in the ``deadline`` table, in order of creation."""
     with make_uow() as uow:
         rows = uow.session.execute(
-            select(Deadline.element_id, Deadline.status).where(Deadline.case_id == case_id).order_by(Deadline.id)
+            select(Deadline.element_id, Deadline.status)
+            .where(Deadline.case_id == case_id)
+            .order_by(Deadline.id)
         ).all()
         return [(str(element), str(status)) for element, status in rows]
 
@@ -98,3 +112,12 @@ def notifications(make_uow: Callable[[], UnitOfWork], case_id: int) -> list[tupl
     with make_uow() as uow:
         rows = uow.session.scalars(select(Notification).where(Notification.case_id == case_id))
         return sorted((row.user_id, row.kind, row.text) for row in rows)
+
+
+def in_inboxes(make_uow: Callable[[], UnitOfWork], world: World, case_public_id: str) -> list[str]:
+    """Element ids of the case's open tasks found in the inboxes of the centre's staff, each once."""
+    found: set[str] = set()
+    for who in world.staff.values():
+        if who.name != "t-admin":
+            found.update(inbox_tasks(make_uow, who, case_public_id))
+    return sorted(found)

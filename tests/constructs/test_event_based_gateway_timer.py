@@ -41,7 +41,11 @@ def test_the_gateway_timer_is_a_deadline_and_a_celery_worker_fires_it(
     with make_committed_uow() as uow:
         row = uow.session.scalar(select(Deadline).where(Deadline.case_id == case_id))
         assert row.due_at == clock.now() + timedelta(days=7)
-        assert (row.kind, row.legal_source, row.due_duration) == ("Седем дни без заповед", "ЗЗДет чл. 27", "P7D")
+        assert (row.kind, row.legal_source, row.due_duration) == (
+            "Седем дни без заповед",
+            "ЗЗДет чл. 27",
+            "P7D",
+        )
         deadline_id = row.id
     clock.set(clock.now() + timedelta(days=7, seconds=1))
     celery_app.tasks[FIRE_DEADLINE].delay(deadline_id)
@@ -53,7 +57,9 @@ def test_the_gateway_timer_is_a_deadline_and_a_celery_worker_fires_it(
     [(user, kind, text)] = notifications(make_committed_uow, case_id)
     assert (user, kind) == (manager, "deadline.fired") and "Седем дни без заповед" in text
     assert "Мария" not in text
-    complete(make_committed_uow, world.staff["case_lead"], case_id, "follow_up", {"note": "asked"}, fixture_forms)
+    complete(
+        make_committed_uow, world.staff["case_lead"], case_id, "follow_up", {"note": "asked"}, fixture_forms
+    )
     assert case_status(make_committed_uow, case_id)[0] == "closed"
 
 

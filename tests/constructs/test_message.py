@@ -41,7 +41,7 @@ def test_a_receive_task_waits_for_the_court_decision_and_its_data_steer_the_case
     case_id, public_id = opened
     staff = world.staff
     assert inbox_tasks(make_uow, staff["social_worker"], public_id) == ["assess"]
-    with pytest.raises(ConcurrencyConflict, match="court_decision.*it waits for: referral_withdrawn"):
+    with pytest.raises(ConcurrencyConflict, match=r"court_decision.*it waits for: referral_withdrawn"):
         deliver(make_uow, staff["case_lead"], public_id, "court_decision", COURT, fixture_forms)
     complete(make_uow, staff["social_worker"], case_id, "assess", {"note": "ok"}, fixture_forms)
     # waiting for the message: no task, the late-decision timer is a deadline row, the case is open
@@ -50,7 +50,11 @@ def test_a_receive_task_waits_for_the_court_decision_and_its_data_steer_the_case
     assert case_status(make_uow, case_id)[0] == "open"
     with make_uow() as uow:
         [awaited] = awaited_messages(uow, uow.session.get_one(Case, case_id))
-    assert (awaited.name, awaited.label, awaited.label_en) == ("court_decision", "Решение на съда", "Court decision")
+    assert (awaited.name, awaited.label, awaited.label_en) == (
+        "court_decision",
+        "Решение на съда",
+        "Court decision",
+    )
     assert awaited.roles == ("case_lead", "social_worker") and awaited.form_key == "court_decision"
 
     # a role the element does not name may not deliver it; another centre's staff do not see the case
@@ -60,7 +64,9 @@ def test_a_receive_task_waits_for_the_court_decision_and_its_data_steer_the_case
         deliver(make_uow, world.outsider, public_id, "court_decision", COURT, fixture_forms)
     # data that do not fit the declared form: refused naming the field, nothing stored
     with pytest.raises(MessageRejected) as refused:
-        deliver(make_uow, staff["case_lead"], public_id, "court_decision", {"outcome": "prison"}, fixture_forms)
+        deliver(
+            make_uow, staff["case_lead"], public_id, "court_decision", {"outcome": "prison"}, fixture_forms
+        )
     assert set(refused.value.fields) == {"outcome", "decided_on"}
     with pytest.raises(MessageRejected) as refused:
         deliver(make_uow, staff["case_lead"], public_id, "court_decision", ["placement"], fixture_forms)
@@ -75,7 +81,9 @@ def test_a_receive_task_waits_for_the_court_decision_and_its_data_steer_the_case
         assert (entry.subject, entry.detail["fields"]) == ("court_decision", ["decided_on", "outcome"])
         assert entry.actor_id == staff["case_lead"].user_id
     # delivered once: the second delivery finds nothing waiting (409), never a silent drop
-    with pytest.raises(ConcurrencyConflict, match="nothing in the case waits for the message 'court_decision'"):
+    with pytest.raises(
+        ConcurrencyConflict, match="nothing in the case waits for the message 'court_decision'"
+    ):
         deliver(make_uow, staff["case_lead"], public_id, "court_decision", COURT, fixture_forms)
     complete(make_uow, staff["case_lead"], case_id, "placement", {"note": "placed"}, fixture_forms)
     assert case_status(make_uow, case_id)[0] == "closed"
@@ -95,7 +103,9 @@ def test_a_boundary_message_without_data_interrupts_the_task_it_is_attached_to(
 ):
     case_id, public_id = opened
     with pytest.raises(MessageRejected) as refused:  # this message carries no data
-        deliver(make_uow, world.staff["manager"], public_id, "referral_withdrawn", {"why": "x"}, fixture_forms)
+        deliver(
+            make_uow, world.staff["manager"], public_id, "referral_withdrawn", {"why": "x"}, fixture_forms
+        )
     assert refused.value.fields == {"why": ["this message carries no data"]}
     deliver(make_uow, world.staff["manager"], public_id, "referral_withdrawn", None, fixture_forms)
     assert inbox_tasks(make_uow, world.staff["social_worker"], public_id) == []
