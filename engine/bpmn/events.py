@@ -29,7 +29,13 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, Th
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.task import Task, TaskState
 
-from engine.bpmn.properties import EventProperties, event_properties, raw_of_spec
+from engine.bpmn.properties import (
+    EventProperties,
+    MessageProperties,
+    event_properties,
+    message_properties,
+    raw_of_spec,
+)
 from engine.errors import ExpressionError
 
 THROWN_FLAG = "casepath_thrown"  # set on a throwing task once the case work has seen it
@@ -62,7 +68,7 @@ class WaitingMessage:
     name: str
     element_id: str
     label: str  # the element's name (Bulgarian); properties.name_en is the English one
-    properties: EventProperties
+    properties: MessageProperties
     definition: Any
 
 
@@ -72,7 +78,7 @@ def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
         for definition, owner in catch_definitions(task.task_spec):
             if isinstance(definition, MessageEventDefinition):
                 label = str(owner.bpmn_name or definition.name)
-                props = event_properties(raw_of_spec(owner))
+                props = message_properties(raw_of_spec(owner))
                 found.append(
                     WaitingMessage(str(definition.name), str(owner.bpmn_id), label, props, definition)
                 )

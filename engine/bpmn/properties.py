@@ -226,6 +226,13 @@ class EventProperties:
     due_from: str = ""
     legal_source: str = ""
     notify: tuple[str, ...] = ()
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class MessageProperties:
+    """What an element that waits for a message says of it: who delivers it, with what form's data."""
+
     delivered_by: tuple[str, ...] = ()
     payload_form: str = ""
     name_en: str = ""
@@ -237,6 +244,10 @@ def task_properties(raw: Mapping[str, str]) -> TaskProperties:
 
 def event_properties(raw: Mapping[str, str]) -> EventProperties:
     return EventProperties(**_typed(EventProperties, raw))
+
+
+def message_properties(raw: Mapping[str, str]) -> MessageProperties:
+    return MessageProperties(**_typed(MessageProperties, raw))
 
 
 def _typed(target: type, raw: Mapping[str, str]) -> dict[str, Any]:

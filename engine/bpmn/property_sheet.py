@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.bpmn.properties import ANCHORS, EVENTS, FLOW_ELEMENTS, HUMAN_TASKS, PROPERTIES, PropertyType
+from engine.bpmn.properties import (
+    ANCHORS,
+    EVENTS,
+    FLOW_ELEMENTS,
+    HUMAN_TASKS,
+    MESSAGE_CATCHERS,
+    PROPERTIES,
+    PropertyType,
+)
 
 
 def as_json(
@@ -49,7 +57,13 @@ _TYPE_WORDS = {
 def _carrier_words(carriers: frozenset[str]) -> str:
     if carriers == FLOW_ELEMENTS:
         return "any flow element"
-    groups = [("user, manual and plain tasks", HUMAN_TASKS), ("events", EVENTS)]
+    if carriers == MESSAGE_CATCHERS:
+        return "receive tasks and catch events (intermediate, boundary, start)"
+    groups = [
+        ("user, manual and plain tasks", HUMAN_TASKS),
+        ("events", EVENTS),
+        ("send tasks", frozenset({"sendTask"})),
+    ]
     return ", ".join(words for words, group in groups if group <= carriers)
 
 

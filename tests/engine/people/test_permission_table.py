@@ -101,6 +101,16 @@ ROWS = [
     row("can_read_cases_of", "centre B", at("B", *READERS), B),
     row("can_read_cases_of", "a centre without staff", set(), NOBODYS),
     row("can_signal_case", "case of A", VIEW_A, CASE_A),
+    row("can_deliver_message", "case of A, by case_lead", at("A", "case_lead"), CASE_A, ("case_lead",)),
+    row(
+        "can_deliver_message",
+        "case of A, by sw or manager",
+        {*at("A", "social_worker", "manager"), "AB"},
+        CASE_A,
+        ("social_worker", "manager"),
+    ),  # fmt: skip
+    row("can_deliver_message", "by a role that does not read cases", set(), CASE_A, ("coordinator", "admin")),
+    row("can_deliver_message", "case of A, nobody named", set(), CASE_A, ()),
     row("can_open_case", "in A", {*intake_staff("A"), "AB"}, A),
     row("can_claim", "unclaimed", SW_A, OPEN),
     row("can_claim", "held by A.social_worker.1", {"A.social_worker.1"}, HELD_1),
