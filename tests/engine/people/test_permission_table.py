@@ -108,7 +108,7 @@ ROWS = [
         {*at("A", "social_worker", "manager"), "AB"},
         CASE_A,
         ("social_worker", "manager"),
-    ),  # fmt: skip
+    ),
     row("can_deliver_message", "by a role that does not read cases", set(), CASE_A, ("coordinator", "admin")),
     row("can_deliver_message", "case of A, nobody named", set(), CASE_A, ()),
     row("can_open_case", "in A", {*intake_staff("A"), "AB"}, A),
