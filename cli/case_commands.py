@@ -9,6 +9,7 @@ import click
 
 from cli.main import Context, console, fail, pass_ctx
 from engine.casework.messages import deliver_message, find_case
+from engine.errors import CasepathError, ValidationFailed
 from engine.people.permissions import SYSTEM
 from engine.people.users import get_user, principal_for
 
@@ -40,12 +41,18 @@ def message(ctx: Context, case: str, name: str, data: str, username: str | None)
     """
     payload = _json(data)
     services = ctx.services
-    with services.uow() as uow:
-        who = principal_for(get_user(uow, username.strip().lower())) if username else SYSTEM
-        public_id = find_case(uow, case.strip())
-        delivered = deliver_message(uow, who, public_id, name, payload, services.forms, "en")
-        number, status = delivered.number, delivered.status
-        uow.commit()
+    try:
+        with services.uow() as uow:
+            who = principal_for(get_user(uow, username.strip().lower())) if username else SYSTEM
+            public_id = find_case(uow, case.strip())
+            delivered = deliver_message(uow, who, public_id, name, payload, services.forms, "en")
+            number, status = delivered.number, delivered.status
+            uow.commit()
+    except ValidationFailed as error:
+        fields = "; ".join(f"{key}: {' '.join(texts)}" for key, texts in sorted(error.fields.items()))
+        fail(f"{error.message}" + (f" ({fields})" if fields else ""), 1)
+    except CasepathError as error:
+        fail(error.message, 1)
     console.print(f"{number}: message {name} delivered; case {status}")
 
 
