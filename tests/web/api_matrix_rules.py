@@ -78,6 +78,8 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ),
     ("api_cases.show", "GET"): ApiRule(case_url(), on_case(READERS)),
     ("api_cases.audit", "GET"): ApiRule(case_url("/audit"), on_case(AUDIT_READERS)),
+    # The fixture pathway waits for no message: 409 with the reason for those who read the case.
+    ("api_cases.message", "POST"): ApiRule(case_url("/messages/court_decision"), on_case(READERS, ok=409)),
     ("api_pathways.list_pathways", "GET"): ApiRule(fixed("/pathways"), signed_in(200)),
     ("api_pathways.upload_pathway", "POST"): ApiRule(
         fixed("/pathways"),

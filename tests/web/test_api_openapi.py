@@ -17,6 +17,7 @@ ENDPOINTS = {
     ("post", "/api/v1/cases"),
     ("get", "/api/v1/cases/{case_id}"),
     ("get", "/api/v1/cases/{case_id}/audit"),
+    ("post", "/api/v1/cases/{case_id}/messages/{name}"),
     ("get", "/api/v1/pathways"),
     ("post", "/api/v1/pathways"),
 }
