@@ -16,6 +16,7 @@ LEGAL_BASES = {
     "walk_in": _l("Walk-in (open access)"),
     "municipality_referral": _l("Referral by the municipality"),
     "self_request": _l("The child's own request"),
+    "routine": _l("A periodic routine of the centre"),
 }
 
 TARGET_GROUPS = {

@@ -25,8 +25,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.task import Task, TaskState
 
 from engine.bpmn.properties import (
@@ -184,6 +186,14 @@ def uncaught_error(workflow: BpmnWorkflow) -> tuple[str, str] | None:
     throwers.sort(key=lambda task: task.last_state_change)
     element = str(throwers[-1].task_spec.bpmn_id) if throwers else "process"
     return element, code
+
+
+def starts_on_a_timer(spec: Any) -> bool:
+    """Whether the process (not a sub-process) starts at a timer start event: a periodic pathway."""
+    return any(
+        isinstance(task_spec, StartEvent) and isinstance(task_spec.event_definition, TimerEventDefinition)
+        for task_spec in spec.task_specs.values()
+    )
 
 
 def refresh_conditions(workflow: BpmnWorkflow, case_data: dict[str, Any]) -> bool:

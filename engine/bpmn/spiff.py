@@ -342,10 +342,14 @@ def _waiting_catch_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
 def _due_of(task: Task, definition: TimerEventDefinition) -> datetime | None:
     value = task._get_internal_data("event_value")
     if isinstance(definition, CasepathCycle):
+        if value is None and task._get_internal_data("event_fired", False):
+            return None  # its cycle has run out: reading its due time must not start it again
         if value is None:
             definition.cycle_complete(task)
             value = task._get_internal_data("event_value")
-        return datetime.fromisoformat(value["next"]) if isinstance(value, dict) else None
+        if not isinstance(value, dict) or value.get("cycles") == 0:
+            return None  # a cycle that has run out has no next occurrence
+        return datetime.fromisoformat(value["next"])
     if value is None:
         definition.has_fired(task)
         value = task._get_internal_data("event_value")

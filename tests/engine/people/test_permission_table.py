@@ -129,6 +129,8 @@ ROWS = [
     row("can_unclaim", "held by A.sw.1", {"A.social_worker.1", *at("A", "case_lead", "manager")}, HELD_1),
     row("can_unclaim", "unclaimed", at("A", "case_lead", "manager"), OPEN),
     row("can_unclaim", "completed", set(), DONE),
+    row("can_start_routine", "in A", at("A", "manager"), A),
+    row("can_start_routine", "in B", at("B", "manager"), B),
     row("can_close_case", "case of A", at("A", "case_lead", "manager"), CASE_A),
     row("can_retry_incident", "case of A", at("A", "coordinator", "manager"), CASE_A),
     row("can_view_incidents", "anywhere", {*COORDINATORS, *at("A", "manager"), *at("B", "manager")}),
