@@ -9,6 +9,7 @@ import click
 
 from cli.main import Context, console, fail, pass_ctx
 from engine.casework.messages import deliver_message, find_case
+from engine.casework.routines import open_routine
 from engine.errors import CasepathError, ValidationFailed
 from engine.people.permissions import SYSTEM
 from engine.people.users import get_user, principal_for
@@ -61,3 +62,22 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         fail(f"--data: not valid JSON ({error.msg} at position {error.pos})", 1)
+
+
+@cases_group.command("routine")
+@click.argument("pathway")
+@click.option("--centre", "centre", required=True, help="the centre's code")
+@click.option("--as", "username", default=None, help="start as this user (the centre's manager)")
+@pass_ctx
+def routine(ctx: Context, pathway: str, centre: str, username: str | None) -> None:
+    """Start the routine of a periodic PATHWAY (one that starts at a timer) in a centre."""
+    services = ctx.services
+    try:
+        with services.uow() as uow:
+            who = principal_for(get_user(uow, username.strip().lower())) if username else SYSTEM
+            case = open_routine(uow, who, centre.strip(), pathway.strip())
+            number = case.number
+            uow.commit()
+    except CasepathError as error:
+        fail(error.message, 1)
+    console.print(f"{number}: routine {pathway} started in {centre}")

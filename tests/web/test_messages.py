@@ -179,3 +179,23 @@ def test_the_command_line_delivers_and_refuses_with_exit_1(services, waiting, mo
     assert (
         again.exit_code == 1 and "nothing in the case waits for the message 'court_decision'" in again.output
     )
+
+
+def test_the_command_line_starts_a_routine(services, world, monkeypatch):
+    from engine.services import Services
+
+    monkeypatch.setattr(Services, "from_settings", classmethod(lambda cls, settings: services))
+    with services.uow() as uow:
+        coordinator = principal_for(get_user(uow, username("coordinator")))
+        data = (FIXTURES / "constructs" / "timer_start.bpmn").read_bytes()
+        versions.deploy(uow, data, services.forms, coordinator, "timer_start.bpmn")
+        uow.commit()
+    runner = CliRunner()
+    refused = runner.invoke(main, ["cases", "routine", "crisis_centre_adult", "--centre", "kc-test"])
+    assert refused.exit_code == 1 and "does not start at a timer" in refused.output
+    started = runner.invoke(
+        main,
+        ["cases", "routine", "monthly_occupancy_report", "--centre", "kc-test", "--as", username("manager")],
+    )
+    assert started.exit_code == 0, started.output
+    assert "routine monthly_occupancy_report started in kc-test" in started.output
