@@ -44,6 +44,8 @@ ACTIONS = {
     "case.read": _l("Case read"),
     "case.audit_read": _l("Audit of the case read"),
     "case.signal": _l("Event reported"),
+    "case.message": _l("Message recorded"),
+    "case.thrown": _l("The pathway sent a notice"),
     "case.close": _l("Case closed"),
     "case.incident": _l("Pathway stopped by an error"),
     "case.retry": _l("Pathway resumed"),
@@ -74,6 +76,7 @@ INCIDENT_PROBLEMS = {
     "notification_cap": _l("The case sent more notifications in a day than allowed."),
     "due_date": _l("The due date of a task could not be computed from its expression."),
     "short_cycle": _l("A repeating timer repeats more often than allowed."),
+    "uncaught_error": _l("The pathway threw an error that no boundary event or event sub-process catches."),
     "stuck": _l("Only an event that may never come could move the case on: no task and no deadline waits."),
 }
 
