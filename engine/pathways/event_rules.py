@@ -46,6 +46,8 @@ def event_problems(element: etree._Element, kind: str, element_id: str) -> list[
                 "or conditional start event belongs in an event sub-process",
             )
         )
+    if kind == "eventBasedGateway" and _timers_after(element) > 1:
+        problems.append(Problem(element_id, "an event-based gateway may wait for one timer only: merge them"))
     for condition in element.xpath("./bpmn:conditionalEventDefinition", namespaces=NS):
         text = "".join(condition.xpath("./bpmn:condition//text()", namespaces=NS)).strip()
         if not text:
@@ -58,6 +60,19 @@ def event_problems(element: etree._Element, kind: str, element_id: str) -> list[
                 Problem(element_id, f"condition '{text[:200]}' is not a valid expression: {error.message}")
             )
     return problems
+
+
+def _timers_after(gateway: etree._Element) -> int:
+    """How many of the events an event-based gateway waits for are timers (they share one due time)."""
+    process = gateway.getparent()
+    assert process is not None
+    targets = process.xpath(
+        "./bpmn:sequenceFlow[@sourceRef=$id]/@targetRef", namespaces=NS, id=gateway.get("id")
+    )
+    return sum(
+        len(process.xpath("./*[@id=$t]/bpmn:timerEventDefinition", namespaces=NS, t=target))
+        for target in targets
+    )
 
 
 def _has(element: etree._Element, *kinds: str) -> bool:
