@@ -316,7 +316,7 @@ class WaitingTimer:
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     """Every waiting timer with its due time, evaluating the due time now if it was not yet."""
-    found = []
+    found: list[WaitingTimer] = []
     for task in _waiting_catch_tasks(workflow):
         # a timer behind an event-based gateway waits in the gateway's task, declared by its branch
         for definition, spec in events.catch_definitions(task.task_spec):

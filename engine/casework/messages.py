@@ -54,7 +54,7 @@ def awaited_messages(uow: UnitOfWork, case: Case) -> list[Awaited]:
 
 def _awaited(workflow: spiff.Workflow) -> list[Awaited]:
     found: dict[str, Awaited] = {}
-    for item in events.waiting_messages(workflow):  # type: ignore[arg-type]
+    for item in events.waiting_messages(workflow):
         roles = tuple(resolve_roles(item.properties.delivered_by))
         found.setdefault(
             item.name,
@@ -118,7 +118,7 @@ def deliver_message(
     clean = _payload(item, data, forms, locale)
 
     def step() -> spiff.Workflow:
-        if not spiff.deliver_message(workflow, name, clean):  # type: ignore[arg-type]
+        if not spiff.deliver_message(workflow, name, clean):
             raise ConcurrencyConflict(f"nothing in the case waits for the message '{name}' now")
         return workflow
 

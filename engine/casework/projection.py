@@ -47,7 +47,7 @@ def sync_case(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> None:
         return
     ready, waiting = spiff.ready_human_tasks(workflow), spiff.waiting_timers(workflow)
     # a message waits for a person who may deliver it (the case page's button): the case is not stuck
-    if not ready and not waiting and not events.waiting_messages(workflow):  # type: ignore[arg-type]
+    if not ready and not waiting and not events.waiting_messages(workflow):
         # never wait silently for a signal that may not come: say so
         signals = ", ".join(spiff.waited_signals(workflow))
         raise spiff.RuntimeFailure(case.pathway_version.process_id, "stuck", signals, workflow)
@@ -217,7 +217,7 @@ def _announce_thrown(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> N
     The notification says the case number and the element's name from the diagram, never a value of
     the case (whoever holds the role may not open the case).
     """
-    for thrown in events.collect_thrown(workflow):  # type: ignore[arg-type]
+    for thrown in events.collect_thrown(workflow):
         record(
             uow.session,
             uow.clock.now(),
