@@ -113,11 +113,12 @@ def demo(ctx: Context) -> None:
     console.print(summary)
 
 
-from cli import admin, mail_commands, pathway_commands  # noqa: E402  (command groups register on main)
+from cli import admin, case_commands, mail_commands, pathway_commands  # noqa: E402  (command groups register on main)
 
 admin.register(main)
 pathway_commands.register(main)
 mail_commands.register(main)
+case_commands.register(main)
 
 
 def run() -> None:

@@ -11,12 +11,14 @@ from flask_babel import gettext as _
 
 from engine.casework import attachments, inbox, notes
 from engine.casework.cases import close_case, retry_incident, signal_case
+from engine.casework.messages import Awaited, deliver_message, messages_for
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import list_cases
+from engine.errors import ConcurrencyConflict, ValidationFailed
 from engine.people.permissions import can_use_inbox, require
 from web.auth import safe_next
-from web.db import current_services, reads_only, request_uow
-from web.forms_render import shown_data
+from web.db import current_services, discard_changes, reads_only, request_uow
+from web.forms_render import Field, form_fields, parse_submission, shown_data
 from web.i18n import locale, show_datetime
 from web.labels import ACTIONS, label
 from web.query import page_arg
@@ -40,6 +42,17 @@ def index() -> Any:
 
 @bp.get("/cases/<case_id>")
 def show(case_id: str) -> Any:
+    return render_case(case_id)
+
+
+def render_case(
+    case_id: str,
+    message_name: str = "",
+    message_values: dict[str, Any] | None = None,
+    message_errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> Any:
+    """The case page; after a refused message, with that message's form filled in and its errors."""
     who = current_principal()
     case = casefile.read_case(request_uow(), who, case_id)
     forms = current_services().forms
@@ -60,7 +73,16 @@ def show(case_id: str) -> Any:
     assignees = (
         inbox.assignee_options(request_uow(), who) if any(t.can_reassign for t in case.current_tasks) else {}
     )
-    return render_template(
+    messages = [
+        (
+            item,
+            _message_fields(item, message_values, message_errors)
+            if item.name == message_name
+            else _message_fields(item, None, None),
+        )
+        for item in messages_for(request_uow(), who, case_id)
+    ]
+    page = render_template(
         "case.html",
         case=case,
         completed=completed,
@@ -68,7 +90,45 @@ def show(case_id: str) -> Any:
         note_kinds=notes.KINDS,
         attachment_kinds=attachments.KINDS,
         upload_max_mb=current_services().settings.attachment_max_mb,
+        messages=messages,
+        message_error=bool(message_errors),
     )
+    return page, status
+
+
+def _message_fields(
+    item: Awaited, values: dict[str, Any] | None, errors: dict[str, list[str]] | None
+) -> list[Field]:
+    forms = current_services().forms
+    if not item.form_key or not forms.exists(item.form_key):
+        return []
+    return form_fields(forms.get(item.form_key), values, errors, locale())
+
+
+@bp.post("/cases/<case_id>/messages/<name>")
+def message(case_id: str, name: str) -> Any:
+    """Deliver a message the pathway waits for (a role the element names), with its form's data."""
+    forms = current_services().forms
+    awaited = {item.name: item for item in messages_for(request_uow(), current_principal(), case_id)}
+    item = awaited.get(name[:80])
+    form = (
+        forms.get(item.form_key)
+        if item is not None and item.form_key and forms.exists(item.form_key)
+        else None
+    )
+    data = parse_submission(form, request.form) if form is not None else {}
+    try:
+        deliver_message(request_uow(), current_principal(), case_id, name[:80], data, forms, locale())
+    except ValidationFailed as error:
+        discard_changes()
+        flash(_("The message was not delivered: please check the marked fields."), "error")
+        return render_case(case_id, name, data, error.fields or {"data": [error.message]}, status=400)
+    except ConcurrencyConflict as error:
+        discard_changes()
+        flash(error.message, "error")
+        return redirect(url_for("cases.show", case_id=case_id))
+    flash(_("The message is recorded and the pathway moved on."), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 @bp.get("/cases/<case_id>/diagram.bpmn")

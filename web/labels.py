@@ -17,6 +17,7 @@ LEGAL_BASES = {
     "municipality_referral": _l("Referral by the municipality"),
     "self_request": _l("The child's own request"),
     "handover": _l("Handover from another centre"),
+    "routine": _l("A periodic routine of the centre"),
 }
 
 TARGET_GROUPS = {
@@ -44,6 +45,8 @@ ACTIONS = {
     "case.read": _l("Case read"),
     "case.audit_read": _l("Audit of the case read"),
     "case.signal": _l("Event reported"),
+    "case.message": _l("Message recorded"),
+    "case.thrown": _l("The pathway sent a notice"),
     "case.close": _l("Case closed"),
     "case.incident": _l("Pathway stopped by an error"),
     "case.retry": _l("Pathway resumed"),
@@ -108,6 +111,7 @@ INCIDENT_PROBLEMS = {
     "notification_cap": _l("The case sent more notifications in a day than allowed."),
     "due_date": _l("The due date of a task could not be computed from its expression."),
     "short_cycle": _l("A repeating timer repeats more often than allowed."),
+    "uncaught_error": _l("The pathway threw an error that no boundary event or event sub-process catches."),
     "stuck": _l("Only an event that may never come could move the case on: no task and no deadline waits."),
     "operation_unbound": _l("A service task was reached where no Casepath operation can run."),
     "unknown_operation": _l("A service task names an operation that Casepath does not have."),

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NOT_YET = "not yet run by Casepath: the lint reports it as not executable"
-UNSCHEDULED = "accepted by the lint, but its timer is never scheduled yet"
 
 
 @dataclass(frozen=True)
@@ -43,20 +42,17 @@ CONSTRUCTS: tuple[Construct, ...] = (
     ),
     Construct("standard_loop", "Standard loops", "`standardLoopCharacteristics`", NOT_YET),
     Construct("event_subprocess", "Event sub-processes", '`subProcess triggeredByEvent="true"`', NOT_YET),
-    Construct(
-        "message", "Messages with payload and correlation", "`messageEventDefinition`, `receiveTask`", NOT_YET
-    ),
-    Construct("send_task", "Send tasks and message throw events", "`sendTask`", NOT_YET),
-    Construct("error", "Error events", "`errorEventDefinition`", NOT_YET),
-    Construct("escalation", "Escalation events", "`escalationEventDefinition`", NOT_YET),
-    Construct("conditional", "Conditional events", "`conditionalEventDefinition`", NOT_YET),
+    Construct("message", "Messages with payload and correlation", "`messageEventDefinition`, `receiveTask`"),
+    Construct("send_task", "Send tasks and message throw events", "`sendTask`"),
+    Construct("error", "Error events", "`errorEventDefinition`"),
+    Construct("escalation", "Escalation events", "`escalationEventDefinition`"),
+    Construct("conditional", "Conditional events", "`conditionalEventDefinition`"),
     Construct("business_rule_dmn", "Business rule tasks with DMN 1.3 decisions", "`businessRuleTask`"),
-    Construct("timer_start", "Timer start events", "`startEvent` with `timerEventDefinition`", UNSCHEDULED),
+    Construct("timer_start", "Timer start events", "`startEvent` with `timerEventDefinition`"),
     Construct(
         "event_based_gateway_timer",
         "Timers behind an event-based gateway",
         "`eventBasedGateway` → timer `intermediateCatchEvent`",
-        UNSCHEDULED,
     ),
     Construct(
         "transaction_cancel",

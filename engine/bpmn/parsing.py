@@ -14,6 +14,7 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from engine.bpmn.decisions import use_casepath_decisions
+from engine.bpmn.events import use_casepath_events
 from engine.bpmn.properties import raw_of_element, service_properties
 from engine.bpmn.timers import use_casepath_timers
 from engine.errors import PathwayInvalid, Problem
@@ -59,6 +60,7 @@ def parse_pathway(
     for item in [spec, *subprocess_specs.values()]:
         use_casepath_timers(item)
         use_casepath_decisions(item)
+        use_casepath_events(item)
     return ParsedPathway(process_id, spec, subprocess_specs)
 
 

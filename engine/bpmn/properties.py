@@ -6,7 +6,8 @@ it, its type, whether it is required, and its label and help text. From that dec
 
 * the runtime parses typed :class:`TaskProperties` and :class:`EventProperties` (nothing else reads a
   property by its name);
-* the lint (:func:`problems_of`) checks presence and type, naming the element and the property;
+* the lint (:func:`~engine.bpmn.property_checks.problems_of`) checks presence and type, naming the element
+  and the property;
 * ``docs/pathway-authoring.md`` has a table made by :func:`~engine.bpmn.property_sheet.markdown_table`
   (a test fails on drift);
 * ``casepath pathways properties --json`` prints :func:`~engine.bpmn.property_sheet.as_json`, which the
@@ -14,23 +15,18 @@ it, its type, whether it is required, and its label and help text. From that dec
 
 Labels and help texts are English message ids: adapters translate them through the Babel catalogues
 (``N_`` only marks them for extraction). Whether a name is a role, or a key a form, is not known here
-(roles are people's, forms are pathways'): the lint passes that knowledge in as a :class:`Vocabulary`.
+(roles are people's, forms are pathways'): the lint passes that knowledge in as a ``Vocabulary``
+(engine/bpmn/property_checks.py).
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from lxml import etree
-
-from engine.bpmn import operations
-from engine.bpmn.expressions.syntax import parse_expression
-from engine.clock import duration_problem, is_duration, parse_instant
-from engine.errors import ExpressionError
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -61,6 +57,8 @@ EVENTS = frozenset(
     {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 )
 SERVICE_TASKS = frozenset({"serviceTask"})
+MESSAGE_CATCHERS = EVENTS - {"endEvent", "intermediateThrowEvent"} | {"receiveTask"}
+THROWERS = EVENTS | {"sendTask"}
 FLOW_ELEMENTS = HUMAN_TASKS | EVENTS | frozenset({
     "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
@@ -167,12 +165,13 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     Property(
         "notify",
-        EVENTS | SERVICE_TASKS,
+        THROWERS | SERVICE_TASKS,
         PropertyType.ROLE_LIST,
         N_("Notify"),
         N_(
-            "The roles told when the timer fires, or by a notify_role service task, separated by commas "
-            "(for example manager, case_lead)."
+            "The roles told when the timer fires, when a send task or a throw event (message, escalation, "
+            "error) is reached, or by a notify_role service task, separated by commas (for example "
+            "manager, case_lead)."
         ),
     ),
     Property(
@@ -196,6 +195,26 @@ PROPERTIES: tuple[Property, ...] = (
         N_(
             "Who a notify_outside_body service task gives notice to: dsp, ozd, police, "
             "coordination_mechanism or prosecutor."
+        ),
+    ),
+    Property(
+        "delivered_by",
+        MESSAGE_CATCHERS,
+        PropertyType.ROLE_LIST,
+        N_("Delivered by"),
+        N_(
+            "On an element that waits for a message: the roles that may deliver it from the case page, "
+            "the API or the command line, separated by commas (required on every message catch)."
+        ),
+    ),
+    Property(
+        "payload_form",
+        MESSAGE_CATCHERS,
+        PropertyType.FORM_KEY,
+        N_("Message form"),
+        N_(
+            "On an element that waits for a message: the key of the form (a file in workflows/forms/) "
+            "whose JSON Schema the message's data must fit; without it the message carries no data."
         ),
     ),
     Property(
@@ -250,12 +269,25 @@ def service_properties(raw: Mapping[str, str]) -> ServiceProperties:
     return ServiceProperties(**_typed(ServiceProperties, raw))
 
 
+@dataclass(frozen=True)
+class MessageProperties:
+    """What an element that waits for a message says of it: who delivers it, with what form's data."""
+
+    delivered_by: tuple[str, ...] = ()
+    payload_form: str = ""
+    name_en: str = ""
+
+
 def task_properties(raw: Mapping[str, str]) -> TaskProperties:
     return TaskProperties(**_typed(TaskProperties, raw))
 
 
 def event_properties(raw: Mapping[str, str]) -> EventProperties:
     return EventProperties(**_typed(EventProperties, raw))
+
+
+def message_properties(raw: Mapping[str, str]) -> MessageProperties:
+    return MessageProperties(**_typed(MessageProperties, raw))
 
 
 def _typed(target: type, raw: Mapping[str, str]) -> dict[str, Any]:
@@ -292,107 +324,3 @@ def raw_of_element(element: etree._Element) -> dict[str, str]:
 
 
 # --- the lint ----------------------------------------------------------------------------------------------
-
-
-class Vocabulary(Protocol):
-    """What the lint needs to know beyond the diagram: which names are roles and which keys are forms."""
-
-    def is_role(self, name: str) -> bool: ...
-
-    def form_exists(self, key: str) -> bool: ...
-
-
-def problems_of(kind: str, raw: Mapping[str, str], lane: str | None, words: Vocabulary) -> list[str]:
-    """Every problem with the declared properties of one element of type ``kind`` (e.g. ``userTask``).
-
-    Properties an element does not carry, and names nobody declared, are left alone: other modelling
-    tools write properties of their own.
-    """
-    problems: list[str] = []
-    for prop in PROPERTIES:
-        if not prop.carried_by(kind):
-            continue
-        value = raw.get(prop.name, "")
-        if prop.fallback == "lane" and not value:
-            value = lane or ""
-        problem = _CHECKS[prop.type](prop, value, words)
-        if problem:
-            problems.append(problem)
-    return problems + (
-        operations.missing_needs(service_properties(raw).operation, raw) if kind in SERVICE_TASKS else []
-    )
-
-
-def _check_role(prop: Property, value: str, words: Vocabulary) -> str:
-    if words.is_role(value):
-        return ""
-    which = f"'{value}' is not a casework role" if value.strip() else "names no role"
-    return f"not executable: user task {which} (a {prop.name} property or a lane named after a role)"
-
-
-def _check_form(prop: Property, value: str, words: Vocabulary) -> str:
-    if not value:
-        return f"not executable: user task names no form (property '{prop.name}')"
-    if not words.form_exists(value):
-        return f"{prop.name} '{value}' does not exist in workflows/forms/"
-    return ""
-
-
-def _check_due(prop: Property, value: str, words: Vocabulary) -> str:
-    problem = duration_problem(value)
-    if problem:
-        return f"{prop.name}: {problem}"
-    if not value or is_duration(value):
-        return ""
-    try:
-        tree = parse_expression(value)
-    except ExpressionError as error:
-        return (
-            f"{prop.name} '{value}' is neither an ISO 8601 duration nor a valid expression: {error.message}"
-        )
-    if isinstance(tree, ast.Constant) and isinstance(tree.value, str) and not _is_date(tree.value):
-        return f"{prop.name} {value} is quoted text, not a date: write a duration without quotes (P7D)"
-    return ""
-
-
-def _is_date(text: str) -> bool:
-    try:
-        parse_instant(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _check_role_list(prop: Property, value: str, words: Vocabulary) -> str:
-    unknown = [name for name in split_list(value) if not words.is_role(name)]
-    return f"{prop.name} names no casework role: {', '.join(unknown)}" if unknown else ""
-
-
-def _check_anchor(prop: Property, value: str, words: Vocabulary) -> str:
-    if not value or value in ANCHOR_NAMES:
-        return ""
-    known = ", ".join(anchor.name for anchor in ANCHORS)
-    return f"{prop.name} '{value}' is not a date Casepath counts from (one of: {known})"
-
-
-def _check_flag(prop: Property, value: str, words: Vocabulary) -> str:
-    if value.strip().lower() in {"", "true", "false"}:
-        return ""
-    return f"{prop.name} '{value}' must be true or false"
-
-
-def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
-    return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
-
-
-_CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
-    PropertyType.ROLE: _check_role,
-    PropertyType.FORM_KEY: _check_form,
-    PropertyType.DUE: _check_due,
-    PropertyType.TEXT: _check_text,
-    PropertyType.ROLE_LIST: _check_role_list,
-    PropertyType.ANCHOR: _check_anchor,
-    PropertyType.FLAG: _check_flag,
-    PropertyType.OPERATION: lambda prop, value, words: operations.operation_problem(prop.name, value),
-    PropertyType.OUTSIDE_BODY: lambda prop, value, words: operations.outside_body_problem(prop.name, value),
-}

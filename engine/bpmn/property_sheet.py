@@ -11,6 +11,7 @@ from engine.bpmn.properties import (
     EVENTS,
     FLOW_ELEMENTS,
     HUMAN_TASKS,
+    MESSAGE_CATCHERS,
     PROPERTIES,
     SERVICE_TASKS,
     PropertyType,
@@ -67,9 +68,12 @@ _TYPE_WORDS = {
 def _carrier_words(carriers: frozenset[str]) -> str:
     if carriers == FLOW_ELEMENTS:
         return "any flow element"
+    if carriers == MESSAGE_CATCHERS:
+        return "receive tasks and catch events (intermediate, boundary, start)"
     groups = [
         ("user, manual and plain tasks", HUMAN_TASKS),
         ("events", EVENTS),
+        ("send tasks", frozenset({"sendTask"})),
         ("service tasks", SERVICE_TASKS),
     ]
     return ", ".join(words for words, group in groups if group <= carriers)

@@ -27,6 +27,7 @@ PROBLEMS: dict[str, str] = {
     "notification_cap": "The case sent more notifications in a day than allowed.",
     "due_date": "The due date of a task could not be computed from its expression.",
     "short_cycle": "A repeating timer repeats more often than allowed.",
+    "uncaught_error": "The pathway threw an error that no boundary event or event sub-process catches.",
     "stuck": "Only an event that may never come could move the case on: no task and no deadline waits.",
     "operation_unbound": "A service task was reached where no Casepath operation can run.",
     "unknown_operation": "A service task names an operation that Casepath does not have.",

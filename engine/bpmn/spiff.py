@@ -18,12 +18,12 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition as BaseSignal
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import Task, TaskState
 
 from engine import clock as clocks
+from engine.bpmn import events
 from engine.bpmn.parsing import ParsedPathway, first_line
 from engine.bpmn.properties import (
     EventProperties,
@@ -93,6 +93,12 @@ def run(workflow: BpmnWorkflow) -> BpmnWorkflow:
     with _failures_of(workflow):
         workflow.refresh_timers()
         workflow.do_engine_steps(did_complete_task=budget.spend)
+        # a condition waits on the case data: re-read after each step that may have changed them
+        while events.refresh_conditions(workflow, workflow_data(workflow)):
+            workflow.do_engine_steps(did_complete_task=budget.spend)
+    uncaught = events.uncaught_error(workflow)
+    if uncaught is not None:
+        raise RuntimeFailure(uncaught[0], "uncaught_error", uncaught[1], workflow)
     return workflow
 
 
@@ -273,10 +279,33 @@ def waited_signals(workflow: BpmnWorkflow) -> list[str]:
     """Names of the signals the workflow is waiting for right now."""
     names: list[str] = []
     for task in _waiting_catch_tasks(workflow):
-        definition = task.task_spec.event_definition
-        if isinstance(definition, BaseSignal) and definition.name not in names:
-            names.append(str(definition.name))
+        for definition, _owner in events.catch_definitions(task.task_spec):
+            if isinstance(definition, BaseSignal) and definition.name not in names:
+                names.append(str(definition.name))
     return names
+
+
+def deliver_message(workflow: BpmnWorkflow, name: str, payload: Mapping[str, Any]) -> bool:
+    """Deliver a named message with its payload; False when nothing in the workflow waits for it.
+
+    The case is the correlation: a message goes to the one case its URL names. Correlation keys the
+    diagram declares are computed from the payload by the safe evaluator, as the library expects.
+    """
+    waiting = [item for item in events.waiting_messages(workflow) if item.name == name]
+    if not waiting:
+        return False
+    definition = waiting[0].definition
+    with _failures_of(workflow, waiting[0].element_id):
+        correlations = definition.calculate_correlations(
+            workflow.script_engine, definition.correlation_properties, dict(payload)
+        )
+        event = BpmnEvent(type(definition)(name), dict(payload), correlations)
+        try:
+            workflow.send_event(event)
+        except WorkflowException:
+            return False
+    run(workflow)
+    return True
 
 
 @dataclass(frozen=True)
@@ -299,35 +328,40 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
 
 
 def _waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
-    found = []
+    found: list[WaitingTimer] = []
     for task in _waiting_catch_tasks(workflow):
-        definition = task.task_spec.event_definition
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        due = _due_of(task, definition)
-        if due is not None:
-            spec = task.task_spec
-            name = str(spec.bpmn_name or spec.bpmn_id)
-            cycle = isinstance(definition, CasepathCycle)
-            properties = event_properties(raw_of_spec(spec))
-            written = literal_timer(definition.expression or "")
-            found.append(WaitingTimer(str(spec.bpmn_id), name, due, cycle, properties, written))
+        # a timer behind an event-based gateway waits in the gateway's task, declared by its branch
+        for definition, spec in events.catch_definitions(task.task_spec):
+            if isinstance(definition, TimerEventDefinition):
+                _add_timer(found, task, definition, spec)
     return found
 
 
+def _add_timer(found: list[WaitingTimer], task: Task, definition: TimerEventDefinition, spec: Any) -> None:
+    due = _due_of(task, definition)
+    if due is not None:
+        name = str(spec.bpmn_name or spec.bpmn_id)
+        cycle = isinstance(definition, CasepathCycle)
+        properties = event_properties(raw_of_spec(spec))
+        written = literal_timer(definition.expression or "")
+        found.append(WaitingTimer(str(spec.bpmn_id), name, due, cycle, properties, written))
+
+
 def _waiting_catch_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        if isinstance(task.task_spec, CatchingEvent):
-            yield task
+    return events.waiting_catch_tasks(workflow)
 
 
 def _due_of(task: Task, definition: TimerEventDefinition) -> datetime | None:
     value = task._get_internal_data("event_value")
     if isinstance(definition, CasepathCycle):
+        if value is None and task._get_internal_data("event_fired", False):
+            return None  # its cycle has run out: reading its due time must not start it again
         if value is None:
             definition.cycle_complete(task)
             value = task._get_internal_data("event_value")
-        return datetime.fromisoformat(value["next"]) if isinstance(value, dict) else None
+        if not isinstance(value, dict) or value.get("cycles") == 0:
+            return None  # a cycle that has run out has no next occurrence
+        return datetime.fromisoformat(value["next"])
     if value is None:
         definition.has_fired(task)
         value = task._get_internal_data("event_value")

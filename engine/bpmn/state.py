@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.bpmn.decisions import use_casepath_decisions
+from engine.bpmn.events import CasepathCondition
 from engine.bpmn.parsing import ParsedPathway
 from engine.bpmn.script_engine import SafeScriptEngine
 from engine.bpmn.timers import TIMER_CLASSES
@@ -57,7 +58,7 @@ class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
 
 def _build_serializer() -> tuple[BpmnWorkflowSerializer, _StateConverter]:
     config = dict(SPIFF_CONFIG)
-    for replacement in TIMER_CLASSES.values():
+    for replacement in [*TIMER_CLASSES.values(), CasepathCondition]:
         config[replacement] = TimerConditionalEventDefinitionConverter
     registry = BpmnWorkflowSerializer.configure(config)
     converter = _StateConverter(BpmnWorkflow, registry)

@@ -17,11 +17,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
+    TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.task import Task
 
 from engine import clock as clocks
 from engine.bpmn.due import anchor_instant
+from engine.bpmn.events import catch_definitions
 from engine.bpmn.expressions.syntax import check_expression, parse_expression
 from engine.bpmn.properties import event_properties, raw_of_spec
 from engine.bpmn.script_engine import engine_of
@@ -73,7 +76,12 @@ def timer_due(task: Task, expression: str) -> datetime:
 
 def _counted_from(task: Task, now: datetime) -> datetime:
     """Where a timer's duration counts from: its ``due_from`` anchor in the case data, or ``now``."""
-    anchor = event_properties(raw_of_spec(task.task_spec)).due_from
+    spec = task.task_spec
+    if isinstance(spec, EventBasedGateway):  # the timer's branch declares what it counts from
+        spec = next(
+            (owner for item, owner in catch_definitions(spec) if isinstance(item, TimerEventDefinition)), spec
+        )
+    anchor = event_properties(raw_of_spec(spec)).due_from
     try:
         return anchor_instant(anchor, task.data, now)
     except ExpressionError as error:

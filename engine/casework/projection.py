@@ -14,14 +14,21 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from engine.audit.chain import record
-from engine.bpmn import spiff, state
+from engine.bpmn import events, spiff, state
 from engine.bpmn.due import task_due
 from engine.bpmn.expressions.evaluator import Evaluator
 from engine.bpmn.properties import OPENED, STARTED
 from engine.casework.escalations import announce_escalations
 from engine.clock import is_duration
 from engine.errors import ExpressionError
-from engine.notify.notifications import DEADLINE_FIRED, deadline_params, notify_roles, recipients
+from engine.notify.notifications import (
+    DEADLINE_FIRED,
+    PATHWAY_THREW,
+    deadline_params,
+    notify_roles,
+    recipients,
+    thrown_params,
+)
 from engine.pathways.versions import parsed_version
 from engine.people.permissions import SYSTEM
 from engine.people.roles import resolve_role, resolve_roles
@@ -33,13 +40,16 @@ DAY = timedelta(hours=24)  # the daily caps count the last 24 hours
 
 def sync_case(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> None:
     """Bring the read models in line; a due date that fails or a daily cap raises RuntimeFailure."""
+    _announce_thrown(uow, case, workflow)  # marks what it announced in the state dumped below
     case.workflow_state, case.serializer_version = state.dump_state(workflow), state.SERIALIZER_VERSION
     now = uow.clock.now()
     if case.status == "closed":
         cancel_open_work(uow, case)
         return
     ready, waiting = spiff.ready_human_tasks(workflow), spiff.waiting_timers(workflow)
-    if not ready and not waiting:  # never wait silently for a signal that may not come: say so
+    # a message waits for a person who may deliver it (the case page's button): the case is not stuck
+    if not ready and not waiting and not events.waiting_messages(workflow):
+        # never wait silently for a signal that may not come: say so
         signals = ", ".join(spiff.waited_signals(workflow))
         raise spiff.RuntimeFailure(case.pathway_version.process_id, "stuck", signals, workflow)
     _sync_tasks(uow, case, ready, now, workflow)
@@ -200,6 +210,29 @@ def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:
     if roles:
         _check_notification_cap(uow, case, row.element_id, len(recipients(uow, case.centre_id, roles)))
         notify_roles(uow, case, roles, DEADLINE_FIRED, deadline_params(case.number, row.kind, props.name_en))
+
+
+def _announce_thrown(uow: UnitOfWork, case: Case, workflow: spiff.Workflow) -> None:
+    """Send tasks and throw events the last step reached: audited, and the roles they name notified.
+
+    The notification says the case number and the element's name from the diagram, never a value of
+    the case (whoever holds the role may not open the case).
+    """
+    for thrown in events.collect_thrown(workflow):
+        record(
+            uow.session,
+            uow.clock.now(),
+            SYSTEM,
+            "case.thrown",
+            case_id=case.id,
+            subject=thrown.label[:200],
+            detail={"element": thrown.element_id, "kind": thrown.kind, "name": thrown.name},
+        )
+        roles = resolve_roles(thrown.properties.notify)
+        if roles:
+            _check_notification_cap(uow, case, thrown.element_id, len(recipients(uow, case.centre_id, roles)))
+            params = thrown_params(case.number, thrown.label, thrown.properties.name_en)
+            notify_roles(uow, case, roles, PATHWAY_THREW, params)
 
 
 def cancel_open_work(uow: UnitOfWork, case: Case) -> None:

@@ -26,6 +26,7 @@ CASE_LINKED = "case.linked"
 CASE_LINKED_OVER_CAPACITY = "case.linked_over_capacity"
 CASE_OPERATION = "case.operation"
 OUTSIDE_NOTICE = "case.outside_notice"
+PATHWAY_THREW = "case.thrown"  # a send task or a throw event of the case's pathway was reached
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ MESSAGES: dict[str, Message] = {
             N_("Case %(number)s was opened by a handover from another centre, over the centre's capacity"),
             N_("A handover fills my centre over its capacity"),
         ),
+        Message(PATHWAY_THREW, N_("Case %(number)s: “%(name)s”"), N_("A step of a pathway calls my role")),
         Message(CASE_OPERATION, N_("Case %(number)s: “%(step)s”"), N_("A step of a pathway tells my role")),
         Message(
             OUTSIDE_NOTICE,

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 
 from engine.errors import NotFound
-from engine.notify.messages import DEADLINE_FIRED, PATHWAY_DEPLOYED, ROLE_GRANTED
+from engine.notify.messages import DEADLINE_FIRED, PATHWAY_DEPLOYED, PATHWAY_THREW, ROLE_GRANTED
 from engine.notify.preferences import emailed_users
 from engine.paging import page_count
 from engine.store.models import Case, Membership, Notification, OutboxEmail, User
@@ -30,7 +30,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 10_000
 MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
 Params = Mapping[str, Any]
-__all__ = ["DEADLINE_FIRED", "PATHWAY_DEPLOYED", "ROLE_GRANTED"]
+__all__ = ["DEADLINE_FIRED", "PATHWAY_DEPLOYED", "PATHWAY_THREW", "ROLE_GRANTED"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,11 @@ def case_link(case: Case) -> str:
 
 def deadline_params(case_number: str, name: str, name_en: str = "") -> dict[str, str]:
     """What a fired deadline says: the case number and the timer's name from the diagram (both languages)."""
+    return {"number": case_number, "name": name, "name_en": name_en or name}
+
+
+def thrown_params(case_number: str, name: str, name_en: str = "") -> dict[str, str]:
+    """What a send task or throw event says: the case number and the element's name (both languages)."""
     return {"number": case_number, "name": name, "name_en": name_en or name}
 
 

@@ -20,7 +20,10 @@ _KINDS = (
         "human tasks (wait for a person)",
         tuple(sorted(HUMAN_TASKS, key=("userTask", "manualTask", "task").index)),
     ),
-    ("other activities", ("scriptTask", "serviceTask", "businessRuleTask", "subProcess")),
+    (
+        "other activities",
+        ("scriptTask", "serviceTask", "businessRuleTask", "sendTask", "receiveTask", "subProcess"),
+    ),
     ("gateways", ("exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway")),
     ("flow and data", ("sequenceFlow", "dataObject", "dataObjectReference", "dataStoreReference")),
     ("decoration", ("textAnnotation", "association", "group", "laneSet", "lane")),

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from lxml import etree
 
-from engine.bpmn import checks, parsing, properties
+from engine.bpmn import checks, parsing, properties, property_checks
 from engine.config import RunLimits
 from engine.errors import PathwayInvalid, Problem
 from engine.pathways import decisions as dmn
+from engine.pathways.event_rules import event_problems
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import BPMN_NS, NS, parse_xml
 from engine.pathways.limits import lint_lengths
@@ -23,13 +24,16 @@ from engine.people.roles import resolve_role
 # Flow elements Casepath runs; anything else in an executable process is reported by id. A serviceTask
 # runs only with one of Casepath's operations in its ``operation`` property (checked with the properties).
 SUPPORTED = frozenset({
-    "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task",
-    "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
-    "subProcess", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow",
-    "dataObject",
+    "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task", "sendTask",
+    "receiveTask", "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+    "eventBasedGateway", "subProcess", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+    "sequenceFlow", "dataObject",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
-SUPPORTED_EVENTS = frozenset({"timerEventDefinition", "signalEventDefinition", "terminateEventDefinition"})
+SUPPORTED_EVENTS = frozenset({
+    "timerEventDefinition", "signalEventDefinition", "terminateEventDefinition", "messageEventDefinition",
+    "errorEventDefinition", "escalationEventDefinition", "conditionalEventDefinition",
+})  # fmt: skip
 
 
 @dataclass
@@ -177,8 +181,9 @@ def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
         if qname.namespace == BPMN_NS and element.getparent() is not None:
             problems.extend(_supported(element, qname.localname, element_id))
             raw = properties.raw_of_element(element)
-            for message in properties.problems_of(qname.localname, raw, lanes.get(element_id), words):
+            for message in property_checks.problems_of(qname.localname, raw, lanes.get(element_id), words):
                 problems.append(Problem(element_id, message))
+            problems.extend(event_problems(element, qname.localname, element_id))
         if qname.localname == "boundaryEvent" and element.get("attachedToRef") not in ids:
             problems.append(Problem(element_id, "the boundary event is attached to no activity here"))
     return problems

@@ -110,6 +110,16 @@ def can_signal_case(who: Principal, case: CaseLike) -> bool:
     return can_view_case(who, case)
 
 
+def can_deliver_message(who: Principal, case: CaseLike, roles: Collection[str]) -> bool:
+    """A message is delivered by someone of the case's centre whose role the waiting element names."""
+    return can_view_case(who, case) and who.role_in(case.centre_id) in roles
+
+
+def can_start_routine(who: Principal, centre_id: int) -> bool:
+    """A periodic pathway's routine (e.g. the monthly occupancy report) is started by the centre's manager."""
+    return who.role_in(centre_id) in AUDIT_READERS
+
+
 def can_close_case(who: Principal, case: CaseLike) -> bool:
     return who.role_in(case.centre_id) in REASSIGNERS
 

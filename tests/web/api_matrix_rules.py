@@ -94,6 +94,8 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         lambda own: {"kind": "referral", "file": (BytesIO(documents.png()), "referral.png")},
     ),
     ("api_case_file.download", "GET"): ApiRule(fixed("/attachments/no-such-document"), signed_in(404)),
+    # The fixture pathway waits for no message: 409 with the reason for those who read the case.
+    ("api_cases.message", "POST"): ApiRule(case_url("/messages/court_decision"), on_case(READERS, ok=409)),
     ("api_pathways.list_pathways", "GET"): ApiRule(fixed("/pathways"), signed_in(200)),
     ("api_pathways.upload_pathway", "POST"): ApiRule(
         fixed("/pathways"),

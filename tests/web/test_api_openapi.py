@@ -23,6 +23,7 @@ ENDPOINTS = {
     ("get", "/api/v1/cases/{case_id}/attachments"),
     ("post", "/api/v1/cases/{case_id}/attachments"),
     ("get", "/api/v1/attachments/{attachment_id}"),
+    ("post", "/api/v1/cases/{case_id}/messages/{name}"),
     ("get", "/api/v1/pathways"),
     ("post", "/api/v1/pathways"),
 }

@@ -159,6 +159,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("cases.signal", "POST"): Rule(
         case_url("/signal"), on_case(READERS, 422), lambda own: {"signal": "risk_changed"}
     ),
+    # ... nor for a message: the reason is flashed and the case page shown again.
+    ("cases.message", "POST"): Rule(case_url("/messages/court_decision"), on_case(READERS, 302)),
     ("cases.retry", "POST"): Rule(case_url("/retry"), on_incident),
     ("case_file.add_note", "POST"): Rule(
         case_url("/notes"), on_case(READERS, 302), lambda own: {"kind": "contact", "body": "Среща."}

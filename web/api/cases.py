@@ -7,13 +7,22 @@ from typing import Any
 from engine.casework.cases import Intake
 from engine.casework.intake import admit
 from engine.casework.intake_data import LEAD_FIELDS
+from engine.casework.messages import deliver_message
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import list_cases
 from engine.people.permissions import can_use_inbox, require
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
-from web.api.schemas import AuditSchema, CaseListQuerySchema, CasePageSchema, CaseSchema, IntakeSchema
-from web.db import reads_only, request_uow
+from web.api.schemas import (
+    AuditSchema,
+    CaseListQuerySchema,
+    CasePageSchema,
+    CaseSchema,
+    IntakeSchema,
+    MessageSchema,
+)
+from web.db import current_services, reads_only, request_uow
+from web.i18n import locale
 from web.labels import INCIDENT_PROBLEMS, label
 
 blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
@@ -60,6 +69,24 @@ def show(case_id: str) -> dict[str, Any]:
     The read is recorded in the case's audit trail.
     """
     return case_body(casefile.read_case(request_uow(), caller(), case_id, view="api"))
+
+
+@blp.post("/cases/<case_id>/messages/<name>")
+@blp.arguments(MessageSchema)
+@blp.response(200, CaseSchema)
+@errors(blp, 400, 403, 404, 409, 422, 503)
+def message(body: dict[str, Any], case_id: str, name: str) -> dict[str, Any]:
+    """Deliver message `name` (e.g. `court_decision`) with its `data` to a case that waits for it.
+
+    The waiting element (a receive task or a message catch event) names the roles that may deliver it
+    (403 for others) and the form whose JSON Schema `data` must fit: 400 names each field that does not.
+    A message that nothing in the case waits for now answers 409 with the names it does wait for.
+    Delivery is recorded in the case's audit trail; the answer is the case file as it is now.
+    """
+    who = caller()
+    uow = request_uow()
+    deliver_message(uow, who, case_id, name[:80], body["data"], current_services().forms, locale())
+    return case_body(casefile.read_case(uow, who, case_id, view="api"))
 
 
 @blp.get("/cases/<case_id>/audit")

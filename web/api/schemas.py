@@ -257,6 +257,18 @@ class CompleteSchema(Schema):
     )
 
 
+class MessageSchema(Schema):
+    data = fields.Raw(
+        load_default=None,
+        validate=storable,
+        metadata={
+            "description": "the message's data: a JSON object that fits the JSON Schema of the form the "
+            "waiting element names (`payload_form`); empty or absent when it names none",
+            "example": {"outcome": "placement", "decided_on": "2026-03-02"},
+        },
+    )
+
+
 class CompletedSchema(Schema):
     task = fields.Nested(TaskSchema, required=True)
     case = fields.Nested(CaseRefSchema, required=True)

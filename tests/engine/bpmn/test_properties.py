@@ -16,13 +16,15 @@ from engine.bpmn import property_sheet
 from engine.bpmn.properties import (
     EVENTS,
     HUMAN_TASKS,
+    MESSAGE_CATCHERS,
     PROPERTIES,
     EventProperties,
+    MessageProperties,
     TaskProperties,
     event_properties,
-    problems_of,
     task_properties,
 )
+from engine.bpmn.property_checks import problems_of
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs" / "pathway-authoring.md"
@@ -45,6 +47,7 @@ def _carried_by_all(kinds: frozenset[str]) -> set[str]:
 def test_the_typed_values_hold_exactly_what_their_elements_carry() -> None:
     assert {item.name for item in fields(TaskProperties)} == _carried_by_all(HUMAN_TASKS)
     assert {item.name for item in fields(EventProperties)} == _carried_by_all(EVENTS)
+    assert {item.name for item in fields(MessageProperties)} == _carried_by_all(MESSAGE_CATCHERS)
     assert len({prop.name for prop in PROPERTIES}) == len(PROPERTIES)
 
 

@@ -14,9 +14,9 @@ from engine.bpmn.properties import (
     PROPERTIES,
     SERVICE_TASKS,
     ServiceProperties,
-    problems_of,
     service_properties,
 )
+from engine.bpmn.property_checks import problems_of
 from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import check_document
 from tests.engine.bpmn.test_properties import Words
