@@ -49,6 +49,7 @@ class PropertyType(StrEnum):
     ROLE_LIST = "role_list"  # casework roles separated by commas
     ANCHOR = "anchor"  # the date a duration counts from: one of ANCHORS
     FLAG = "flag"  # true or false
+    EXPRESSION = "expression"  # a safe expression, evaluated on the task's data
 
 
 # Which BPMN elements a property may sit on, by their local names.
@@ -161,6 +162,17 @@ PROPERTIES: tuple[Property, ...] = (
         N_("The legal basis of the deadline, shown to case workers next to it (for example ЗСУ чл. 77(3))."),
     ),
     Property(
+        "item_label",
+        HUMAN_TASKS,
+        PropertyType.EXPRESSION,
+        N_("Item label"),
+        N_(
+            "For a multi-instance or looping task: an expression on the task's data that says which item "
+            'the task is for, shown as "for: …" in the inbox and on the case page (for example '
+            'child["name"] + ", " + str(child["age"]) + " г.").'
+        ),
+    ),
+    Property(
         "notify",
         EVENTS,
         PropertyType.ROLE_LIST,
@@ -191,6 +203,7 @@ class TaskProperties:
     due_from: str = ""
     ends_stay: bool = False
     legal_source: str = ""
+    item_label: str = ""
     name_en: str = ""
 
 
@@ -320,6 +333,16 @@ def _check_flag(prop: Property, value: str, words: Vocabulary) -> str:
     return f"{prop.name} '{value}' must be true or false"
 
 
+def _check_expression(prop: Property, value: str, words: Vocabulary) -> str:
+    if not value:
+        return ""
+    try:
+        check_expression(value)
+    except ExpressionError as error:
+        return f"{prop.name} '{value}' is not a valid expression: {error.message}"
+    return ""
+
+
 def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
     return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
 
@@ -332,4 +355,5 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.ROLE_LIST: _check_role_list,
     PropertyType.ANCHOR: _check_anchor,
     PropertyType.FLAG: _check_flag,
+    PropertyType.EXPRESSION: _check_expression,
 }

@@ -73,6 +73,8 @@ def dump_spec(parsed: ParsedPathway) -> str:
             "process_id": parsed.process_id,
             "spec": _SERIALIZER.to_dict(parsed.spec),
             "subprocess_specs": {k: _SERIALIZER.to_dict(v) for k, v in parsed.subprocess_specs.items()},
+            "event_subprocesses": parsed.event_subprocesses,
+            "called": parsed.called,
         },
         separators=(",", ":"),
     )
@@ -84,7 +86,8 @@ def load_spec(spec_json: str) -> ParsedPathway:
     dct = json.loads(spec_json)
     spec = _SERIALIZER.from_dict(dct["spec"])
     subprocess_specs = {k: _SERIALIZER.from_dict(v) for k, v in dct["subprocess_specs"].items()}
-    return ParsedPathway(dct["process_id"], spec, subprocess_specs)
+    extra = {"event_subprocesses": dct.get("event_subprocesses", {}), "called": dct.get("called", {})}
+    return ParsedPathway(dct["process_id"], spec, subprocess_specs, **extra)
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
@@ -124,5 +127,5 @@ def load_state(
         )
     dct = json.loads(zlib.decompress(state))
     workflow = _STATE.restore_state(dct, pathway.spec, pathway.subprocess_specs)
-    workflow.script_engine = SafeScriptEngine(clock, limits)
+    workflow.script_engine = SafeScriptEngine(clock, limits, pathway.event_subprocesses)
     return workflow

@@ -75,6 +75,7 @@ class InboxRow:
     legal_source: str
     assignee_id: int | None
     assignee_name: str
+    item_label: str = ""  # which item of a multi-instance task the row is for ("Иван, 9 г.")
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ def _rows(
             CaseTask.legal_source,
             CaseTask.assignee_id,
             func.coalesce(assignee.display_name, assignee.username, ""),
+            CaseTask.item_label,
         )
         .outerjoin(assignee, assignee.id == CaseTask.assignee_id)
         .where(where)
