@@ -43,6 +43,7 @@ _TYPE_WORDS = {
     PropertyType.ROLE_LIST: "list of role names",
     PropertyType.ANCHOR: "anchor (a date of the case)",
     PropertyType.FLAG: "true or false",
+    PropertyType.EXPRESSION: "expression",
 }
 
 

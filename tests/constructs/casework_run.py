@@ -33,7 +33,9 @@ def construct(name: str, replace: dict[str, str] | None = None) -> bytes:
 class CaseRun:
     """One case of a construct's diagram, each step in its own committed unit of work."""
 
-    def __init__(self, make_uow: Callable[[], UnitOfWork], world: World, forms: FormCatalog, clock: FrozenClock):
+    def __init__(
+        self, make_uow: Callable[[], UnitOfWork], world: World, forms: FormCatalog, clock: FrozenClock
+    ):
         self.make_uow, self.world, self.forms, self.clock = make_uow, world, forms, clock
         self.worker = world.staff["social_worker"]
         self.case_id = ""

@@ -46,7 +46,10 @@ def test_a_missing_callee_is_reported_by_the_call_activity_id(fixture_forms):
     verdict, parsed = check_document(construct("call_activity"), fixture_forms, "caller.bpmn")
     assert parsed is None
     assert [(p.element_id, p.message) for p in verdict.problems] == [
-        ("call_review", "calls 'shared_review', which is neither a process in this file nor a deployed pathway")
+        (
+            "call_review",
+            "calls 'shared_review', which is neither a process in this file nor a deployed pathway",
+        )
     ]
 
 

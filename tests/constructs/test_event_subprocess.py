@@ -1,4 +1,4 @@
-"""Event sub-processes: an interrupting one started by a signal, non-interrupting ones by a signal and a timer."""
+"""Event sub-processes: an interrupting one started by a signal, non-interrupting ones (signal, timer)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import timedelta
 from tests.constructs.casework_run import CaseRun, construct
 
 
-def test_violence_disclosed_interrupts_everything_else(make_committed_uow, committed_world, fixture_forms, clock):
+def test_violence_disclosed_interrupts_everything_else(
+    make_committed_uow, committed_world, fixture_forms, clock
+):
     run = CaseRun(make_committed_uow, committed_world, fixture_forms, clock)
     run.deploy(construct("event_subprocess"))
     opened = clock.now()

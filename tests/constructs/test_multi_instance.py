@@ -1,4 +1,4 @@
-"""Multi-instance tasks, parallel and sequential: one needs assessment per child, each saying whom it is for."""
+"""Multi-instance tasks, parallel and sequential: one needs assessment per child, saying whom it is for."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from tests.constructs.casework_run import CaseRun, construct
 CHILDREN = [{"name": "Иван", "age": 9}, {"name": "Мария", "age": 5}]
 
 
-def test_one_task_per_child_then_one_visit_at_a_time(make_committed_uow, committed_world, fixture_forms, clock):
+def test_one_task_per_child_then_one_visit_at_a_time(
+    make_committed_uow, committed_world, fixture_forms, clock
+):
     run = CaseRun(make_committed_uow, committed_world, fixture_forms, clock)
     run.deploy(construct("multi_instance"))
     opened = clock.now()

@@ -19,7 +19,9 @@ def test_a_placement_that_holds_goes_on(make_committed_uow, committed_world, fix
     assert run.status() == "closed"
 
 
-def test_a_cancelled_placement_takes_the_cancel_boundary(make_committed_uow, committed_world, fixture_forms, clock):
+def test_a_cancelled_placement_takes_the_cancel_boundary(
+    make_committed_uow, committed_world, fixture_forms, clock
+):
     run = CaseRun(make_committed_uow, committed_world, fixture_forms, clock)
     run.deploy(construct("transaction_cancel"))
     run.open()
