@@ -39,7 +39,9 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
     invalid = io_errors = 0
     for name in files:
         try:
-            verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle)
+            verdict = lint.verdict_for_file(
+                Path(name), forms, ctx.settings.run_limits.min_cycle, lint.pathway_files(ctx.settings.pathways_dir)
+            )
         except OSError as error:
             err.print(f"{name}: cannot read: {error.strerror or error}")
             io_errors += 1
@@ -210,7 +212,8 @@ def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
         data = path.read_bytes()
     except OSError:
         fail(f"{target}: no such file or shipped pathway")
-    verdict, parsed = lint.check_document(data, forms, str(target), ctx.settings.run_limits.min_cycle)
+    callees = lint.pathway_files(ctx.settings.pathways_dir)
+    verdict, parsed = lint.check_document(data, forms, str(target), ctx.settings.run_limits.min_cycle, callees)
     if parsed is None:
         console.print(verdict.summary(), markup=False)
         sys.exit(1)

@@ -132,6 +132,7 @@ _PLAIN = (
     ("Cannot resolve data", "a data association must connect to a data object of the same process"),
     ("Data Store", "data stores are not supported by Casepath: use a data object"),
     ("raise_validation_exception", "the event names a signal or message that the diagram does not define"),
+    ("Cancel Events may only be used", "a cancel event belongs on the boundary of a transaction, or inside one"),
     ("RecursionError", "too many steps follow one another from here (several hundred): shorten the chain"),
 )
 
@@ -256,8 +257,26 @@ def _lane_of_elements(process: etree._Element) -> dict[str, str]:
     return lanes
 
 
-def verdict_for_file(path: Path, forms: FormCatalog, min_cycle: str = RunLimits().min_cycle) -> Verdict:
+def verdict_for_file(
+    path: Path, forms: FormCatalog, min_cycle: str = RunLimits().min_cycle, callees: Callees | None = None
+) -> Verdict:
     """Verdict on a file on disk; I/O errors are the caller's to report."""
     data = path.read_bytes()
-    verdict, _ = check_document(data, forms, str(path), min_cycle)
+    verdict, _ = check_document(data, forms, str(path), min_cycle, callees)
     return verdict
+
+
+def pathway_files(pathways_dir: Path) -> Callees:
+    """Finds a called pathway as a file, ``<pathways_dir>/<id>/<id>.bpmn`` (the shipped layout), for
+    checking and simulating before anything is deployed; its version is 0 (not deployed)."""
+
+    def find(key: str) -> tuple[bytes, int] | None:
+        if not key or "/" in key or "\\" in key or key.startswith("."):
+            return None
+        path = pathways_dir / key / f"{key}.bpmn"
+        try:
+            return (path.read_bytes(), 0) if path.is_file() else None
+        except OSError:
+            return None
+
+    return find

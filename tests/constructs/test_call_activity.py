@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.pathways.lint import check_document
+from engine.pathways.lint import check_document, pathway_files
 from tests.constructs.casework_run import CONSTRUCTS, CaseRun, construct
 
 SHARED = (CONSTRUCTS / "shared_review.bpmn").read_bytes()
@@ -63,3 +63,14 @@ def test_a_second_uncalled_executable_process_is_still_refused(fixture_forms):
     )
     verdict, _ = check_document(data, fixture_forms, "caller.bpmn", callees=lambda key: (SHARED, 1))
     assert [p.element_id for p in verdict.problems] == ["intake_steps"]
+
+
+def test_check_and_simulate_find_a_called_pathway_among_the_pathway_files(tmp_path, fixture_forms):
+    (tmp_path / "shared_review").mkdir()
+    (tmp_path / "shared_review" / "shared_review.bpmn").write_bytes(SHARED)
+    verdict, parsed = check_document(
+        construct("call_activity"), fixture_forms, "caller.bpmn", callees=pathway_files(tmp_path)
+    )
+    assert verdict.valid, verdict.summary()
+    assert parsed is not None and parsed.called == {"shared_review": 0}  # a file: not a deployed version
+    assert pathway_files(tmp_path)("../shared_review") is None

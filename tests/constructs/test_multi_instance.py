@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine.pathways.lint import check_document
 from tests.constructs.casework_run import CaseRun, construct
 
 CHILDREN = [{"name": "Иван", "age": 9}, {"name": "Мария", "age": 5}]
@@ -55,3 +56,14 @@ def test_a_label_that_fails_parks_the_case_as_an_incident(
         assert case.status == "incident" and case.incident_element == "needs"
         assert case.incident_expression == 'child["name"] + ", " + str(child["age"]) + " г."'
     assert run.tasks() == []
+
+
+def test_loop_expressions_go_through_the_safe_evaluator(fixture_forms):
+    cardinality = '<bpmn:loopCardinality>__import__("os").system("true")</bpmn:loopCardinality>'
+    data = construct(
+        "multi_instance", {"<bpmn:loopDataInputRef>children</bpmn:loopDataInputRef>\n": cardinality}
+    )
+    verdict, parsed = check_document(data, fixture_forms, "mi.bpmn")
+    assert parsed is None
+    assert [p.element_id for p in verdict.problems] == ["needs"]
+    assert "__import__" in verdict.problems[0].message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine.pathways.lint import check_document
 from tests.constructs.casework_run import CaseRun, construct
 
 
@@ -29,3 +30,15 @@ def test_a_cancelled_placement_takes_the_cancel_boundary(
     assert run.tasks() == [("undo", "")] and run.deadlines() == []
     run.complete("undo")
     assert run.status() == "closed"
+
+
+def test_a_cancel_event_outside_a_transaction_is_reported(fixture_forms):
+    data = construct(
+        "transaction_cancel",
+        {"<bpmn:transaction ": "<bpmn:subProcess ", "</bpmn:transaction>": "</bpmn:subProcess>"},
+    )
+    verdict, parsed = check_document(data, fixture_forms, "t.bpmn")
+    assert parsed is None
+    assert [(p.element_id, p.message) for p in verdict.problems] == [
+        ("placement", "a cancel event belongs on the boundary of a transaction, or inside one")
+    ]
