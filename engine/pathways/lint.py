@@ -132,7 +132,7 @@ _PLAIN = (
     ("Cannot resolve data", "a data association must connect to a data object of the same process"),
     ("Data Store", "data stores are not supported by Casepath: use a data object"),
     ("raise_validation_exception", "the event names a signal or message that the diagram does not define"),
-    ("Cancel Events may only be used", "a cancel event belongs on the boundary of a transaction, or inside one"),
+    ("Cancel Events may only", "a cancel event belongs on the boundary of a transaction, or inside one"),
     ("RecursionError", "too many steps follow one another from here (several hundred): shorten the chain"),
 )
 

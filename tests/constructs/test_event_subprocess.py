@@ -44,3 +44,17 @@ def test_without_events_the_stay_ends_and_the_waiting_handlers_are_withdrawn(
     run.complete("closing")
     assert run.tasks() == [] and run.deadlines() == []
     assert run.status() == "closed"
+
+
+def test_an_interrupting_timer_start_withdraws_the_work(
+    make_committed_uow, committed_world, fixture_forms, clock
+):
+    interrupting = {'name="A week in" isInterrupting="false"': 'name="A week in" isInterrupting="true"'}
+    run = CaseRun(make_committed_uow, committed_world, fixture_forms, clock)
+    run.deploy(construct("event_subprocess", interrupting))
+    run.open()
+    assert run.fire_next_deadline() == "weekly_start"
+    assert run.tasks() == [("check", "")] and run.deadlines() == []
+    assert [row.element_id for row in run.inbox()] == ["check"]
+    run.complete("check")
+    assert run.status() == "closed"
