@@ -1,4 +1,7 @@
-"""Inbox query time at 10k and 100k cases (target: p95 ≤ 30 ms at 100k).
+"""Inbox query time at 10k and 100k cases (target: p95 ≤ 30 ms at 100k), and the inbox page's server
+time at 100k (``inbox_p95_ms_100k``: ``GET /inbox`` through the whole Flask app, signed in, rendered;
+the figure without a backend in its name is PostgreSQL's when configured, else SQLite's), also with a
+search by name (``inbox_search_p95_ms_100k``) and a team's page sorted by case.
 
 The data are shaped like a municipality's history: cases spread over 100 centres, 6% of them open
 (each open case with one or two open tasks, some overdue), every case with eight completed tasks.
@@ -21,7 +24,8 @@ from bench.engine_bench import p50, p95
 from engine.casework.inbox import InboxFilters, list_inbox
 from engine.clock import FrozenClock
 from engine.config import Settings
-from engine.people.permissions import Principal
+from engine.people.permissions import SYSTEM, Principal
+from engine.people.users import create_user
 from engine.services import Services
 from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
 
@@ -29,11 +33,13 @@ Result = tuple[str, float, str]
 CENTRES = 100
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 ROLES = ("social_worker", "psychologist", "case_lead", "educator", "medical", "manager")
+PAGE_PASSWORD = "bench password long enough"
 
 
 def run(quick: bool) -> list[Result]:
     sizes = (10_000,) if quick else (10_000, 100_000)
     results: list[Result] = []
+    page_figures: dict[str, list[Result]] = {}
     for backend, url in scratch_databases():
         services = Services.from_settings(Settings(database_url=url), clock=FrozenClock(NOW))
         loaded = 0
@@ -47,8 +53,42 @@ def run(quick: bool) -> list[Result]:
                 samples = _time_inbox(services, who, repeat)
                 results.append((f"inbox_query_p50_ms_{backend}_{size // 1000}k_{label}", p50(samples), "ms"))
                 results.append((f"inbox_query_p95_ms_{backend}_{size // 1000}k_{label}", p95(samples), "ms"))
+        page_figures[backend] = _page_times(services, sizes[-1], 30 if quick else 100)
+        results += [(f"{name}_{backend}", value, unit) for name, value, unit in page_figures[backend]]
         services.engine.dispose()
-    return results
+    chosen = page_figures.get("postgres") or page_figures.get("sqlite") or []
+    return results + [item for item in chosen if item[0].endswith("_100k")]
+
+
+def _page_times(services: Services, size: int, repeat: int) -> list[Result]:
+    """Server time of the inbox page (the WSGI call, rendered), as a worker and as a case lead."""
+    from web.app import create_app
+
+    with services.uow() as uow:
+        for name, role in (("bench-worker", "social_worker"), ("bench-lead", "case_lead")):
+            create_user(uow, SYSTEM, name, PAGE_PASSWORD, "c1", role, "Bench Person")
+        uow.commit()
+    app = create_app(services.settings, services)
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    suffix = f"{size // 1000}k"
+    figures: list[Result] = []
+    for name, label, path in (
+        ("bench-worker", "inbox_p95_ms", "/inbox"),
+        ("bench-worker", "inbox_search_p95_ms", "/inbox?q=%D0%BB%D0%B8%D1%86%D0%B5"),  # "лице"
+        ("bench-lead", "inbox_team_by_case_p95_ms", "/inbox?scope=team&sort=case&page=2"),
+    ):
+        client = app.test_client()
+        signed = client.post("/login", data={"username": name, "password": PAGE_PASSWORD})
+        assert signed.status_code == 302, signed.status_code
+        assert client.get(path).status_code == 200  # warm the templates and statements
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            response = client.get(path)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200 and b'class="task-link"' in response.data
+        figures.append((f"{label}_{suffix}", p95(samples), "ms"))
+    return figures
 
 
 def _time_inbox(services: Services, who: Principal, repeat: int) -> list[float]:

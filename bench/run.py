@@ -16,6 +16,7 @@ SUITES = (
     "bench.timers_bench",
     "bench.intake_bench",
     "bench.http_bench",
+    "bench.constructs_bench",
 )
 
 

@@ -15,7 +15,7 @@ from babel import support
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
 from engine.bpmn import property_sheet
 from engine.errors import CasepathError, ValidationFailed
-from engine.pathways import lint, scenarios, simulation
+from engine.pathways import decisions, lint, scenarios, simulation
 from engine.pathways.forms import FormCatalog
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "web" / "translations"
@@ -34,13 +34,18 @@ def pathways_group() -> None:
 @click.argument("files", nargs=-1, required=True)
 @pass_ctx
 def check(ctx: Context, files: tuple[str, ...]) -> None:
-    """One verdict per FILE; exit 0 if all are valid, 1 if any is not, 2 on I/O errors."""
+    """One verdict per FILE (a .dmn file: per decision and rule); exit 0 if all are valid, 1 if any is not,
+    2 on I/O errors."""
     forms = FormCatalog(ctx.settings.forms_dir)
     invalid = io_errors = 0
     for name in files:
         try:
-            callees = lint.pathway_files(ctx.settings.pathways_dir)
-            verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle, callees)
+            verdict: lint.Verdict | decisions.DecisionVerdict
+            if name.lower().endswith(".dmn"):
+                verdict = decisions.check_decision_document(Path(name).read_bytes(), name)[0]
+            else:
+                callees = lint.pathway_files(ctx.settings.pathways_dir)
+                verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle, callees)
         except OSError as error:
             err.print(f"{name}: cannot read: {error.strerror or error}")
             io_errors += 1
@@ -212,7 +217,7 @@ def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
     except OSError:
         fail(f"{target}: no such file or shipped pathway")
     callees, min_cycle = lint.pathway_files(ctx.settings.pathways_dir), ctx.settings.run_limits.min_cycle
-    verdict, parsed = lint.check_document(data, forms, str(target), min_cycle, callees)
+    verdict, parsed = lint.check_document(data, forms, str(target), min_cycle, callees=callees)
     if parsed is None:
         console.print(verdict.summary(), markup=False)
         sys.exit(1)

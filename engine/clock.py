@@ -94,6 +94,25 @@ def is_duration(text: str) -> bool:
     return bool(_DURATION.match(text.strip()))
 
 
+_LOOKS_LIKE_DURATION = re.compile(r"^P[\d.,T][\dYMWDTHS.,]*$", re.IGNORECASE)
+_FRACTION = re.compile(r"\d[.,]\d")
+
+
+def duration_problem(text: str) -> str:
+    """Why ``text``, written like an ISO 8601 duration, is not one Casepath runs ("" when it is, or when
+    it does not look like a duration at all): a fraction (PT0.25S), a part too long, a malformed one."""
+    value = text.strip()
+    if not _LOOKS_LIKE_DURATION.match(value):
+        return ""
+    if _FRACTION.search(value):
+        return f"'{value}' has a fraction: write a duration in whole units (PT1S, PT15M, P1D)"
+    try:
+        parse_duration(value)
+    except ValueError as error:
+        return str(error)
+    return ""
+
+
 def parse_duration(text: str) -> Duration:
     """Parse an ISO 8601 duration of whole numbers; raise ValueError with a readable message."""
     match = _DURATION.match(text.strip())

@@ -52,7 +52,17 @@ class Settings:
     default_locale: str = "bg"
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
+    attachment_max_mb: int = 20  # CASEPATH_UPLOAD_MAX_MB: the largest document attached to a case
     run_limits: RunLimits = field(default_factory=RunLimits)
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where attached documents are kept, by their SHA-256 (engine/casework/file_store.py)."""
+        return self.instance_dir / "attachments"
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        return self.attachment_max_mb * 1024 * 1024
 
     @property
     def forms_dir(self) -> Path:
@@ -97,8 +107,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base_url=env.get("CASEPATH_BASE_URL", defaults.base_url),
         default_locale=env.get("CASEPATH_DEFAULT_LOCALE", "bg"),
         secure_cookies=_flag(env.get("CASEPATH_SECURE_COOKIES", "0")),
+        attachment_max_mb=_positive(env, "CASEPATH_UPLOAD_MAX_MB", defaults.attachment_max_mb),
         run_limits=_run_limits(env),
     )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, str(default)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def _run_limits(env: Mapping[str, str]) -> RunLimits:

@@ -40,6 +40,18 @@ class ValidationFailed(CasepathError):
         self.fields: dict[str, list[str]] = {k: list(v) for k, v in (fields or {}).items()}
 
 
+class FileRefused(ValidationFailed):
+    """An uploaded file that is not of an accepted kind (judged by its content), or is damaged."""
+
+    code = "file_refused"
+
+
+class FileTooLarge(ValidationFailed):
+    """An uploaded file over the configured size."""
+
+    code = "too_large"
+
+
 class TooManyAttempts(CasepathError):
     """Refused for now after repeated failures; ``retry_after`` says how long to wait."""
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.casework.file_store import FileStore, FilesystemStore
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.notify.mail import Mailer, SmtpMailer
@@ -29,6 +30,16 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     dispatch: Dispatcher = drop_events
     mailer: Mailer | None = None  # None: e-mails wait in the outbox until SMTP is configured
+    files: FileStore | None = None  # attached documents; None: under the instance folder
+
+    def __post_init__(self) -> None:
+        if self.files is None:
+            self.files = FilesystemStore(self.settings.attachments_dir)
+
+    @property
+    def file_store(self) -> FileStore:
+        assert self.files is not None  # set in __post_init__
+        return self.files
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None, **kwargs: Any) -> Services:

@@ -32,6 +32,7 @@ FIRE_DEADLINE = "casepath.fire_deadline"
 DISPATCH_DUE_MAIL = "casepath.dispatch_due_mail"
 DELIVER_MAIL = "casepath.deliver_mail"
 SEAL_AUDIT = "casepath.seal_audit"
+SEND_REMINDERS = "casepath.send_reminders"
 QUEUE = "casepath"
 
 
@@ -81,7 +82,7 @@ class EngineTask(Task):  # type: ignore[misc]
 
 def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     """A Celery app for ``settings``; pass ``services`` to share a clock or an engine (tests, benches)."""
-    from tasks import audit, deadlines, mail
+    from tasks import audit, deadlines, mail, reminders
 
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     # A worker's commit that queued e-mails enqueues their delivery at once (beat would find them too).
@@ -90,6 +91,7 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     deadlines.register(app)
     mail.register(app)
     audit.register(app)
+    reminders.register(app)
     return app
 
 
@@ -135,6 +137,8 @@ def _config(settings: Settings) -> dict[str, Any]:
             },
             # Audit rows are chained by this one sealer shortly after they commit (engine/audit/chain.py).
             "seal-audit": {"task": SEAL_AUDIT, "schedule": float(settings.sweep_interval_seconds)},
+            # Holders hear of tasks due tomorrow, overdue, or at their follow-up date.
+            "send-reminders": {"task": SEND_REMINDERS, "schedule": float(settings.sweep_interval_seconds)},
         },
     }
 

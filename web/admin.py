@@ -18,6 +18,43 @@ from web.security import current_principal, require_sign_in
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_sign_in)
 
+# Where each form's fields are, for the error summary's links (field name → input id).
+FIELD_IDS = {
+    "user": {
+        "username": "new-username",
+        "display_name": "new-display-name",
+        "password": "new-password",
+        "centre": "new-centre",
+        "role": "new-role",
+    },
+    "grant": {"grant_username": "grant-username", "grant_centre": "grant-centre", "grant_role": "grant-role"},
+    "centre": {
+        "code": "centre-code",
+        "name": "centre-name",
+        "kind": "centre-kind",
+        "capacity": "centre-capacity",
+        "address": "centre-address",
+    },
+}
+
+
+def field_label(name: str) -> str:
+    """A field's name in the error summary (the grant and centre-edit forms prefix theirs)."""
+    plain = name.removeprefix("grant_").removeprefix("edit_")
+    labels = {
+        "username": _("Username"),
+        "display_name": _("Name"),
+        "name": _("Name"),
+        "password": _("Password"),
+        "centre": _("Centre"),
+        "role": _("Role"),
+        "code": _("Code"),
+        "kind": _("Kind"),
+        "capacity": _("Places"),
+        "address": _("Address"),
+    }
+    return str(labels.get(plain, plain))
+
 
 def _render(
     user_values: dict[str, str] | None = None,
@@ -25,10 +62,17 @@ def _render(
     grant_values: dict[str, str] | None = None,
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
+    form: str = "",
+    targets: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Any:
     who = current_principal()
-    users = administration.list_users(request_uow(), who)
+    search = request.args.get("q", "")[:100]
+    users = administration.list_users(request_uow(), who, search)
     centres = administration.list_centres(request_uow(), who)
+    errors = errors or {}
+    targets = targets or FIELD_IDS.get(form, {})
+    summary = [(targets.get(name, ""), field_label(name), messages) for name, messages in errors.items()]
     page = render_template(
         "admin.html",
         users=users,
@@ -38,7 +82,11 @@ def _render(
         user_values=user_values or {},
         centre_values=centre_values or {},
         grant_values=grant_values or {},
-        errors=errors or {},
+        errors=errors,
+        error_summary=summary,
+        search=search,
+        me=who.name,
+        **extra,
     )
     return page, status
 
@@ -67,7 +115,7 @@ def create_user() -> Any:
         )
     except ValidationFailed as error:
         discard_changes()
-        return _render(user_values=values, errors=translated(error.fields), status=422)
+        return _render(user_values=values, errors=translated(error.fields), status=422, form="user")
     flash(_("The user %(username)s is saved.", username=values["username"].strip().lower()), "success")
     return redirect(url_for("admin.index"))
 
@@ -89,15 +137,53 @@ def grant_role() -> Any:
     except ValidationFailed as error:
         discard_changes()
         errors = translated(error.fields, "grant_")
-        return _render(grant_values=values, errors=errors, status=422)
+        return _render(grant_values=values, errors=errors, status=422, form="grant")
     flash(_("The role of %(username)s is saved.", username=user.username), "success")
-    return redirect(url_for("admin.index"))
+    return redirect(url_for("admin.index", _anchor=f"user-{user.username}"))
+
+
+@bp.post("/users/<username>/name")
+def rename(username: str) -> Any:
+    name = request.form.get("display_name", "")[:300]
+    try:
+        user = administration.rename_user(request_uow(), current_principal(), username, name)
+    except ValidationFailed as error:
+        discard_changes()
+        return _render(errors=translated(error.fields), status=422)
+    flash(_("The name of %(username)s is saved.", username=user.username), "success")
+    return redirect(url_for("admin.index", _anchor=f"user-{user.username}"))
+
+
+@bp.post("/users/<username>/roles/remove")
+def remove_role(username: str) -> Any:
+    centre = request.form.get("centre", "")[:40]
+    try:
+        user = administration.remove_role(request_uow(), current_principal(), username, centre)
+    except ValidationFailed as error:
+        discard_changes()
+        return _render(errors=translated(error.fields), status=422)
+    flash(_("The role of %(username)s is removed.", username=user.username), "success")
+    return redirect(url_for("admin.index", _anchor=f"user-{user.username}"))
+
+
+@bp.post("/users/<username>/password")
+def reset_password(username: str) -> Any:
+    """A new random password, shown once on this page (never in a link or a flash), to pass on."""
+    temporary = administration.reset_password(request_uow(), current_principal(), username)
+    reset = {"username": username.strip().lower(), "password": temporary}
+    return _render(reset=reset)
 
 
 @bp.post("/users/<username>/active")
 def set_active(username: str) -> Any:
+    """Activate at once; deactivate only after the administrator confirmed it on a page of its own."""
     active = request.form.get("active") == "yes"
-    administration.set_user_active(request_uow(), current_principal(), username, active)
+    who = current_principal()
+    asking = not active and request.form.get("confirm") != "yes" and username.strip().lower() != who.name
+    if asking:  # (deactivating oneself is refused below, with no question first)
+        user = administration.managed_user(request_uow(), who, username)
+        return render_template("admin_confirm.html", username=user.username)
+    administration.set_user_active(request_uow(), who, username, active)
     flash(_("The user is active.") if active else _("The user is deactivated."), "success")
     return redirect(url_for("admin.index"))
 
@@ -108,21 +194,47 @@ def create_centre() -> Any:
         name: request.form.get(name, "")[:500] for name in ("code", "name", "kind", "capacity", "address")
     }
     try:
-        capacity = int(values["capacity"] or "0")
-    except ValueError:
-        capacity = 0
-    try:
         administration.add_centre(
             request_uow(),
             current_principal(),
             values["code"],
             values["name"],
             values["kind"],
-            capacity,
+            _places(values["capacity"]),
             values["address"],
         )
     except ValidationFailed as error:
         discard_changes()
-        return _render(centre_values=values, errors=translated(error.fields), status=422)
+        return _render(centre_values=values, errors=translated(error.fields), status=422, form="centre")
     flash(_("The centre is created."), "success")
     return redirect(url_for("admin.index"))
+
+
+@bp.post("/centres/<code>")
+def update_centre(code: str) -> Any:
+    """Change a centre's name and places; a new address replaces the old one, which is never shown."""
+    name = request.form.get("name", "")[:300]
+    address = request.form.get("address", "")[:1100]
+    try:
+        administration.update_centre(
+            request_uow(),
+            current_principal(),
+            code,
+            name,
+            _places(request.form.get("capacity", "")),
+            address or None,
+        )
+    except ValidationFailed as error:
+        discard_changes()
+        errors = {f"edit_{name}": texts for name, texts in translated(error.fields).items()}
+        targets = {f"edit_{name}": f"edit-{name}-{code}" for name in ("name", "capacity", "address")}
+        return _render(errors=errors, status=422, edit_centre=code, targets=targets)
+    flash(_("The centre is saved."), "success")
+    return redirect(url_for("admin.index"))
+
+
+def _places(text: str) -> int:
+    try:
+        return int(text[:6] or "0")
+    except ValueError:
+        return 0

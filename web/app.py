@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from web import db, errors, i18n
     from web.auth import LIMITER_KEY
-    from web.security import enforce_idle_timeout, login_manager, reject_nul_bytes
+    from web.case_file import admit_upload
+    from web.security import enforce_idle_timeout, enforce_password_change, login_manager, reject_nul_bytes
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -97,17 +98,33 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
         key_prefix="casepath",
         default_limits=[],
     )
+    app.before_request(admit_upload)  # before anything reads a body: a document may exceed MAX_CONTENT_LENGTH
     app.before_request(reject_nul_bytes)
     app.before_request(enforce_idle_timeout)
+    app.before_request(enforce_password_change)
     app.after_request(security_headers)
     app.teardown_request(db.close_request)
     app.context_processor(navigation)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, api, auth, cases, health, inbox, incidents, intake, notifications, pathways, task
+    from web import (
+        admin,
+        api,
+        auth,
+        case_file,
+        cases,
+        health,
+        inbox,
+        incidents,
+        intake,
+        notifications,
+        pathways,
+        task,
+    )
 
-    for module in (health, auth, inbox, task, cases, incidents, notifications, intake, pathways, admin):
+    modules = (health, auth, inbox, task, cases, case_file, incidents, notifications, intake, pathways, admin)
+    for module in modules:
         app.register_blueprint(module.bp)
     api.register(app)  # the JSON API at /api/v1
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.casework import inbox
+from engine.casework import attachments, inbox, notes
 from engine.casework.cases import close_case, retry_incident, signal_case
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import list_cases
@@ -60,7 +60,15 @@ def show(case_id: str) -> Any:
     assignees = (
         inbox.assignee_options(request_uow(), who) if any(t.can_reassign for t in case.current_tasks) else {}
     )
-    return render_template("case.html", case=case, completed=completed, assignees=assignees)
+    return render_template(
+        "case.html",
+        case=case,
+        completed=completed,
+        assignees=assignees,
+        note_kinds=notes.KINDS,
+        attachment_kinds=attachments.KINDS,
+        upload_max_mb=current_services().settings.attachment_max_mb,
+    )
 
 
 @bp.get("/cases/<case_id>/diagram.bpmn")

@@ -37,6 +37,8 @@ STATUS = {
     "conflict": 409,
     "too_many_attempts": 429,
     "validation_failed": 422,
+    "file_refused": 400,  # an upload whose content is not of an accepted kind: `fields` names the field
+    "too_large": 413,
     "pathway_invalid": 422,
     "expression_error": 422,
     "integrity_error": 500,  # a constraint bug (engine.store.uow logged which constraint)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
+from engine.casework import file_checks, notes
 from engine.people import administration, passwords, users
 
 MESSAGES = {
@@ -30,6 +31,20 @@ MESSAGES = {
     administration.NOT_TO_YOURSELF: _l("You cannot give a role to yourself."),
     administration.CENTRE_EXISTS: _l("A centre with this code exists."),
     administration.TOO_LONG: _l("Too long."),
+    administration.LAST_ROLE: _l("This is the user's only role: deactivate the account instead."),
+    administration.NO_SUCH_ROLE: _l("The user has no role in this centre."),
+    administration.PLACES: _l("Between 1 and 1000 places."),
+    notes.REQUIRED: _l("Required."),
+    notes.TOO_LONG: _l("At most 10000 characters."),
+    notes.IN_FUTURE: _l("Not in the future."),
+    notes.THERAPY_ONLY: _l("Only a psychologist of the centre may choose this."),
+    notes.NOT_A_TASK: _l("Not a task of this case."),
+    notes.NOT_A_DATE: _l("A date and time, e.g. 2025-09-01T10:00."),
+    file_checks.NOT_ACCEPTED: _l("Only PDF, PNG, JPEG, DOCX, XLSX and ODT documents are accepted."),
+    file_checks.UNREADABLE: _l("The file cannot be read."),
+    file_checks.ARCHIVE_REFUSED: _l("This document is not accepted: its archive looks crafted."),
+    file_checks.EMPTY: _l("The file is empty."),
+    file_checks.TOO_LARGE: _l("The file is larger than allowed."),
 }
 # Messages that name a value: known by how they begin.
 PREFIXES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, session
-from flask_babel import Babel, format_date, format_time, get_locale, ngettext
+from flask_babel import Babel, format_date, format_decimal, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -99,6 +99,13 @@ def counted(duration: str, anchor: str) -> str:
     return f"{words} {phrase}".strip()
 
 
+def file_size(size: int) -> str:
+    """A file's size as people read it: kB below a megabyte, MB with one decimal above."""
+    if size < 1024 * 1024:
+        return str(_("%(num)s kB", num=format_decimal(max(1, round(size / 1024)))))
+    return str(_("%(num)s MB", num=format_decimal(round(size / (1024 * 1024), 1))))
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Sofia")
     app.jinja_env.filters.update(
@@ -115,6 +122,10 @@ def init_app(app: Flask) -> None:
         incident_problem=lambda code: labels.label(labels.INCIDENT_PROBLEMS, code),
         role=lambda code: labels.role_name(code, locale()),
         counted=counted,
+        note_kind=lambda code: labels.label(labels.NOTE_KINDS, code),
+        note_visibility=lambda code: labels.label(labels.NOTE_VISIBILITIES, code),
+        attachment_kind=lambda code: labels.label(labels.ATTACHMENT_KINDS, code),
+        file_size=file_size,
     )
     app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title)
 

@@ -51,8 +51,39 @@ ACTIONS = {
     "task.unclaim": _l("Task released"),
     "task.reassign": _l("Task reassigned"),
     "task.draft": _l("Draft saved"),
+    "task.comment": _l("Comment on a task"),
+    "task.follow_up": _l("Follow-up date set"),
     "deadline.fired": _l("Deadline reached"),
     "escalation": _l("Escalated"),
+    "note.add": _l("Note written"),
+    "note.edit": _l("Note changed"),
+    "note.contact": _l("Note: contact"),
+    "note.phone_call": _l("Note: phone call"),
+    "note.incident": _l("Note: incident at the centre"),
+    "note.other": _l("Note"),
+    "attachment.add": _l("Document attached"),
+    "attachment.download": _l("Document downloaded"),
+    "attachment.preview": _l("Document preview seen"),
+}
+
+NOTE_KINDS = {
+    "contact": _l("Contact"),
+    "phone_call": _l("Phone call"),
+    "incident": _l("Incident at the centre"),
+    "other": _l("Other"),
+}
+
+NOTE_VISIBILITIES = {
+    "staff": _l("All staff of the centre who work on the case"),
+    "psychologist": _l("The psychologist only (therapy note)"),
+}
+
+ATTACHMENT_KINDS = {
+    "referral": _l("Referral or order"),
+    "order": _l("Placement order"),
+    "court_decision": _l("Court decision"),
+    "medical_report": _l("Medical report"),
+    "other": _l("Other document"),
 }
 
 

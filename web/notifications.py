@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from engine.notify import notifications
+from engine.notify import notifications, preferences
 from engine.people.permissions import Principal
 from web.auth import safe_next
 from web.db import reads_only, request_uow
+from web.notification_texts import kind_label, notification_text
 from web.query import page_arg
 from web.security import current_principal, require_sign_in
 
@@ -35,7 +37,21 @@ def unread_badge(principal: Principal | None) -> int | None:
 def index() -> Any:
     page = page_arg()
     found = notifications.list_for(request_uow(), current_principal().user_id or 0, page)  # 0: nobody's
-    return render_template("notifications.html", page=found)
+    return render_template("notifications.html", page=found, text_of=notification_text)
+
+
+@bp.get("/notifications/preferences")
+@reads_only
+def show_preferences() -> Any:
+    choices = preferences.email_choices(request_uow(), current_principal().user_id or 0)
+    return render_template("notification_preferences.html", choices=choices, kind_label=kind_label)
+
+
+@bp.post("/notifications/preferences")
+def save_preferences() -> Any:
+    preferences.set_email_choices(request_uow(), current_principal(), request.form.getlist("email"))
+    flash(_("Your choices are saved."), "success")
+    return redirect(url_for("notifications.show_preferences"))
 
 
 @bp.post("/notifications/<int(max=2147483647):notification_id>/read")

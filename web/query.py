@@ -8,6 +8,7 @@ number keeps the lenient default (the first page, no centre filter), as links ha
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
@@ -24,13 +25,14 @@ def page_arg() -> int:
     return max(1, _bounded("page", MAX_PAGE) or 1)
 
 
-def id_arg(name: str) -> int | None:
-    """``?<name>=`` as a database id, None when absent or not a number; a 422 beyond an id's range."""
-    return _bounded(name, MAX_ID)
+def id_arg(name: str, source: Any = None) -> int | None:
+    """``?<name>=`` (or a form's field) as a database id, None when absent or not a number; a 422 beyond
+    an id's range."""
+    return _bounded(name, MAX_ID, source)
 
 
-def _bounded(name: str, maximum: int) -> int | None:
-    raw = request.args.get(name, "").strip()
+def _bounded(name: str, maximum: int, source: Any = None) -> int | None:
+    raw = (request.args if source is None else source).get(name, "").strip()
     if not _WHOLE.fullmatch(raw):
         return None
     digits = raw.lstrip("+-").lstrip("0")

@@ -19,7 +19,7 @@ from engine.people.permissions import Principal
 from engine.people.users import find_session_user
 from engine.store.models import User
 from web.db import current_services, request_uow
-from web.errors import Unauthenticated
+from web.errors import Unauthenticated, json_error
 
 login_manager = LoginManager()
 login_manager.session_protection = "strong"
@@ -38,6 +38,7 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
     display_name: str
     locale: str
     roles: dict[int, str] = field(default_factory=dict)
+    must_change_password: bool = False  # an administrator reset it: every page asks for a new one first
 
     def get_id(self) -> str:
         return str(self.id)
@@ -45,7 +46,8 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
     @classmethod
     def of(cls, user: User) -> SignedInUser:
         roles = {m.centre_id: m.role for m in user.memberships}
-        return cls(user.id, user.username, user.display_name or user.username, user.locale, roles)
+        name = user.display_name or user.username
+        return cls(user.id, user.username, name, user.locale, roles, user.must_change_password)
 
 
 def load_user(user_id: str) -> SignedInUser | None:
@@ -131,6 +133,25 @@ def enforce_idle_timeout() -> Any:
         return redirect(url_for("auth.login"))
     session["seen"] = now
     return None
+
+
+# What a user whose password was reset may still reach before choosing a new one.
+OPEN_WHILE_PASSWORD_RESET = frozenset(
+    {"static", "auth.change_password", "auth.logout", "auth.login", "auth.language", "health.healthz"}
+)
+
+
+def enforce_password_change() -> Any:
+    """``before_request``: after an administrator's reset, every page leads to the password form first
+    (and the API refuses with 403 ``password_change_required``) until the user has chosen their own."""
+    if request.endpoint in OPEN_WHILE_PASSWORD_RESET or "_user_id" not in session:
+        return None
+    if not (current_user.is_authenticated and current_user.must_change_password):
+        return None
+    if request.path.startswith("/api/"):
+        return json_error(403, "password_change_required", "choose a new password first")
+    flash(_("Your password was reset by an administrator: choose your own to continue."), "info")
+    return redirect(url_for("auth.change_password"))
 
 
 class Anonymous(AnonymousUserMixin):  # type: ignore[misc]  # Flask-Login is untyped (see SignedInUser)

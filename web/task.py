@@ -1,13 +1,14 @@
-"""The task page: its form, drafts, completing it, and what comes next."""
+"""The task page: its form, drafts, completing it, what comes next, comments and the follow-up date."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.casework import drafts
+from engine.casework import drafts, task_notes
 from engine.casework.cases import complete_task, get_task
 from engine.casework.read import taskfile
 from engine.errors import ConcurrencyConflict, ValidationFailed
@@ -94,4 +95,25 @@ def draft(task_id: str) -> Any:
         discard_changes()
         return render_task(task_id, data, conflict=error.message, status=409)
     flash(_("The draft is saved. You can come back to it later."), "success")
+    return redirect(url_for("task.show", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/comments")
+def comment(task_id: str) -> Any:
+    task_notes.add_comment(request_uow(), current_principal(), task_id, request.form.get("body", ""))
+    flash(_("The comment is added."), "success")
+    return redirect(url_for("task.show", task_id=task_id) + "#comments-heading")
+
+
+@bp.post("/tasks/<task_id>/follow-up")
+def follow_up(task_id: str) -> Any:
+    raw = "" if request.form.get("action") == "clear" else request.form.get("follow_up_on", "").strip()
+    try:
+        day = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed(
+            "not a date", {"follow_up_on": [_("Enter a date such as %(example)s.", example="2026-12-31")]}
+        ) from None
+    task_notes.set_follow_up(request_uow(), current_principal(), task_id, day)
+    flash(_("The follow-up date is set.") if day else _("The follow-up date is cleared."), "success")
     return redirect(url_for("task.show", task_id=task_id))

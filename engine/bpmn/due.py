@@ -49,11 +49,14 @@ def task_due(
     if not due:
         return None
     if clocks.is_duration(due):
-        return clocks.add_duration(anchor_instant(properties.due_from, data, opened_at), due)
+        try:
+            return clocks.add_duration(anchor_instant(properties.due_from, data, opened_at), due)
+        except (ValueError, OverflowError) as error:  # a part too long, a date past the calendar
+            raise ExpressionError("the due date is out of range", due, problem="due_date") from error
     try:
         value = evaluator.evaluate(due, data)
         return clocks.parse_instant(str(value))
     except ExpressionError as error:
         raise ExpressionError(error.message, due, problem="due_date") from error
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise ExpressionError("the due expression gave no date", due, problem="due_date") from error

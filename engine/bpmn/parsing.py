@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from engine.bpmn.decisions import use_casepath_decisions
 from engine.bpmn.event_subprocesses import event_subprocesses_of
 from engine.bpmn.timers import use_casepath_timers
 from engine.errors import PathwayInvalid, Problem
@@ -149,6 +150,7 @@ def parse_pathway(
         raise PathwayInvalid(str(error), [Problem(process_id, first_line(error))]) from error
     for item in [spec, *subprocess_specs.values()]:
         use_casepath_timers(item)
+        use_casepath_decisions(item)
     called = {key: version for key, (_root, version) in used.items() if key in subprocess_specs}
     return ParsedPathway(process_id, spec, subprocess_specs, event_subprocesses, called)
 

@@ -19,6 +19,7 @@ Labels and help texts are English message ids: adapters translate them through t
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -26,8 +27,8 @@ from typing import Any, Protocol
 
 from lxml import etree
 
-from engine.bpmn.expressions.syntax import check_expression
-from engine.clock import is_duration
+from engine.bpmn.expressions.syntax import parse_expression
+from engine.clock import duration_problem, is_duration, parse_instant
 from engine.errors import ExpressionError
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -304,15 +305,28 @@ def _check_form(prop: Property, value: str, words: Vocabulary) -> str:
 
 
 def _check_due(prop: Property, value: str, words: Vocabulary) -> str:
+    problem = duration_problem(value)
+    if problem:
+        return f"{prop.name}: {problem}"
     if not value or is_duration(value):
         return ""
     try:
-        check_expression(value)
+        tree = parse_expression(value)
     except ExpressionError as error:
         return (
             f"{prop.name} '{value}' is neither an ISO 8601 duration nor a valid expression: {error.message}"
         )
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, str) and not _is_date(tree.value):
+        return f"{prop.name} {value} is quoted text, not a date: write a duration without quotes (P7D)"
     return ""
+
+
+def _is_date(text: str) -> bool:
+    try:
+        parse_instant(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_role_list(prop: Property, value: str, words: Vocabulary) -> str:
@@ -337,7 +351,7 @@ def _check_expression(prop: Property, value: str, words: Vocabulary) -> str:
     if not value:
         return ""
     try:
-        check_expression(value)
+        parse_expression(value)
     except ExpressionError as error:
         return f"{prop.name} '{value}' is not a valid expression: {error.message}"
     return ""

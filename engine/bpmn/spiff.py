@@ -137,6 +137,12 @@ def _failures_of(workflow: BpmnWorkflow, element_id: str = "") -> Iterator[None]
         raise _failure(workflow, error) from error
     except RecursionError as error:  # the library predicts loops recursively; a bad loop must not crash
         raise RuntimeFailure(element_id or "process", "loop", "", workflow) from error
+    except _UNEXPECTED as error:  # whatever else the library lets through parks the case, never a traceback
+        element = element_id or _erroring_element(workflow)
+        raise RuntimeFailure(element, "engine", "", workflow, first_line(error)) from error
+
+
+_UNEXPECTED = (ValueError, TypeError, KeyError, AttributeError, IndexError, LookupError, ArithmeticError)
 
 
 def _failure(workflow: BpmnWorkflow, error: SpiffWorkflowException) -> RuntimeFailure:
@@ -293,7 +299,13 @@ class WaitingTimer:
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
-    """Every waiting timer with its due time, evaluating the due time now if it was not yet."""
+    """Every waiting timer with its due time, evaluating the due time now if it was not yet (a timer
+    whose value is no time raises RuntimeFailure, which parks the case)."""
+    with _failures_of(workflow):
+        return _waiting_timers(workflow)
+
+
+def _waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     found = []
     for task in _waiting_catch_tasks(workflow):
         definition = task.task_spec.event_definition

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.bpmn.decisions import use_casepath_decisions
 from engine.bpmn.parsing import ParsedPathway
 from engine.bpmn.script_engine import SafeScriptEngine
 from engine.bpmn.timers import TIMER_CLASSES
@@ -86,6 +87,8 @@ def load_spec(spec_json: str) -> ParsedPathway:
     dct = json.loads(spec_json)
     spec = _SERIALIZER.from_dict(dct["spec"])
     subprocess_specs = {k: _SERIALIZER.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+    for item in [spec, *subprocess_specs.values()]:
+        use_casepath_decisions(item)  # the library restores its own DMN engine
     extra = {"event_subprocesses": dct.get("event_subprocesses", {}), "called": dct.get("called", {})}
     return ParsedPathway(dct["process_id"], spec, subprocess_specs, **extra)
 

@@ -8,6 +8,7 @@ them under the library's converter, so a stored case loads with either.
 
 from __future__ import annotations
 
+import ast
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from SpiffWorkflow.task import Task
 
 from engine import clock as clocks
 from engine.bpmn.due import anchor_instant
-from engine.bpmn.expressions.syntax import check_expression
+from engine.bpmn.expressions.syntax import check_expression, parse_expression
 from engine.bpmn.properties import event_properties, raw_of_spec
 from engine.bpmn.script_engine import engine_of
 from engine.clock import Clock
@@ -61,9 +62,13 @@ def is_iso_instant(text: str) -> bool:
 def timer_due(task: Task, expression: str) -> datetime:
     """When a date or duration timer falls due, computed once when the timer starts waiting."""
     value = timer_value(task, expression)
-    if clocks.is_duration(value):
-        return clocks.add_duration(_counted_from(task, engine_clock(task).now()), value)
-    return clocks.parse_instant(value)
+    try:
+        if clocks.is_duration(value):
+            return clocks.add_duration(_counted_from(task, engine_clock(task).now()), value)
+        return clocks.parse_instant(value)
+    except (ValueError, OverflowError) as error:  # the value may be case data: the message names none
+        element = str(task.task_spec.bpmn_id)
+        raise ExpressionError(NOT_A_TIME, expression, element_id=element, problem="wrong_kind") from error
 
 
 def _counted_from(task: Task, now: datetime) -> datetime:
@@ -185,7 +190,12 @@ def parse_cycle(text: str, now: datetime) -> tuple[int, datetime, str]:
     duration = parts[-1]
     if not clocks.is_duration(duration):
         raise ExpressionError(f"a repeating interval needs a duration last: {text!r}", text)
-    start = clocks.parse_instant(parts[1]) if len(parts) == 3 else clocks.add_duration(now, duration)
+    try:
+        start = clocks.parse_instant(parts[1]) if len(parts) == 3 else clocks.add_duration(now, duration)
+    except (ValueError, OverflowError):
+        raise ExpressionError(
+            f"not an ISO 8601 repeating interval: {text!r} (example: R/P1M)", text
+        ) from None
     return cycles, start, duration
 
 
@@ -217,13 +227,39 @@ def literal_timer(text: str) -> str:
 
 
 def check_timer(text: str) -> None:
-    """A timer is a literal ISO 8601 date, duration or repeating interval, or a safe expression."""
+    """A timer is a literal ISO 8601 date, duration or repeating interval, or a safe expression.
+
+    A literal, or an expression that is only a quoted literal (``"P7D"``), must be one Casepath runs:
+    a fraction (``PT0.25S``) or a text that is neither a duration, a date nor a cycle is refused here,
+    at import, rather than when a case reaches the timer.
+    """
     value = (text or "").strip()
     if not value:
         raise ExpressionError("timer has no expression", value)
-    if clocks.is_duration(value) or is_iso_instant(value):
+    literal = quoted_literal(value)
+    problem = clocks.duration_problem(literal) or clocks.duration_problem(literal.rpartition("/")[2])
+    if problem:
+        raise ExpressionError(problem, value)
+    if clocks.is_duration(literal) or is_iso_instant(literal):
         return
-    if is_cycle_literal(value):
-        parse_cycle(value, clocks.parse_instant("2000-01-01"))
+    if is_cycle_literal(literal):
+        parse_cycle(literal, clocks.parse_instant("2000-01-01"))
         return
+    if literal != value:
+        raise ExpressionError(f"{NOT_A_TIME} (examples: P7D, 2026-01-31, R/P1M)", value)
     check_expression(value)
+
+
+NOT_A_TIME = "the timer gives neither an ISO 8601 duration in whole units, a date nor a repeating interval"
+
+
+def quoted_literal(text: str) -> str:
+    """The text of an expression that is only a quoted string (``"P7D"`` → ``P7D``); else ``text``."""
+    value = text.strip()
+    if value[:1] not in ("'", '"'):
+        return value
+    try:
+        tree = parse_expression(value)
+    except ExpressionError:
+        return value
+    return tree.value.strip() if isinstance(tree, ast.Constant) and isinstance(tree.value, str) else value

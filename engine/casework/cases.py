@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from engine.audit.chain import record
 from engine.bpmn import spiff, state
+from engine.casework.holding import already_done, record_taken, take_for_completion
 from engine.casework.projection import cancel_open_work, sync_case
 from engine.clock import isoformat_local, local_date
 from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
@@ -35,7 +36,7 @@ from engine.people.permissions import (
     can_view_case,
     require,
 )
-from engine.store.models import Case, CaseCounter, CaseTask, Centre, User
+from engine.store.models import Case, CaseCounter, CaseTask, Centre
 from engine.store.uow import UnitOfWork
 
 LEGAL_BASES = (
@@ -267,7 +268,7 @@ def complete_task(
     if not can_view_case(who, case):
         raise NotFound("task not found")
     if task.status != "open":
-        raise ConcurrencyConflict(_already_done(uow, task))
+        raise ConcurrencyConflict(already_done(uow, task))
     require(can_complete(who, task), "this task is for another role or another person")
     if case.status != "open":
         raise ConcurrencyConflict(f"case is {case.status}; nothing was changed")
@@ -276,6 +277,7 @@ def complete_task(
         raise ConcurrencyConflict("the task is no longer waiting in the pathway")
     known = spiff.data_of(waiting)  # what the case knows at this task decides the fields it requires
     clean = forms.validate(task.form_key, data, locale, known) if task.form_key else dict(data)
+    taken = take_for_completion(who, task)  # the holder completes; an unclaimed task is taken first
     now = uow.clock.now()
     if task.ends_stay and case.left_at is None:  # the person leaves: the case takes no place from now
         case.left_at = now
@@ -296,6 +298,7 @@ def complete_task(
         subject=task.name,
         detail={"task": task.public_id, "element": task.element_id, "fields": sorted(clean)},
     )
+    record_taken(uow, who, task, taken)
     return case
 
 
@@ -316,15 +319,6 @@ def _lock_task(uow: UnitOfWork, task_public_id: str) -> tuple[Case, CaseTask]:
     if row is None:
         raise NotFound("task not found")
     return row[0], row[1]
-
-
-def _already_done(uow: UnitOfWork, task: CaseTask) -> str:
-    """Who completed the task first and when (the caller may read the case: checked before)."""
-    if task.status == "completed" and task.completed_at is not None:
-        user = uow.session.get(User, task.completed_by_id) if task.completed_by_id is not None else None
-        by = (user.display_name or user.username) if user is not None else "the system"
-        return f"already completed by {by} at {isoformat_local(task.completed_at)}"
-    return f"the task is {task.status}"
 
 
 def signal_case(uow: UnitOfWork, who: Principal, case_public_id: str, name: str) -> Case:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from engine.bpmn import spiff
 from engine.casework import cases
 from engine.casework.projection import announce_fired
+from engine.casework.reminders import send_reminders
 from engine.errors import ConcurrencyConflict
 from engine.store.models import Case, Deadline, SweepStatus
 from engine.store.uow import UnitOfWork
@@ -146,11 +147,20 @@ def sweep(make_uow: UowFactory, limit: int = 1000, runner: str = "") -> int:
         fired += batch
         if len(ids) < limit or batch == 0:
             break
+    _send_reminders(make_uow)
     if runner:
         with make_uow() as uow:
             record_sweep(uow, found, fired, runner)
             _commit_quietly(uow)
     return fired
+
+
+def _send_reminders(make_uow: UowFactory) -> None:
+    """The holders' reminders (due tomorrow, overdue, follow-up) ride on the sweep, in their own
+    transaction; two sweepers at once: one commits, the other's marks lose the race and it sends nothing."""
+    with make_uow() as uow:
+        send_reminders(uow)
+        _commit_quietly(uow)
 
 
 def _fire_one(make_uow: UowFactory, deadline_id: int) -> int:

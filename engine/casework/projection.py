@@ -18,9 +18,10 @@ from engine.bpmn import spiff, state
 from engine.bpmn.due import task_due
 from engine.bpmn.expressions.evaluator import Evaluator
 from engine.bpmn.properties import OPENED, STARTED
+from engine.casework.escalations import announce_escalations
 from engine.clock import is_duration
 from engine.errors import ExpressionError
-from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_roles, recipients
+from engine.notify.notifications import DEADLINE_FIRED, deadline_params, notify_roles, recipients
 from engine.pathways.versions import parsed_version
 from engine.people.permissions import SYSTEM
 from engine.people.roles import resolve_role, resolve_roles
@@ -68,6 +69,7 @@ def _sync_tasks(
     _set_status(uow, CaseTask, [row for task, row in open_rows.items() if task not in ready_ids], "cancelled")
     if new:
         uow.session.execute(insert(CaseTask), new)
+        announce_escalations(uow, case, new)
 
 
 def _set_status(uow: UnitOfWork, model: type[CaseTask] | type[Deadline], ids: list[int], status: str) -> None:
@@ -210,8 +212,7 @@ def announce_fired(uow: UnitOfWork, case: Case, row: Deadline) -> None:
     roles = resolve_roles(props.notify)
     if roles:
         _check_notification_cap(uow, case, row.element_id, len(recipients(uow, case.centre_id, roles)))
-        texts = deadline_texts(case.number, row.kind, props.name_en)
-        notify_roles(uow, case, roles, DEADLINE_FIRED, texts)
+        notify_roles(uow, case, roles, DEADLINE_FIRED, deadline_params(case.number, row.kind, props.name_en))
 
 
 def cancel_open_work(uow: UnitOfWork, case: Case) -> None:

@@ -2,21 +2,26 @@
 
 A notification says which case (its number) and what happened, with a link that carries the case's
 opaque ``public_id``: never the person's name nor the centre's address (DOMAIN.md, confidentiality).
-Services call :func:`notify_roles`, which adds the rows and, for users with an address, an
-``outbox_email`` row each; :mod:`engine.notify.outbox` delivers those after the commit, outside the request,
-and retries them with backoff. The SMTP transport is :mod:`engine.notify.mail`.
+A row stores a message id (``kind``) and its parameters (``engine.notify.messages``), never a text:
+each reader sees it in their own language. Services call :func:`notify_roles` (or
+:func:`notify_centre`, :func:`notify_users`), which adds the rows and, for users with an address who
+want that kind by e-mail (``engine.notify.preferences``), an ``outbox_email`` row each;
+:mod:`engine.notify.outbox` delivers those after the commit, outside the request, and retries them
+with backoff. The SMTP transport is :mod:`engine.notify.mail`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 
 from engine.errors import NotFound
+from engine.notify.messages import DEADLINE_FIRED, PATHWAY_DEPLOYED, ROLE_GRANTED
+from engine.notify.preferences import emailed_users
 from engine.paging import page_count
 from engine.store.models import Case, Membership, Notification, OutboxEmail, User
 from engine.store.uow import UnitOfWork
@@ -24,9 +29,8 @@ from engine.store.uow import UnitOfWork
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
 MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
-DEADLINE_FIRED = "deadline.fired"
-ROLE_GRANTED = "role.granted"
-PATHWAY_DEPLOYED = "pathway.deployed"
+Params = Mapping[str, Any]
+__all__ = ["DEADLINE_FIRED", "PATHWAY_DEPLOYED", "ROLE_GRANTED"]
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,9 @@ def case_link(case: Case) -> str:
     return f"/cases/{case.public_id}"
 
 
-def deadline_texts(case_number: str, name: str, name_en: str = "") -> dict[str, str]:
-    """What a fired deadline says, per locale: the case number and the timer's name from the diagram."""
-    return {
-        "bg": f"Случай {case_number}: изтече срокът „{name}“",
-        "en": f"Case {case_number}: deadline “{name_en or name}” has passed",
-    }
+def deadline_params(case_number: str, name: str, name_en: str = "") -> dict[str, str]:
+    """What a fired deadline says: the case number and the timer's name from the diagram (both languages)."""
+    return {"number": case_number, "name": name, "name_en": name_en or name}
 
 
 def recipients(uow: UnitOfWork, centre_id: int, roles: Iterable[str]) -> list[User]:
@@ -67,12 +68,12 @@ def recipients(uow: UnitOfWork, centre_id: int, roles: Iterable[str]) -> list[Us
 
 
 def notify_roles(
-    uow: UnitOfWork, case: Case, roles: Iterable[str], kind: str, texts: Mapping[str, str]
+    uow: UnitOfWork, case: Case, roles: Iterable[str], kind: str, params: Params
 ) -> list[Notification]:
     """One notification per user holding a role in the case's centre, and an outbox e-mail for each
     user with an address: rows in the caller's transaction, mailed after it commits
     (engine/notify/outbox.py)."""
-    return _notify(uow, recipients(uow, case.centre_id, roles), kind, texts, case)
+    return _notify(uow, recipients(uow, case.centre_id, roles), kind, params, case)
 
 
 def notify_centre(
@@ -80,17 +81,24 @@ def notify_centre(
     centre_id: int,
     roles: Iterable[str],
     kind: str,
-    texts: Mapping[str, str],
+    params: Params,
     exclude: Iterable[int] = (),
 ) -> list[Notification]:
     """One notification about the centre itself (no case) per user holding a role there."""
     skip = set(exclude)
     users = [user for user in recipients(uow, centre_id, roles) if user.id not in skip]
-    return _notify(uow, users, kind, texts)
+    return _notify(uow, users, kind, params)
+
+
+def notify_users(
+    uow: UnitOfWork, users: list[User], kind: str, params: Params, case: Case | None = None, link: str = ""
+) -> list[Notification]:
+    """One notification to each of these users (e.g. a task's holder), linking to ``link`` or the case."""
+    return _notify(uow, [user for user in users if user.active], kind, params, case, link)
 
 
 def _notify(
-    uow: UnitOfWork, users: list[User], kind: str, texts: Mapping[str, str], case: Case | None = None
+    uow: UnitOfWork, users: list[User], kind: str, params: Params, case: Case | None = None, link: str = ""
 ) -> list[Notification]:
     now = uow.clock.now()
     rows = [
@@ -98,8 +106,9 @@ def _notify(
             user_id=user.id,
             case_id=case.id if case is not None else None,
             kind=kind,
-            text=(texts.get(user.locale) or texts["bg"])[:500],
-            link=case_link(case) if case is not None else "",
+            params=dict(params),
+            text="",
+            link=link or (case_link(case) if case is not None else ""),
             created_at=now,
         )
         for user in users
@@ -107,7 +116,8 @@ def _notify(
     if rows:
         uow.session.add_all(rows)
         uow.session.flush()
-        queue_emails(uow, [row for row, user in zip(rows, users, strict=True) if user.email], now)
+        wanted = emailed_users(uow, [user for user in users if user.email], kind)
+        queue_emails(uow, [row for row in rows if row.user_id in wanted], now)
     return rows
 
 
@@ -134,6 +144,7 @@ class NotificationView:
     created_at: datetime
     read: bool
     case_public_id: str | None = None  # the opaque id to link to; None once the case is gone
+    params: dict[str, Any] | None = field(default=None)  # None: a row from before message ids (``text``)
 
 
 @dataclass(frozen=True)
@@ -170,6 +181,7 @@ def list_for(uow: UnitOfWork, user_id: int, page: int = 1, per_page: int = PAGE_
             Notification.created_at,
             Notification.read_at,
             Case.public_id,
+            Notification.params,
         )
         .outerjoin(Case, Case.id == Notification.case_id)
         .where(Notification.user_id == user_id)
@@ -178,7 +190,9 @@ def list_for(uow: UnitOfWork, user_id: int, page: int = 1, per_page: int = PAGE_
         .offset((page - 1) * per_page)
     ).all()
     items = [
-        NotificationView(r.id, r.kind, r.text, r.link, r.created_at, r.read_at is not None, r.public_id)
+        NotificationView(
+            r.id, r.kind, r.text, r.link, r.created_at, r.read_at is not None, r.public_id, r.params
+        )
         for r in rows
     ]
     return NotificationPage(items, page, int(total), per_page)

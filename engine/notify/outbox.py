@@ -29,7 +29,16 @@ from sqlalchemy import func, or_, select, update
 
 from engine.errors import NotFound, ValidationFailed
 from engine.notify.mail import Email, Mailer
-from engine.notify.notifications import DEADLINE_FIRED, PATHWAY_DEPLOYED, ROLE_GRANTED
+from engine.notify.messages import (
+    DEADLINE_FIRED,
+    ESCALATION_OPENED,
+    PATHWAY_DEPLOYED,
+    ROLE_GRANTED,
+    TASK_ASSIGNED,
+    TASK_DUE_SOON,
+    TASK_FOLLOW_UP,
+    TASK_OVERDUE,
+)
 from engine.store.models import Case, Notification, OutboxEmail, User
 from engine.store.uow import UnitOfWork
 
@@ -51,12 +60,22 @@ SUBJECTS = {
         DEADLINE_FIRED: "Casepath: случай {number}: изтекъл срок",
         ROLE_GRANTED: "Casepath: дадена е роля в центъра",
         PATHWAY_DEPLOYED: "Casepath: нова версия на пътека",
+        TASK_ASSIGNED: "Casepath: случай {number}: дадена ви е задача",
+        TASK_DUE_SOON: "Casepath: случай {number}: ваша задача е със срок утре",
+        TASK_OVERDUE: "Casepath: случай {number}: ваша задача е просрочена",
+        TASK_FOLLOW_UP: "Casepath: случай {number}: днес е датата за проследяване",
+        ESCALATION_OPENED: "Casepath: случай {number}: открита е ескалация",
         "": "Casepath: случай {number}",
     },
     "en": {
         DEADLINE_FIRED: "Casepath: case {number}: a deadline has passed",
         ROLE_GRANTED: "Casepath: a role was granted in the centre",
         PATHWAY_DEPLOYED: "Casepath: a new pathway version",
+        TASK_ASSIGNED: "Casepath: case {number}: a task was given to you",
+        TASK_DUE_SOON: "Casepath: case {number}: your task is due tomorrow",
+        TASK_OVERDUE: "Casepath: case {number}: your task is overdue",
+        TASK_FOLLOW_UP: "Casepath: case {number}: your follow-up date is today",
+        ESCALATION_OPENED: "Casepath: case {number}: an escalation was opened",
         "": "Casepath: case {number}",
     },
 }
@@ -121,7 +140,7 @@ def claim(uow: UnitOfWork, outbox_id: int) -> bool:
 def compose(uow: UnitOfWork, outbox_id: int, base_url: str) -> Email | None:
     """The e-mail of a row; None when its user has no address any more or is deactivated."""
     row = uow.session.execute(
-        select(Notification.kind, Notification.text, Notification.link, User.email, User.locale, Case.number)
+        select(Notification.kind, Notification.link, User.email, User.locale, Case.number)
         .select_from(OutboxEmail)
         .join(Notification, Notification.id == OutboxEmail.notification_id)
         .join(User, User.id == Notification.user_id)
@@ -131,7 +150,9 @@ def compose(uow: UnitOfWork, outbox_id: int, base_url: str) -> Email | None:
     if row is None:
         return None
     subject = subject_for(row.kind, row.number or "", row.locale)
-    return Email(row.email, subject, f"{row.text}\n\n{base_url.rstrip('/')}{row.link}\n")
+    # The body repeats the subject (a fixed text and the case number) with the link: the notification's
+    # parameters (a task's or a person's name, a centre) stay in the application.
+    return Email(row.email, subject, f"{subject}\n\n{base_url.rstrip('/')}{row.link}\n")
 
 
 def record_sent(uow: UnitOfWork, outbox_id: int) -> None:

@@ -15,6 +15,7 @@ from lxml import etree
 from engine.bpmn import checks, parsing, properties
 from engine.config import RunLimits
 from engine.errors import PathwayInvalid, Problem
+from engine.pathways import decisions as dmn
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import BPMN_NS, NS, parse_xml
 from engine.pathways.limits import lint_lengths
@@ -22,10 +23,10 @@ from engine.people.roles import resolve_role
 
 # Flow elements Casepath runs; anything else in an executable process is reported by id.
 SUPPORTED = frozenset({
-    "startEvent", "endEvent", "userTask", "scriptTask", "manualTask", "task", "exclusiveGateway",
-    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "boundaryEvent",
-    "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject", "callActivity",
-    "transaction",
+    "startEvent", "endEvent", "userTask", "scriptTask", "manualTask", "task", "businessRuleTask",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess",
+    "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent", "sequenceFlow", "dataObject",
+    "callActivity", "transaction",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
 SUPPORTED_EVENTS = frozenset({
@@ -44,6 +45,7 @@ class Verdict:
     problems: list[Problem] = field(default_factory=list)
     process_id: str = ""
     executable: bool = True
+    decisions: dict[str, bytes] = field(default_factory=dict)  # the DMN files its business rules call
 
     @property
     def valid(self) -> bool:
@@ -62,12 +64,15 @@ def check_document(
     forms: FormCatalog,
     label: str = "upload",
     min_cycle: str = RunLimits().min_cycle,
+    decisions: dmn.DecisionCatalog | None = None,
     callees: Callees | None = None,
 ) -> tuple[Verdict, parsing.ParsedPathway | None]:
     """Full verdict on a BPMN document: safe parse, executability, lint, SpiffWorkflow's own parse.
 
-    ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``). ``callees`` finds
-    the deployed pathways a call activity may call when the called process is not in the file.
+    ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``); ``decisions`` the
+    DMN decisions business rule tasks may call (by default ``decisions/`` beside the forms folder);
+    ``callees`` finds the deployed pathways a call activity may call when the called process is not
+    in the file.
     """
     verdict = Verdict(label)
     try:
@@ -90,8 +95,11 @@ def check_document(
     verdict.process_id = ids[0]
     process = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=ids[0])[0]  # no id in the path
     verdict.problems = lint_process(process, forms)
+    catalog = decisions or dmn.beside(forms.forms_dir)
+    trees = _decisions_called(process, catalog, verdict)
     for called in _local_callees(root, ids[0]):
         verdict.problems.extend(lint_process(called, forms))
+        trees.extend(_decisions_called(called, catalog, verdict))
     outside, problems = _outside_callees(root, label, callees)
     verdict.problems.extend(problems)
     if len(ids) > 1:
@@ -108,7 +116,7 @@ def check_document(
     if problems:  # a callee that cannot be read: the library's parse would only repeat it
         return verdict, None
     try:
-        parsed = parsing.parse_pathway(root, ids[0], callees=outside)
+        parsed = parsing.parse_pathway(root, ids[0], trees, callees=outside)
         verdict.problems.extend(checks.check_scripts_of(parsed))
         verdict.problems.extend(checks.short_cycles_of(parsed, min_cycle))
     except PathwayInvalid as error:
@@ -135,6 +143,33 @@ _PLAIN = (
     ("Cancel Events may only", "a cancel event belongs on the boundary of a transaction, or inside one"),
     ("RecursionError", "too many steps follow one another from here (several hundred): shorten the chain"),
 )
+
+
+def _decisions_called(
+    process: etree._Element, catalog: dmn.DecisionCatalog, verdict: Verdict
+) -> list[etree._Element]:
+    """The DMN trees the business rule tasks call; calling none, a missing or an invalid one is a problem."""
+    trees: list[etree._Element] = []
+    for task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        task_id = task.get("id") or "businessRuleTask"
+        called = (
+            task.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS) or ""
+        ).strip()
+        found = catalog.find(called) if called else None
+        if not called:
+            message = "the business rule task names no decision: add spiffworkflow:calledDecisionId"
+            verdict.problems.append(Problem(task_id, message))
+        elif found is None:
+            verdict.problems.append(Problem(task_id, f"no decision '{called}' in workflows/decisions"))
+        elif found[1] is None:
+            message = (
+                f"the decision '{called}' ({found[0].label}) is invalid: run casepath pathways check on it"
+            )
+            verdict.problems.append(Problem(task_id, message))
+        elif called not in verdict.decisions:
+            verdict.decisions[called] = found[2]
+            trees.append(found[1])
+    return trees
 
 
 def _plain(problem: Problem) -> Problem:
@@ -262,7 +297,7 @@ def verdict_for_file(
 ) -> Verdict:
     """Verdict on a file on disk; I/O errors are the caller's to report."""
     data = path.read_bytes()
-    verdict, _ = check_document(data, forms, str(path), min_cycle, callees)
+    verdict, _ = check_document(data, forms, str(path), min_cycle, callees=callees)
     return verdict
 
 

@@ -63,13 +63,10 @@ def upload_pathway(
 def _tell_the_centres(uow: UnitOfWork, who: Principal, version: PathwayVersion) -> None:
     """Every centre that runs the pathway hears of a new version: its managers and coordinators, so
     that a change made from another centre of the same kind never goes unseen."""
-    texts = {
-        "bg": f"Пътеката {version.process_id} е обновена до версия {version.version} от {who.name}",
-        "en": f"The pathway {version.process_id} was updated to version {version.version} by {who.name}",
-    }
+    params = {"process_id": version.process_id, "version": version.version, "by": who.name}
     exclude = {who.user_id} if who.user_id is not None else set()
     for centre_id in centres_using(uow, version.process_id):
-        notify_centre(uow, centre_id, TOLD_OF_DEPLOYMENTS, PATHWAY_DEPLOYED, texts, exclude=exclude)
+        notify_centre(uow, centre_id, TOLD_OF_DEPLOYMENTS, PATHWAY_DEPLOYED, params, exclude=exclude)
 
 
 @dataclass(frozen=True)
@@ -117,13 +114,13 @@ def deploy(
     ``authorise`` is called with the pathway's key once the diagram is read, before anything is
     stored (``pathway_catalogue.upload_pathway`` checks there who may deploy it).
     """
-    verdict, parsed = check_document(data, forms, label, uow.limits.min_cycle, deployed_callees(uow))
+    verdict, parsed = check_document(data, forms, label, uow.limits.min_cycle, callees=deployed_callees(uow))
     if parsed is None:
         raise PathwayInvalid(f"{label} cannot be deployed", verdict.problems)
     if authorise is not None:
         authorise(parsed.process_id)
     session = uow.session
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _fingerprint(data, verdict.decisions)
     pathway = session.scalar(select(Pathway).where(Pathway.key == parsed.process_id))
     if pathway is None:
         name, kind, target = CATALOGUE.get(parsed.process_id, (parsed.process_id, "", "any"))
@@ -157,7 +154,7 @@ def deploy(
         actor,
         "pathway.deploy",
         subject=f"{pathway.key} v{number}",
-        detail={"sha256": sha, "calls": parsed.called},
+        detail={"sha256": sha, "decisions": sorted(verdict.decisions), "calls": parsed.called},
     )
     return version
 
@@ -170,6 +167,15 @@ def deployed_callees(uow: UnitOfWork) -> Callable[[str], tuple[bytes, int] | Non
         return (version.bpmn_xml.encode("utf-8"), version.version) if version is not None else None
 
     return find
+
+
+def _fingerprint(data: bytes, decisions: dict[str, bytes]) -> str:
+    """The diagram's SHA-256; with the DMN files its business rules call (the version snapshots them),
+    so a changed decision deploys a new version even when the diagram is the same."""
+    digest = hashlib.sha256(data)
+    for decision_id in sorted(decisions):
+        digest.update(b"\0" + decision_id.encode("utf-8") + b"\0" + decisions[decision_id])
+    return digest.hexdigest()
 
 
 def latest_version(uow: UnitOfWork, key: str, required: bool = True) -> PathwayVersion | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from engine.audit.chain import record
 from engine.errors import NotFound, ValidationFailed
@@ -27,6 +28,10 @@ NO_SUCH_USER = "no such user"
 NOT_TO_YOURSELF = "you cannot grant a role to yourself"
 CENTRE_EXISTS = "a centre with this code exists"
 TOO_LONG = "too long"
+LAST_ROLE = "the user's only role: deactivate the account instead"
+NO_SUCH_ROLE = "the user has no role in this centre"
+PLACES = "between 1 and 1000 places"
+MAX_SEARCH = 100
 
 
 @dataclass(frozen=True)
@@ -54,17 +59,23 @@ class CentreRow:
     staff: int
 
 
-def list_users(uow: UnitOfWork, who: Principal) -> list[UserRow]:
-    """The users of the centres ``who`` administers, with their roles in those centres only."""
+def list_users(uow: UnitOfWork, who: Principal, search: str = "") -> list[UserRow]:
+    """The users of the centres ``who`` administers, with their roles in those centres only; ``search``
+    keeps those whose username or name contains it."""
     require(can_manage_users(who), "only an administrator manages users")
     administered = who.centres_with(ADMINS)
-    rows = uow.session.execute(
+    query = (
         select(User.username, User.display_name, User.active, Centre.code, Centre.name, Membership.role)
         .join(Membership, Membership.user_id == User.id)
         .join(Centre, Centre.id == Membership.centre_id)
         .where(Membership.centre_id.in_(administered))
         .order_by(User.username, Centre.code)
-    ).all()
+    )
+    term = search.strip()[:MAX_SEARCH].replace("%", "").replace("_", "")
+    if term:
+        like = f"%{term}%"
+        query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    rows = uow.session.execute(query).all()
     found: dict[str, UserRow] = {}
     for username, name, active, code, centre_name, role in rows:
         row = found.setdefault(username, UserRow(username, name, active, []))
@@ -164,4 +175,92 @@ def add_centre(
         uow.session.flush()
         detail = {"centre": centre.code, "role": "admin", "previous": ""}
         record(uow.session, uow.clock.now(), who, "role.grant", subject=creator.username, detail=detail)
+    return centre
+
+
+def managed_user(uow: UnitOfWork, who: Principal, username: str) -> User:
+    """A user whose every centre ``who`` administers (never ``who``): others do not exist for them."""
+    require(can_manage_users(who), "only an administrator manages users")
+    user = users.find_user(uow, username.strip().lower())
+    if user is None or not any(can_administer(who, m.centre_id) for m in user.memberships):
+        raise NotFound("user not found")
+    centres = [m.centre_id for m in user.memberships]
+    require(can_manage_account(who, user.id, centres), "you may not change this account")
+    return user
+
+
+def rename_user(uow: UnitOfWork, who: Principal, username: str, display_name: str) -> User:
+    user = managed_user(uow, who, username)
+    name = display_name.strip()
+    if len(name) > 200:
+        raise ValidationFailed("too long", {"display_name": [TOO_LONG]})
+    user.display_name = name
+    record(uow.session, uow.clock.now(), who, "user.rename", subject=user.username)
+    return user
+
+
+def remove_role(uow: UnitOfWork, who: Principal, username: str, centre_code: str) -> User:
+    """Take away a user's role in a centre ``who`` administers (never their own, never the last one)."""
+    require(can_manage_users(who), "only an administrator manages users")
+    centre = users.get_centre_for(uow, centre_code, "cannot remove the role")
+    if not can_administer(who, centre.id):
+        raise ValidationFailed("cannot remove the role", {"centre": [NOT_YOURS]})
+    user = users.find_user(uow, username.strip().lower())
+    if user is None or not any(can_administer(who, m.centre_id) for m in user.memberships):
+        raise NotFound("user not found")
+    if not can_grant_role(who, user.id, centre.id):
+        raise ValidationFailed("cannot remove the role", {"username": [NOT_TO_YOURSELF]})
+    membership = next((m for m in user.memberships if m.centre_id == centre.id), None)
+    if membership is None:
+        raise ValidationFailed("cannot remove the role", {"centre": [NO_SUCH_ROLE]})
+    if len(user.memberships) == 1:
+        raise ValidationFailed("cannot remove the role", {"centre": [LAST_ROLE]})
+    user.memberships.remove(membership)
+    uow.session.delete(membership)
+    credentials.revoke_all(uow, who, user, "role_removed")
+    detail = {"centre": centre.code, "previous": membership.role}
+    record(uow.session, uow.clock.now(), who, "role.remove", subject=user.username, detail=detail)
+    return user
+
+
+def reset_password(uow: UnitOfWork, who: Principal, username: str) -> str:
+    """Give the user a new random password, shown once to the administrator to pass on; the user must
+    choose their own at the next sign-in, and every session and token they had ends. Audited."""
+    user = managed_user(uow, who, username)
+    temporary = secrets.token_urlsafe(12)
+    users.set_password(uow, who, user.username, temporary)
+    user.must_change_password = True
+    record(uow.session, uow.clock.now(), who, "user.password_reset", subject=user.username)
+    return temporary
+
+
+def update_centre(
+    uow: UnitOfWork, who: Principal, code: str, name: str, capacity: int, address: str | None = None
+) -> Centre:
+    """Change a centre's name and places, and its address when one is given (``None`` keeps it: the
+    administrator never sees the address, only replaces it). Audited without the address."""
+    require(can_manage_users(who), "only an administrator manages centres")
+    centre = find_centre(uow, code.strip().lower())
+    if centre is None or not can_administer(who, centre.id):
+        raise NotFound("centre not found")
+    fields: dict[str, list[str]] = {}
+    if not name.strip() or len(name) > 200:
+        fields["name"] = [TOO_LONG if name.strip() else "required"]
+    if not 1 <= capacity <= 1000:
+        fields["capacity"] = [PLACES]
+    if address is not None and len(address) > 1000:
+        fields["address"] = [TOO_LONG]
+    if fields:
+        raise ValidationFailed("the centre has errors", fields)
+    changed = [
+        key
+        for key, old, new in (("name", centre.name, name.strip()), ("capacity", centre.capacity, capacity))
+        if old != new
+    ]
+    centre.name, centre.capacity = name.strip(), capacity
+    if address is not None and address.strip() != centre.address:
+        centre.address = address.strip()
+        changed.append("address")
+    detail = {"changed": changed}
+    record(uow.session, uow.clock.now(), who, "centre.update", subject=centre.code, detail=detail)
     return centre

@@ -32,6 +32,7 @@ INCIDENT_HANDLERS = codes_where(lambda role: role.handles_incidents)
 AUDIT_READERS = codes_where(lambda role: role.reads_audit)
 PATHWAY_EDITORS = codes_where(lambda role: role.edits_pathways)
 ADMINS = codes_where(lambda role: role.administers)
+THERAPY_NOTE_READERS = codes_where(lambda role: role.reads_therapy_notes)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,31 @@ def can_use_intake(who: Principal) -> bool:
 
 def can_view_case_audit(who: Principal, case: CaseLike) -> bool:
     return can_view_audit(who, case.centre_id)
+
+
+class NoteLike(Protocol):
+    @property
+    def visibility(self) -> str: ...
+
+    @property
+    def author_id(self) -> int | None: ...
+
+
+def can_write_note(who: Principal, case: CaseLike, visibility: str) -> bool:
+    """Staff who read a case write notes on it; a therapy note only those who read therapy notes."""
+    if not can_view_case(who, case):
+        return False
+    return visibility != "psychologist" or who.role_in(case.centre_id) in THERAPY_NOTE_READERS
+
+
+def can_read_note(who: Principal, case: CaseLike, note: NoteLike) -> bool:
+    """A note for all staff, whoever reads the case; a therapy note, the centre's psychologists only."""
+    return can_write_note(who, case, note.visibility)
+
+
+def can_edit_note(who: Principal, case: CaseLike, note: NoteLike) -> bool:
+    """Its author, while they may still read it; the earlier text is kept as a revision."""
+    return who.user_id is not None and note.author_id == who.user_id and can_read_note(who, case, note)
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

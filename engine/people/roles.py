@@ -30,6 +30,8 @@ class Role:
     leads_cases: bool = False
     # Sees and retries the centre's cases that an error in the diagram stopped.
     handles_incidents: bool = False
+    # Reads and writes the therapy notes of the centre's cases (notes for the psychologist only).
+    reads_therapy_notes: bool = False
     # Reads the audit trail of the centre and of its cases.
     reads_audit: bool = False
     # Uploads and deploys pathways (those its centres use).
@@ -52,7 +54,14 @@ ROLES: tuple[Role, ...] = (
         reads_cases=True,
         may_intake=True,
     ),
-    Role("psychologist", "Психолог", "Psychologist", casework=True, reads_cases=True),
+    Role(
+        "psychologist",
+        "Психолог",
+        "Psychologist",
+        casework=True,
+        reads_cases=True,
+        reads_therapy_notes=True,
+    ),
     Role("educator", "Възпитател", "Educator", casework=True, reads_cases=True),
     Role("medical", "Медицински специалист", "Medical specialist", casework=True, reads_cases=True),
     Role(

@@ -16,7 +16,7 @@ from engine.notify.notifications import ROLE_GRANTED, notify_centre
 from engine.people import credentials, sign_in_throttle
 from engine.people.passwords import MIN_LENGTH, password_problems
 from engine.people.permissions import SYSTEM, Principal, roles_compatible
-from engine.people.roles import ROLE_CODES, TOLD_OF_GRANTS, role_label
+from engine.people.roles import ROLE_CODES, TOLD_OF_GRANTS
 from engine.store.models import Centre, Membership, User
 from engine.store.uow import UnitOfWork
 
@@ -91,8 +91,10 @@ WRONG_PASSWORD = "wrong_password"  # noqa: S105 - a message code, not a password
 
 def change_own_password(uow: UnitOfWork, who: Principal, current: str, new: str) -> User:
     """A signed-in user replaces their own password, proving the current one; every session and token
-    they had ends. Nobody sets another person's password but the operator (``casepath users password``):
-    an administrator who could would sign in as that person and read their cases."""
+    they had ends. Nobody else chooses a person's password: the operator sets one
+    (``casepath users password``), and an administrator may only reset it to a random one
+    (``administration.reset_password``) that must be replaced at the next sign-in; the reset is audited,
+    so using it to read that person's cases would show."""
     user = uow.session.get(User, who.user_id) if who.user_id is not None else None
     if user is None or not user.active:
         raise NotFound("user not found")
@@ -108,6 +110,7 @@ def set_password(uow: UnitOfWork, who: Principal, username: str, password: str) 
     if problems:
         raise ValidationFailed("cannot change the password", {"password": problems})
     user.password_hash = hash_password(password)
+    user.must_change_password = False  # reset_password (administration.py) sets it again after this
     record(uow.session, uow.clock.now(), who, "user.password", subject=user.username)
     credentials.revoke_all(uow, who, user, "password_changed")
     return user
@@ -192,15 +195,8 @@ def _grant(uow: UnitOfWork, who: Principal, user: User, centre: Centre, role: st
     detail = {"centre": centre.code, "role": role, "previous": previous or ""}
     record(uow.session, uow.clock.now(), who, "role.grant", subject=user.username, detail=detail)
     if who.user_id is not None:  # a person's grant; the operator's CLI and the demo loader set up centres
-        texts = role_grant_texts(user.username, role, centre.name)
-        notify_centre(uow, centre.id, TOLD_OF_GRANTS, ROLE_GRANTED, texts, exclude={user.id})
-
-
-def role_grant_texts(username: str, role: str, centre_name: str) -> dict[str, str]:
-    return {
-        "bg": f"{centre_name}: {username} получи ролята „{role_label(role, 'bg')}“",
-        "en": f"{centre_name}: {username} was given the role “{role_label(role, 'en')}”",
-    }
+        params = {"centre": centre.name, "username": user.username, "role": role}
+        notify_centre(uow, centre.id, TOLD_OF_GRANTS, ROLE_GRANTED, params, exclude={user.id})
 
 
 def set_membership(

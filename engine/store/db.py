@@ -46,6 +46,9 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only: "Галина" would not match "галина". PostgreSQL's
+        # follows the database's locale; Python's str.lower gives SQLite the same (searches use it).
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     # A writer takes SQLite's write lock when it begins (waiting up to busy_timeout for it): a deferred
     # transaction that reads first and writes later fails at once with "database is locked" whenever
@@ -55,6 +58,10 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         writer = connection.get_execution_options().get(WRITER, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -166,6 +166,22 @@ def test_a_browser_session_leaves_no_personal_data_in_the_server_log(served, dri
     driver.find_element(By.XPATH, f"//tr[contains(., '{CASE_NAME}')]//a").click()
     wait(driver).until(EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{CASE_NAME}')]")))
 
+    # the inbox's search by name, and a saved filter that keeps it: neither reaches the log
+    driver.get(live.url + "/inbox")
+    field_by_label(driver, "Номер на случай или име").send_keys(SEARCH)
+    button(driver, "Покажи").click()
+    wait(driver).until(EC.url_contains("q="))
+    assert CASE_NAME in driver.find_element(By.CSS_SELECTOR, "table.inbox").text
+    driver.find_element(By.XPATH, "//summary[contains(., 'Запази тези филтри')]").click()
+    field_by_label(driver, "Име на филтъра").send_keys("Търсене")
+    button(driver, "Запази").click()
+    wait(driver).until(EC.presence_of_element_located((By.LINK_TEXT, "Търсене")))
+    driver.find_element(By.LINK_TEXT, "Търсене").click()
+    wait(driver).until(EC.url_contains("q="))
+    case_link = f"//tr[contains(., '{CASE_NAME}')]//a[starts-with(@href, '/cases/')]"
+    driver.find_element(By.XPATH, case_link).click()
+    wait(driver).until(EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{CASE_NAME}')]")))
+
     task_link = driver.find_element(By.CSS_SELECTOR, "a[href^='/tasks/']")
     task_id = task_link.get_attribute("href").rsplit("/", 1)[-1]
     task_link.click()
@@ -186,6 +202,7 @@ def test_a_browser_session_leaves_no_personal_data_in_the_server_log(served, dri
 
     written = log.read_text(encoding="utf-8", errors="replace")
     assert '"GET /cases HTTP/1.1" 200' in written  # the access log is there, the search without its query
+    assert '"GET /inbox HTTP/1.1" 200' in written and '"POST /inbox/filters HTTP/1.1" 302' in written
     assert "unexpected OperationalError on POST /intake" in written  # so is the forced error
     leaked = [value for value in forbidden_in_logs() if value in written]
     assert leaked == [], f"personal data in the server log: {leaked}"

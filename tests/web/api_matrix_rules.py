@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.people.permissions import AUDIT_READERS, PATHWAY_EDITORS
 from engine.people.permissions import CASE_READERS as READERS
+from tests import documents
 from tests.engine.conftest import mini_pathway
 from tests.web.conftest import WebWorld
 
@@ -78,6 +79,21 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ),
     ("api_cases.show", "GET"): ApiRule(case_url(), on_case(READERS)),
     ("api_cases.audit", "GET"): ApiRule(case_url("/audit"), on_case(AUDIT_READERS)),
+    ("api_case_file.list_notes", "GET"): ApiRule(case_url("/notes"), on_case(READERS)),
+    ("api_case_file.add_note", "POST"): ApiRule(
+        case_url("/notes"), signed_in(422), lambda own: {"kind": "contact", "body": "form data, not JSON"}
+    ),
+    # Every field of a change is optional: a form body changes nothing, and no note exists in the world.
+    ("api_case_file.edit_note", "PATCH"): ApiRule(
+        case_url("/notes/no-such-note"), signed_in(404), lambda own: {"body": "form data, not JSON"}
+    ),
+    ("api_case_file.list_attachments", "GET"): ApiRule(case_url("/attachments"), on_case(READERS)),
+    ("api_case_file.attach", "POST"): ApiRule(
+        case_url("/attachments"),
+        on_case(READERS, ok=201),
+        lambda own: {"kind": "referral", "file": (BytesIO(documents.png()), "referral.png")},
+    ),
+    ("api_case_file.download", "GET"): ApiRule(fixed("/attachments/no-such-document"), signed_in(404)),
     ("api_pathways.list_pathways", "GET"): ApiRule(fixed("/pathways"), signed_in(200)),
     ("api_pathways.upload_pathway", "POST"): ApiRule(
         fixed("/pathways"),

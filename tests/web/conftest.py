@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.casework import cases
 from engine.clock import FrozenClock
 from engine.config import Settings
-from engine.notify.notifications import DEADLINE_FIRED, deadline_texts, notify_roles
+from engine.notify.notifications import DEADLINE_FIRED, deadline_params, notify_roles
 from engine.pathways import versions
 from engine.pathways.forms import FormCatalog
 from engine.people.centres import ensure_centre
@@ -149,8 +149,8 @@ def build_world(services: Services) -> WebWorld:
 
 
 def notify_manager(uow, case: Case) -> list[Notification]:  # type: ignore[no-untyped-def]
-    texts = deadline_texts(case.number, "Първа оценка", "Initial assessment")
-    return notify_roles(uow, case, ["manager"], DEADLINE_FIRED, texts)
+    params = deadline_params(case.number, "Първа оценка", "Initial assessment")
+    return notify_roles(uow, case, ["manager"], DEADLINE_FIRED, params)
 
 
 def _user(uow, name):  # type: ignore[no-untyped-def]

@@ -17,6 +17,12 @@ ENDPOINTS = {
     ("post", "/api/v1/cases"),
     ("get", "/api/v1/cases/{case_id}"),
     ("get", "/api/v1/cases/{case_id}/audit"),
+    ("get", "/api/v1/cases/{case_id}/notes"),
+    ("post", "/api/v1/cases/{case_id}/notes"),
+    ("patch", "/api/v1/cases/{case_id}/notes/{note_id}"),
+    ("get", "/api/v1/cases/{case_id}/attachments"),
+    ("post", "/api/v1/cases/{case_id}/attachments"),
+    ("get", "/api/v1/attachments/{attachment_id}"),
     ("get", "/api/v1/pathways"),
     ("post", "/api/v1/pathways"),
 }

@@ -85,3 +85,25 @@ def test_closing_needs_the_forms_csrf_token(services, world):
         f"/cases/{world.own_case}/close", data={"reason": REASON, "csrf_token": csrf_token_of(page)}
     )
     assert done.status_code == 302 and state_of(services, world.own_case)[0] == "closed"
+
+
+def test_a_closed_case_or_a_person_who_left_shows_no_running_count_nor_a_passed_cap(
+    services, as_role, world, clock
+):
+    from datetime import timedelta
+
+    clock.advance(timedelta(days=200))  # past the six-month cap
+    lead = as_role("case_lead")
+    running = html_of(lead.get(f"/cases/{world.own_case}"))
+    assert "ден 201" in running and "due-overdue" in running.split("Шестмесечен")[1].split("</dd>")[0]
+    with services.uow() as uow:  # the person left on day 10
+        case = uow.session.scalar(select(Case).where(Case.public_id == world.own_case))
+        case.left_at = case.admitted_at + timedelta(days=9)
+        uow.commit()
+    left = html_of(lead.get(f"/cases/{world.own_case}"))
+    cap = left.split("Шестмесечен")[1].split("</dd>")[0]
+    assert "ден 201" not in left and "10 дни" in left and "due-overdue" not in cap and "напусна" in cap
+    assert close(lead, world.own_case) == 302
+    closed = html_of(lead.get(f"/cases/{world.own_case}"))
+    cap = closed.split("Шестмесечен")[1].split("</dd>")[0]
+    assert "Продължителност на престоя" in closed and "ден 201" not in closed and "due-overdue" not in cap

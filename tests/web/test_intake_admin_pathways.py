@@ -120,7 +120,9 @@ def test_admin_manages_users_and_centres_without_case_content(services, as_role,
     )
     assert short.status_code == 422 and "password" in html_of(short)
     assert (
-        admin.post(f"/admin/users/{username('psychologist')}/active", data={"active": "no"}).status_code
+        admin.post(
+            f"/admin/users/{username('psychologist')}/active", data={"active": "no", "confirm": "yes"}
+        ).status_code
         == 302
     )
     with services.uow() as uow:

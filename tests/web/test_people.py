@@ -145,7 +145,7 @@ def test_every_role_grant_is_audited_and_tells_the_centres_managers(app, service
             )
         ]
         texts = uow.session.scalars(
-            select(Notification.text)
+            select(Notification.params)
             .join(User, User.id == Notification.user_id)
             .where(Notification.kind == "role.granted", User.username == username("manager"))
             .order_by(Notification.id)
@@ -160,8 +160,8 @@ def test_every_role_grant_is_audited_and_tells_the_centres_managers(app, service
         (username("admin"), "new.worker", "educator", ""),
     ]
     assert texts == [
-        f"КЦ Тест: {username('psychologist')} получи ролята „Водещ на случая“",
-        "КЦ Тест: new.worker получи ролята „Възпитател“",
+        {"centre": "КЦ Тест", "username": username("psychologist"), "role": "case_lead"},
+        {"centre": "КЦ Тест", "username": "new.worker", "role": "educator"},
     ]
     assert others == []  # neither the other centre's managers nor anybody else
     manager = app.test_client()

@@ -25,6 +25,7 @@ from engine.people.permissions import (
     REASSIGNERS,
 )
 from engine.people.permissions import CASE_READERS as READERS
+from tests import documents
 from tests.engine.conftest import mini_pathway
 from tests.web.conftest import ROLE_CODES, WebWorld, login, username
 
@@ -133,6 +134,21 @@ RULES: dict[tuple[str, str], Rule] = {
         on_case(REASSIGNERS, 302),
         lambda own: {"assignee": username("social_worker", own)},
     ),
+    ("inbox.save_filter", "POST"): Rule(
+        fixed("/inbox/filters"),
+        for_roles(READERS, ok=302),
+        lambda own: {"name": "Просрочени", "due": "overdue"},
+    ),
+    # Saved filters are their owner's alone: nobody in the world has one, so none exists for anybody.
+    ("inbox.delete_filter", "POST"): Rule(fixed("/inbox/filters/2147483647/delete"), signed_in(404)),
+    ("inbox.team_workload", "GET"): Rule(fixed("/inbox/workload"), for_roles(REASSIGNERS)),
+    ("task.comment", "POST"): Rule(
+        task_url("/comments"), on_case(READERS, 302), lambda own: {"body": "Обадих се на майката."}
+    ),
+    # Only the holder sets a follow-up date; the world's first task is unclaimed, so nobody holds it.
+    ("task.follow_up", "POST"): Rule(
+        task_url("/follow-up"), on_case(frozenset(), 302), lambda own: {"follow_up_on": "2030-01-01"}
+    ),
     ("task.show", "GET"): Rule(task_url(), on_case(READERS, 200)),
     ("task.complete", "POST"): Rule(task_url("/complete"), on_case(LANE, 302), lambda own: NOTE),
     ("task.draft", "POST"): Rule(task_url("/draft"), on_case(LANE, 302), lambda own: NOTE),
@@ -144,6 +160,20 @@ RULES: dict[tuple[str, str], Rule] = {
         case_url("/signal"), on_case(READERS, 422), lambda own: {"signal": "risk_changed"}
     ),
     ("cases.retry", "POST"): Rule(case_url("/retry"), on_incident),
+    ("case_file.add_note", "POST"): Rule(
+        case_url("/notes"), on_case(READERS, 302), lambda own: {"kind": "contact", "body": "Среща."}
+    ),
+    # No note exists in the world: for those who may read the case, it is simply not found.
+    ("case_file.edit_note", "POST"): Rule(
+        case_url("/notes/no-such-note"), on_case(READERS, 404), lambda own: {"kind": "contact", "body": "x"}
+    ),
+    ("case_file.attach", "POST"): Rule(
+        case_url("/attachments"),
+        on_case(READERS, 302),
+        lambda own: {"kind": "referral", "file": (BytesIO(documents.png()), "referral.png")},
+    ),
+    ("case_file.download", "GET"): Rule(fixed("/attachments/no-such-document"), signed_in(404)),
+    ("case_file.preview", "GET"): Rule(fixed("/attachments/no-such-document/preview"), signed_in(404)),
     ("cases.close", "POST"): Rule(
         case_url("/close"), on_case(REASSIGNERS, 302), lambda own: {"reason": "Напусна по свое желание."}
     ),
@@ -151,6 +181,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("notifications.index", "GET"): Rule(fixed("/notifications"), signed_in(200)),
     ("notifications.read", "POST"): Rule(notification_url("/read"), own_notification_only),
     ("notifications.read_all", "POST"): Rule(fixed("/notifications/read-all"), signed_in(302)),
+    ("notifications.show_preferences", "GET"): Rule(fixed("/notifications/preferences"), signed_in(200)),
+    ("notifications.save_preferences", "POST"): Rule(
+        fixed("/notifications/preferences"), signed_in(302), lambda own: {"email": "task.assigned"}
+    ),
     ("cases.audit", "GET"): Rule(case_url("/audit"), on_case(AUDIT_READERS, 200)),
     ("cases.audit_csv", "GET"): Rule(case_url("/audit.csv"), on_case(AUDIT_READERS, 200)),
     ("intake.new", "GET"): Rule(fixed("/intake"), for_roles(INTAKE_ROLES)),
@@ -186,7 +220,27 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.set_active", "POST"): Rule(
         lambda w, own: f"/admin/users/{username('psychologist', own)}/active",
         administered(ok=302, other=404),
-        lambda own: {"active": "no"},
+        lambda own: {"active": "no", "confirm": "yes"},
+    ),
+    ("admin.rename", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/name",
+        administered(ok=302, other=404),
+        lambda own: {"display_name": "Нов Психолог"},
+    ),
+    # The psychologist's only role is never removed (422); another centre is not the admin's (422).
+    ("admin.remove_role", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/roles/remove",
+        administered(ok=422, other=422),
+        lambda own: {"centre": "kc-test" if own else "kc-other"},
+    ),
+    ("admin.reset_password", "POST"): Rule(
+        lambda w, own: f"/admin/users/{username('psychologist', own)}/password",
+        administered(ok=200, other=404),
+    ),
+    ("admin.update_centre", "POST"): Rule(
+        lambda w, own: f"/admin/centres/{'kc-test' if own else 'kc-other'}",
+        administered(ok=302, other=404),
+        lambda own: {"name": "КЦ Променен", "capacity": "14"},
     ),
     ("admin.grant_role", "POST"): Rule(
         fixed("/admin/roles"),

@@ -284,10 +284,17 @@ def test_changing_a_password_needs_the_current_one_and_a_strong_new_one(app, wor
     assert again.get("/inbox").status_code == 200
 
 
-def test_no_administrator_page_sets_another_persons_password(app, world):
+def test_no_administrator_page_sets_a_password_of_its_choosing(app, world):
+    """An administrator may reset a password (issue 15), never choose it: the reset gives a random one,
+    which opens nothing but the password form until the user has chosen their own."""
     admin_client = app.test_client()
     login(admin_client, username("admin"))
-    data = {"reset_username": WORKER, "reset_password": NEW_PASSWORD}
+    data = {"reset_username": WORKER, "reset_password": NEW_PASSWORD, "password": NEW_PASSWORD}
     assert admin_client.post("/admin/passwords", data=data).status_code in (404, 405)
     admin_rules = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
-    assert not any("password" in rule for rule in admin_rules)
+    assert [rule for rule in admin_rules if "password" in rule] == ["/admin/users/<username>/password"]
+    reset = admin_client.post(f"/admin/users/{WORKER}/password", data=data)
+    assert reset.status_code == 200 and NEW_PASSWORD not in reset.get_data(as_text=True)
+    chosen = app.test_client()
+    chosen.environ_base["REMOTE_ADDR"] = "10.5.0.1"
+    assert chosen.post("/login", data={"username": WORKER, "password": NEW_PASSWORD}).status_code != 302

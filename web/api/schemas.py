@@ -10,13 +10,16 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
+from engine.casework import notes
+from engine.casework.attachments import KINDS as ATTACHMENT_KINDS
 from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS
-from engine.casework.inbox import DUE_FILTERS, SCOPES
+from engine.casework.inbox import DUE_FILTERS, SCOPES, SORTS
 from engine.casework.read.case_list import STATUSES
-from engine.clock import isoformat_local
+from engine.clock import SOFIA, isoformat_local
 from engine.paging import MAX_PAGE
 
 PAGE_SIZE = 25
+NOTE_KINDS = notes.KINDS
 MAX_PAGE_SIZE = 100
 
 
@@ -131,7 +134,31 @@ class InboxQuerySchema(Schema):
     task_type = Text(
         load_default="", max_length=200, metadata={"description": "a task's element id or form key"}
     )
-    due = fields.String(load_default="", validate=validate.OneOf(DUE_FILTERS))
+    due = fields.String(
+        load_default="",
+        validate=validate.OneOf(DUE_FILTERS),
+        metadata={
+            "description": "overdue, today, week (next 7 days), follow_up (my follow-up date has come)"
+        },
+    )
+    q = Text(
+        load_default="",
+        max_length=100,
+        metadata={"description": "a case number or part of the person's name; never written to a log"},
+    )
+    sort = fields.String(
+        load_default="due",
+        validate=validate.OneOf(SORTS),
+        metadata={
+            "description": "due = overdue first, then by due date; case = by case number; task = by name"
+        },
+    )
+    holder = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "only the tasks this user (by id) holds: the workload view's links"},
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
@@ -156,6 +183,11 @@ class InboxTaskSchema(Schema):
     assignee = fields.String(
         required=True, allow_none=True, metadata={"description": "who holds it, if anyone"}
     )
+    follow_up_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the holder's follow-up date (Sofia), if set"},
+    )
 
     @pre_dump
     def _from_row(self, row: Any, **kwargs: Any) -> dict[str, Any]:
@@ -171,6 +203,7 @@ class InboxTaskSchema(Schema):
             "due_at": row.due_at,
             "legal_source": row.legal_source,
             "assignee": (row.assignee_name or None) if row.assignee_id is not None else None,
+            "follow_up_on": row.follow_up_on,
         }
 
 
@@ -365,3 +398,73 @@ class AuditSchema(Schema):
     items = fields.List(
         fields.Nested(AuditEntrySchema), required=True, metadata={"description": "newest first"}
     )
+
+
+# --- the case file: notes and documents ------------------------------------------------------------
+
+
+class NoteInSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(NOTE_KINDS))
+    body = Text(required=True, min_length=1, max_length=notes.MAX_BODY)
+    visibility = fields.String(
+        load_default="staff",
+        validate=validate.OneOf(notes.VISIBILITIES),
+        metadata={"description": "staff = all staff who may open the case; psychologist = therapy note"},
+    )
+    noted_at = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=SOFIA,
+        metadata={"description": "when it happened (Sofia time if no offset); now if omitted"},
+    )
+    task_id = Text(load_default="", max_length=40, metadata={"description": "a task of the case"})
+
+
+class NotePatchSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(NOTE_KINDS))
+    body = Text(min_length=1, max_length=notes.MAX_BODY)
+    noted_at = fields.AwareDateTime(default_timezone=SOFIA)
+    task_id = Text(max_length=40, metadata={"description": "a task of the case; empty to unlink"})
+
+
+class NoteRevisionSchema(Schema):
+    kind = fields.String(required=True)
+    noted_at = Instant(required=True)
+    body = fields.String(required=True)
+    written_at = Instant(required=True)
+    replaced_at = Instant(required=True)
+    replaced_by = fields.String(required=True)
+
+
+class NoteSchema(Schema):
+    id = fields.String(required=True, attribute="public_id")
+    kind = fields.String(required=True, metadata={"description": ", ".join(NOTE_KINDS)})
+    visibility = fields.String(required=True)
+    noted_at = Instant(required=True)
+    body = fields.String(required=True)
+    author = fields.String(required=True)
+    created_at = Instant(required=True)
+    edited_at = Instant(required=True, allow_none=True)
+    task_id = fields.String(required=True)
+    task_name = fields.String(required=True)
+    revisions = fields.List(
+        fields.Nested(NoteRevisionSchema), required=True, metadata={"description": "earlier texts"}
+    )
+
+
+class NoteListSchema(Schema):
+    items = fields.List(fields.Nested(NoteSchema), required=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.String(required=True, attribute="public_id")
+    kind = fields.String(required=True, metadata={"description": ", ".join(ATTACHMENT_KINDS)})
+    title = fields.String(required=True, metadata={"description": "the file name as uploaded"})
+    media_type = fields.String(required=True, metadata={"description": "found in the content"})
+    size = fields.Integer(required=True)
+    has_preview = fields.Boolean(required=True)
+    uploaded_by = fields.String(required=True)
+    uploaded_at = Instant(required=True)
+
+
+class AttachmentListSchema(Schema):
+    items = fields.List(fields.Nested(AttachmentSchema), required=True)

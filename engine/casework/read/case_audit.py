@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 
 from engine.audit.chain import record
 from engine.casework.cases import get_case
+from engine.casework.read.timeline_details import EntryDetail, details
 from engine.errors import NotFound
 from engine.people.permissions import Principal, can_view_case_audit, require
 from engine.store.models import AuditEvent, PathwayVersion, User
@@ -25,6 +26,7 @@ class AuditEntry:
     action: str
     subject: str
     ip: str
+    detail: EntryDetail = field(default_factory=EntryDetail)  # whom a task went to, or that it was released
 
 
 def who_viewed(uow: UnitOfWork, who: Principal, public_id: str, export: bool = False) -> list[AuditEntry]:
@@ -33,15 +35,16 @@ def who_viewed(uow: UnitOfWork, who: Principal, public_id: str, export: bool = F
     require(can_view_case_audit(who, case), "only the manager of the centre sees who read a case")
     rows = uow.session.execute(
         select(AuditEvent.at, AuditEvent.actor, User.display_name, AuditEvent.action, AuditEvent.subject)
-        .add_columns(AuditEvent.ip)
+        .add_columns(AuditEvent.ip, AuditEvent.detail)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.case_id == case.id)
         .order_by(AuditEvent.id.desc())
         .limit(AUDIT_LIMIT)
     ).all()
+    explained = details(uow, [(row.action, row.detail or {}) for row in rows])
     entries = [
-        AuditEntry(at, actor, name or actor, action, subject, ip)
-        for at, actor, name, action, subject, ip in rows
+        AuditEntry(at, actor, name or actor, action, subject, ip, more)
+        for (at, actor, name, action, subject, ip, _), more in zip(rows, explained, strict=True)
     ]
     record(
         uow.session,

@@ -6,7 +6,7 @@ which address), in the reader's transaction. Managers see that trail for their c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,9 @@ from sqlalchemy.orm import aliased
 
 from engine.audit.chain import record
 from engine.bpmn import spiff
+from engine.casework import attachments, notes
 from engine.casework.cases import get_case, load_workflow
+from engine.casework.read.timeline_details import EntryDetail, details
 from engine.clock import add_duration, days_between
 from engine.people.permissions import (
     Principal,
@@ -28,12 +30,14 @@ from engine.people.permissions import (
     can_unclaim,
     can_view_address,
     can_view_case_audit,
+    can_write_note,
 )
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Pathway, PathwayVersion, User
 from engine.store.uow import UnitOfWork
 
 STAY_CAP = "P6M"
-READ_ACTIONS = ("case.read", "case.audit_read")
+# Reads, and note changes (the notes themselves are on the timeline, each for those who may read it).
+READ_ACTIONS = ("case.read", "case.audit_read", *attachments.READ_ACTIONS, "note.add", "note.edit")
 TIMELINE_LIMIT = 300
 
 
@@ -66,6 +70,7 @@ class CaseHeader:
     day_of_stay: int
     cap_at: datetime
     days_to_cap: int
+    stay_over: bool  # closed, or the person left: no running day count, no cap to warn of
     pathway: str
     pathway_name: str
     pathway_version: int
@@ -106,6 +111,8 @@ class TimelineEntry:
     action: str
     actor: str
     subject: str
+    note_id: str = ""  # a note of the case (action ``note.<kind>``), for a link to it
+    detail: EntryDetail = field(default_factory=EntryDetail)  # whom a task went to; a comment's text
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,9 @@ class CaseFile:
     can_view_audit: bool
     can_retry: bool  # the case is an incident and the reader may run it again
     can_close: bool  # the case is not closed and the reader may close it by hand
+    notes: list[notes.NoteView]  # those the reader may read, newest first
+    attachments: list[attachments.AttachmentView]
+    can_write_therapy_notes: bool
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -163,11 +173,12 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
     rows = uow.session.execute(task_query(CaseTask.case_id == case.id)).all()
     progress = case_progress(uow, case)
     current = [task_summary(who, row) for row in rows if row[0].status == "open"]
+    case_notes = notes.list_notes(uow, who, case)
     casefile = CaseFile(
         header=_header(uow, who, case),
         current_tasks=current,
         deadlines=_deadlines(uow, case, current),
-        timeline=_timeline(uow, case),
+        timeline=_with_notes(_timeline(uow, case), case_notes),
         completed=[_completed(row) for row in rows if row[0].status == "completed"],
         current_elements=progress.current,
         done_elements=progress.done,
@@ -176,6 +187,9 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         can_view_audit=can_view_case_audit(who, case),
         can_retry=case.status == "incident" and can_retry_incident(who, case),
         can_close=case.status != "closed" and can_close_case(who, case),
+        notes=case_notes,
+        attachments=attachments.list_attachments(uow, case),
+        can_write_therapy_notes=can_write_note(who, case, "psychologist"),
     )
     record_read(uow, who, case, {"view": view})
     return casefile
@@ -214,6 +228,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         day_of_stay=days_between(case.admitted_at, until) + 1,
         cap_at=cap_at,
         days_to_cap=days_between(now, cap_at),
+        stay_over=case.status == "closed" or case.left_at is not None,
         pathway=version[0],
         pathway_name=version[1],
         pathway_version=version[2],
@@ -289,15 +304,41 @@ def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[
 def _timeline(uow: UnitOfWork, case: Case) -> list[TimelineEntry]:
     """What happened to the case, oldest first (reads are in the audit view, not here)."""
     rows = uow.session.execute(
-        select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, User.display_name, AuditEvent.subject)
+        select(
+            AuditEvent.at,
+            AuditEvent.action,
+            AuditEvent.actor,
+            User.display_name,
+            AuditEvent.subject,
+            AuditEvent.detail,
+        )
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.case_id == case.id, AuditEvent.action.not_in(READ_ACTIONS))
         .order_by(AuditEvent.id.desc())
         .limit(TIMELINE_LIMIT)
     ).all()
-    return [TimelineEntry(at, action, name or actor, subject) for at, action, actor, name, subject in rows][
-        ::-1
+    explained = details(uow, [(row.action, row.detail or {}) for row in rows])
+    entries = [
+        TimelineEntry(at, action, name or actor, subject, detail=more)
+        for (at, action, actor, name, subject, _), more in zip(rows, explained, strict=True)
     ]
+    return entries[::-1]
+
+
+def _with_notes(timeline: list[TimelineEntry], case_notes: list[notes.NoteView]) -> list[TimelineEntry]:
+    """The timeline with the reader's notes at the time each happened, oldest first."""
+    entries = [
+        TimelineEntry(
+            note.noted_at, f"note.{note.kind}", note.author, _excerpt(note.body), note_id=note.public_id
+        )
+        for note in case_notes
+    ]
+    return sorted([*timeline, *entries], key=lambda entry: entry.at)
+
+
+def _excerpt(body: str, length: int = 80) -> str:
+    line = " ".join(body.split())
+    return line if len(line) <= length else line[: length - 1] + "…"
 
 
 def _completed(row: Any) -> CompletedForm:

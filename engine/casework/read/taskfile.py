@@ -6,9 +6,11 @@ Drafts are saved by ``engine.casework.drafts.save_draft``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from engine.casework.read.casefile import TaskSummary, record_read, task_query, task_summary
+from engine.casework.task_notes import CommentView, comments_of
 from engine.errors import NotFound
 from engine.people.permissions import Principal, can_view_task
 from engine.store.models import Case, CaseTask
@@ -25,6 +27,9 @@ class TaskView:
     data: dict[str, Any] | None
     draft: dict[str, Any] | None
     case_open_tasks: list[TaskSummary] = field(default_factory=list)
+    comments: list[CommentView] = field(default_factory=list)
+    follow_up_on: date | None = None
+    can_follow_up: bool = False  # the reader holds the open task: the follow-up date is theirs to set
 
 
 def read_task(uow: UnitOfWork, who: Principal, task_public_id: str) -> TaskView:
@@ -62,5 +67,8 @@ def _task_view(uow: UnitOfWork, who: Principal, task_public_id: str) -> tuple[Ta
         data=task.data,
         draft=task.draft,
         case_open_tasks=[task_summary(who, r) for r in open_rows],
+        comments=comments_of(uow, task.id),
+        follow_up_on=task.follow_up_on,
+        can_follow_up=task.status == "open" and who.user_id is not None and task.assignee_id == who.user_id,
     )
     return view, case

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lxml import etree
 
 from engine.bpmn import parsing, spiff, state
 from engine.clock import FrozenClock, parse_instant
 from engine.config import PROJECT_ROOT
 from engine.errors import UnknownSerializer
 from engine.pathways.forms import FormCatalog
+from engine.pathways.lint import check_document
 
 PATHWAY = PROJECT_ROOT / "workflows" / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
 FORMS = FormCatalog(PROJECT_ROOT / "workflows" / "forms")
@@ -30,8 +30,8 @@ START = {
 
 
 def started() -> tuple[parsing.ParsedPathway, Any]:
-    root = etree.fromstring(PATHWAY.read_bytes(), etree.XMLParser(resolve_entities=False, load_dtd=False))
-    parsed = parsing.parse_pathway(root)
+    parsed = check_document(PATHWAY.read_bytes(), FORMS)[1]  # with the decisions its business rules call
+    assert parsed is not None
     workflow = spiff.start(parsed, START, FrozenClock(parse_instant(START["admitted_at"])))
     task = spiff.ready_human_tasks(workflow)[0]
     spiff.complete(workflow, task.id, FORMS.get(task.properties.form).defaults())

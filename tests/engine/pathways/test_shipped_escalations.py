@@ -42,8 +42,9 @@ def test_overdue_review_gives_case_lead_a_task_and_notifies_the_manager(make_uow
         manager_id = world.staff["manager"].user_id
         page = notifications.list_for(uow, manager_id)
         number = uow.session.scalar(select(Case.number).where(Case.id == case_id))
-        assert page.items and number in page.items[0].text
-        assert DISPLAY_NAME not in page.items[0].text and "Тайна" not in page.items[0].text
+        kinds = {item.kind: item.params for item in page.items}
+        assert kinds["deadline.fired"]["number"] == number and kinds["escalation.opened"]["number"] == number
+        assert DISPLAY_NAME not in str(kinds) and "Тайна" not in str(kinds)
 
 
 def _work_until_open(make_uow, forms, clock, case_id: int, element_id: str) -> datetime:

@@ -66,7 +66,8 @@ _PARSED: dict[str, tuple[parsing.ParsedPathway, str]] = {}
 def parsed(key: str) -> tuple[parsing.ParsedPathway, str]:
     """Specs built once per pathway, with their JSON (what a deployed version stores)."""
     if key not in _PARSED:
-        spec = parsing.parse_pathway(safe_root(key))
+        spec = check_document(path_of(key).read_bytes(), FORMS, key)[1]  # with its DMN decisions
+        assert spec is not None
         _PARSED[key] = (spec, state.dump_spec(spec))
     return _PARSED[key]
 

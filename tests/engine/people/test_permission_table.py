@@ -74,6 +74,16 @@ LEAD_TASK = Task(A, "case_lead", uid("A.case_lead.2"), "open")
 
 
 @dataclass(frozen=True)
+class Note:
+    visibility: str
+    author_id: int | None
+
+
+STAFF_NOTE = Note("staff", uid("A.social_worker.1"))
+THERAPY_NOTE = Note("psychologist", uid("A.psychologist.1"))
+
+
+@dataclass(frozen=True)
 class Row:
     predicate: str
     call: Callable[[Principal], bool]
@@ -143,6 +153,12 @@ ROWS = [
     row("can_manage_account", "AB, of A and B", set(), 900, [A, B]),
     row("can_manage_account", "A.admin.1 (not itself)", {"A.admin.2"}, uid("A.admin.1"), [A]),
     row("can_manage_account", "a user of no centre", set(), 901, []),
+    row("can_write_note", "for all staff, case of A", VIEW_A, CASE_A, "staff"),
+    row("can_write_note", "for the psychologist, case of A", at("A", "psychologist"), CASE_A, "psychologist"),
+    row("can_read_note", "for all staff", VIEW_A, CASE_A, STAFF_NOTE),
+    row("can_read_note", "a therapy note", at("A", "psychologist"), CASE_A, THERAPY_NOTE),
+    row("can_edit_note", "by A.social_worker.1", {"A.social_worker.1"}, CASE_A, STAFF_NOTE),
+    row("can_edit_note", "a therapy note by A.psychologist.1", {"A.psychologist.1"}, CASE_A, THERAPY_NOTE),
     row("can_use_inbox", "any", {*at("A", *READERS), *at("B", *READERS), "AB"}),
     row("can_use_intake", "any", {*intake_staff("A"), *intake_staff("B"), "AB"}),
 ]

@@ -1,40 +1,38 @@
-"""The inbox: a case worker's open tasks, read from the ``case_task`` table (never the workflow state).
+"""The inbox's list: a case worker's open tasks, read from the ``case_task`` table (never the workflow).
 
 "My tasks" are open tasks assigned to me; "unclaimed" are open tasks nobody holds whose role is mine
 in that centre; case leads and managers also see their whole team's open tasks. Overdue first, then
-by due date. Claiming, unclaiming and reassigning are compare-and-set updates, audited one by one.
+by due date (or by case number or task name). A search matches a case number or the person's name;
+the search text is a query parameter and a bound SQL parameter, so it reaches no log line
+(``engine.private_logs``, ``hide_parameters`` in ``engine.store.db``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased
 
-from engine.audit.chain import record
 from engine.clock import SOFIA, local_date
-from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
+from engine.errors import ValidationFailed
 from engine.paging import page_count
 from engine.people.permissions import (
     CASE_READERS,
     REASSIGNERS,
     Principal,
-    can_be_assigned,
-    can_claim,
-    can_reassign,
-    can_unclaim,
-    can_view_task,
-    require,
 )
-from engine.store.models import Case, CaseTask, Centre, Membership, Pathway, PathwayVersion, User
+from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion, User
 from engine.store.uow import UnitOfWork
 
 SCOPES = ("all", "mine", "unclaimed", "team")
-DUE_FILTERS = ("", "overdue", "today", "week")
+DUE_FILTERS = ("", "overdue", "today", "week", "follow_up")
+SORTS = ("due", "case", "task")
 PER_PAGE = 25
+MAX_PER_PAGE = 100
+MAX_SEARCH = 100
 
 
 @dataclass(frozen=True)
@@ -43,14 +41,21 @@ class InboxFilters:
     centre_id: int | None = None
     pathway: str = ""
     task_type: str = ""  # an element id or a form key
-    due: str = ""  # "", overdue, today, week
+    due: str = ""  # "", overdue, today, week, follow_up (my follow-up date has come)
+    q: str = ""  # a case number or part of a person's name
+    sort: str = "due"  # due, case, task
+    holder: int | None = None  # the user id holding the tasks (the workload view links here)
 
     def check(self) -> InboxFilters:
         fields: dict[str, list[str]] = {}
         if self.scope not in SCOPES:
             fields["scope"] = [f"one of {', '.join(SCOPES)}"]
         if self.due not in DUE_FILTERS:
-            fields["due"] = ["one of overdue, today, week"]
+            fields["due"] = [f"one of {', '.join(DUE_FILTERS[1:])}"]
+        if self.sort not in SORTS:
+            fields["sort"] = [f"one of {', '.join(SORTS)}"]
+        if len(self.q) > MAX_SEARCH:
+            fields["q"] = [f"at most {MAX_SEARCH} characters"]
         if len(self.pathway) > 80 or len(self.task_type) > 200:
             fields["task_type" if len(self.task_type) > 200 else "pathway"] = ["too long"]
         if fields:
@@ -75,6 +80,7 @@ class InboxRow:
     legal_source: str
     assignee_id: int | None
     assignee_name: str
+    follow_up_on: date | None
     item_label: str = ""  # which item of a multi-instance task the row is for ("Иван, 9 г.")
 
 
@@ -115,6 +121,7 @@ def list_inbox(
 ) -> InboxPage:
     """One page of the inbox with its counts: three queries whatever the number of rows."""
     filters.check()
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
     now = uow.clock.now()
     scopes = _scope_conditions(who)
     # Every visible task is in a centre whose cases I read; saying so lets the index on
@@ -126,7 +133,7 @@ def list_inbox(
     in_my_centres = CaseTask.centre_id.in_(who.centres_with(CASE_READERS))
     narrowed = and_(CaseTask.status == "open", in_my_centres, visible, *_filter_conditions(filters, now))
     page = max(1, page)
-    rows = _rows(uow, and_(narrowed, scopes[filters.scope]), now, page, per_page)
+    rows = _rows(uow, and_(narrowed, scopes[filters.scope]), now, filters.sort, page, per_page)
     counts = _counts(uow, narrowed, scopes, filters.scope, now)
     centres, pathways, task_types = _options(uow, and_(CaseTask.status == "open", visible))
     return InboxPage(
@@ -160,15 +167,31 @@ def _filter_conditions(filters: InboxFilters, now: datetime) -> list[ColumnEleme
         conditions.append(
             or_(CaseTask.element_id == filters.task_type, CaseTask.form_key == filters.task_type)
         )
-    if filters.due == "overdue":
+    if filters.holder is not None:
+        conditions.append(CaseTask.assignee_id == filters.holder)
+    if term := filters.q.strip():
+        conditions.append(_matches(term))
+    if filters.due == "follow_up":
+        conditions.append(CaseTask.follow_up_on <= local_date(now))
+    elif filters.due == "overdue":
         conditions.append(CaseTask.due_at < now)
     elif filters.due in ("today", "week"):
         days = 1 if filters.due == "today" else 7
-        conditions.append(and_(CaseTask.due_at >= now, CaseTask.due_at < _local_midnight(now, days)))
+        conditions.append(and_(CaseTask.due_at >= now, CaseTask.due_at < local_midnight(now, days)))
     return conditions
 
 
-def _local_midnight(now: datetime, days_ahead: int) -> datetime:
+def _matches(term: str) -> ColumnElement[bool]:
+    """A case number or a part of the person's name, whatever the letter case (Cyrillic too: SQLite's
+    ``lower`` is replaced by Python's in ``engine.store.db``). ``%`` and ``_`` are taken literally."""
+    folded = term.lower()
+    return or_(
+        func.lower(Case.number).contains(folded, autoescape=True),
+        func.lower(Case.display_name).contains(folded, autoescape=True),
+    )
+
+
+def local_midnight(now: datetime, days_ahead: int) -> datetime:
     """The start of the day ``days_ahead`` days after today, as Sofia reads the date."""
     day = local_date(now) + timedelta(days=days_ahead)
     return datetime(day.year, day.month, day.day, tzinfo=SOFIA)
@@ -185,8 +208,14 @@ def _joined(*columns: Any) -> Any:
     )
 
 
+def _order(sort: str, now: datetime) -> list[Any]:
+    by_due = [case((CaseTask.due_at < now, 0), else_=1), CaseTask.due_at.is_(None), CaseTask.due_at]
+    first = {"case": [Case.number], "task": [CaseTask.name], "due": []}[sort]
+    return [*first, *by_due, CaseTask.id]
+
+
 def _rows(
-    uow: UnitOfWork, where: ColumnElement[bool], now: datetime, page: int, per_page: int
+    uow: UnitOfWork, where: ColumnElement[bool], now: datetime, sort: str, page: int, per_page: int
 ) -> list[InboxRow]:
     assignee = aliased(User)
     query = (
@@ -205,17 +234,13 @@ def _rows(
             CaseTask.due_at,
             CaseTask.legal_source,
             CaseTask.assignee_id,
-            func.coalesce(assignee.display_name, assignee.username, ""),
+            func.coalesce(func.nullif(assignee.display_name, ""), assignee.username, ""),
+            CaseTask.follow_up_on,
             CaseTask.item_label,
         )
         .outerjoin(assignee, assignee.id == CaseTask.assignee_id)
         .where(where)
-        .order_by(
-            case((CaseTask.due_at < now, 0), else_=1),
-            CaseTask.due_at.is_(None),
-            CaseTask.due_at,
-            CaseTask.id,
-        )
+        .order_by(*_order(sort, now))
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
@@ -233,7 +258,7 @@ def _counts(
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     chosen = scopes[scope]
-    today = and_(CaseTask.due_at >= now, CaseTask.due_at < _local_midnight(now, 1))
+    today = and_(CaseTask.due_at >= now, CaseTask.due_at < local_midnight(now, 1))
     row = uow.session.execute(
         _joined(
             total(scopes["mine"]),
@@ -264,126 +289,3 @@ def _options(
 
 def _sorted(options: dict[str, str]) -> list[FilterOption]:
     return sorted((FilterOption(value, label) for value, label in options.items()), key=lambda o: o.label)
-
-
-# --- claim, unclaim, reassign ----------------------------------------------------------------------
-
-
-def _open_task(uow: UnitOfWork, who: Principal, task_public_id: str) -> CaseTask:
-    task = uow.session.scalar(select(CaseTask).where(CaseTask.public_id == task_public_id))
-    if task is None or not can_view_task(who, task):
-        raise NotFound("task not found")  # another centre's task does not exist for this user
-    if task.status != "open":
-        raise ConcurrencyConflict(f"the task is {task.status}")
-    return task
-
-
-def _set_assignee(uow: UnitOfWork, task: CaseTask, expected: int | None, new: int | None) -> None:
-    """Compare-and-set: only if nobody changed the assignee since we read it."""
-    same = CaseTask.assignee_id.is_(None) if expected is None else CaseTask.assignee_id == expected
-    result = uow.session.execute(
-        update(CaseTask)
-        .where(CaseTask.id == task.id, CaseTask.status == "open", same)
-        .values(assignee_id=new)
-        .execution_options(synchronize_session="fetch")
-    )
-    if getattr(result, "rowcount", 1) != 1:
-        raise ConcurrencyConflict("someone else changed this task at the same time")
-
-
-def _name_of(uow: UnitOfWork, user_id: int | None) -> str:
-    user = uow.session.get(User, user_id) if user_id is not None else None
-    return (user.display_name or user.username) if user is not None else ""
-
-
-def claim(uow: UnitOfWork, who: Principal, task_public_id: str) -> CaseTask:
-    task = _open_task(uow, who, task_public_id)
-    require(can_be_assigned(who.role_in(task.centre_id), task), "this task is for another role")
-    if task.assignee_id == who.user_id:
-        return task
-    if task.assignee_id is not None:
-        raise ConcurrencyConflict(f"already claimed by {_name_of(uow, task.assignee_id)}")
-    require(can_claim(who, task), "this task is for another role")
-    _set_assignee(uow, task, None, who.user_id)
-    _audit(uow, who, "task.claim", task, {})
-    return task
-
-
-def unclaim(uow: UnitOfWork, who: Principal, task_public_id: str) -> CaseTask:
-    """Give a task back to the team: its holder may, and so may the case lead and the manager."""
-    task = _open_task(uow, who, task_public_id)
-    own_role = can_be_assigned(who.role_in(task.centre_id), task)
-    require(
-        own_role or can_unclaim(who, task), "only the holder, the case lead or the manager may release a task"
-    )
-    if task.assignee_id is None:
-        return task  # nobody holds it: nothing to release
-    require(can_unclaim(who, task), "only the holder, the case lead or the manager may release a task")
-    previous = task.assignee_id
-    _set_assignee(uow, task, previous, None)
-    _audit(uow, who, "task.unclaim", task, {"from": _username(uow, previous)})
-    return task
-
-
-def reassign(uow: UnitOfWork, who: Principal, task_public_id: str, username: str | None) -> CaseTask:
-    """Give the task to a colleague whose role in the task's centre is the task's role (or to nobody)."""
-    task = _open_task(uow, who, task_public_id)
-    require(can_reassign(who, task), "only the case lead or the manager may reassign")
-    target = _assignable_user(uow, task, username) if username else None
-    new_id = target.id if target is not None else None
-    if new_id == task.assignee_id:
-        return task
-    previous = task.assignee_id
-    _set_assignee(uow, task, previous, new_id)
-    _audit(uow, who, "task.reassign", task, {"from": _username(uow, previous), "to": username or ""})
-    return task
-
-
-def _assignable_user(uow: UnitOfWork, task: CaseTask, username: str) -> User:
-    user = uow.session.scalar(select(User).where(User.username == username.strip().lower()))
-    role = next((m.role for m in user.memberships if m.centre_id == task.centre_id), None) if user else None
-    if user is None or not user.active or not can_be_assigned(role, task):
-        raise ValidationFailed(
-            "cannot assign the task", {"assignee": ["choose a colleague with this task's role"]}
-        )
-    return user
-
-
-def _username(uow: UnitOfWork, user_id: int | None) -> str:
-    user = uow.session.get(User, user_id) if user_id is not None else None
-    return user.username if user is not None else ""
-
-
-def _audit(uow: UnitOfWork, who: Principal, action: str, task: CaseTask, detail: dict[str, str]) -> None:
-    record(
-        uow.session,
-        uow.clock.now(),
-        who,
-        action,
-        case_id=task.case_id,
-        subject=task.name,
-        detail={"task": task.public_id, **detail},
-    )
-
-
-@dataclass(frozen=True)
-class Assignee:
-    username: str
-    name: str
-
-
-def assignee_options(uow: UnitOfWork, who: Principal) -> dict[tuple[int, str], list[Assignee]]:
-    """Colleagues a case lead or manager may give tasks to, by (centre id, role): one query."""
-    centres = who.centres_with(REASSIGNERS)
-    if not centres:
-        return {}
-    rows = uow.session.execute(
-        select(Membership.centre_id, Membership.role, User.username, User.display_name)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.centre_id.in_(centres), User.active.is_(True))
-        .order_by(User.display_name, User.username)
-    )
-    options: dict[tuple[int, str], list[Assignee]] = {}
-    for centre_id, role, username, name in rows:
-        options.setdefault((centre_id, role), []).append(Assignee(username, name or username))
-    return options
