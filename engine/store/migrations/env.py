@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import Connection, pool
 
 from engine.store.db import make_engine
 from engine.store.models import Base, UTCDateTime
@@ -44,7 +44,36 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    """Run the migrations; on SQLite with foreign keys off while they run.
+
+    SQLite cannot alter a column in place: a batch migration copies the table, drops it and renames the
+    copy. With ``foreign_keys=ON`` (set on every connection by ``make_engine``) dropping the old
+    ``user_account`` or ``case_file`` would cascade and delete the rows that refer to it. The pragma
+    only takes effect outside a transaction, hence the commits around it; a foreign-key check after the
+    migrations makes sure the copies left nothing dangling.
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _pragma(connection, "PRAGMA foreign_keys=OFF")
+    try:
+        _migrate(connection)
+    finally:
+        if sqlite:
+            _pragma(connection, "PRAGMA foreign_keys=ON")
+    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+        raise RuntimeError("a migration left rows that refer to missing rows (PRAGMA foreign_key_check)")
+
+
+def _pragma(connection: Connection, statement: str) -> None:
+    # On the driver's connection: through SQLAlchemy the statement would open a transaction first
+    # (engine/store/db.py emits BEGIN), and inside one SQLite ignores the pragma.
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

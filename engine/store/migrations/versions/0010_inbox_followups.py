@@ -2,7 +2,7 @@
 e-mail preferences per notification kind, and notifications as a message id with parameters
 
 Revision ID: 0010_inbox_followups
-Revises: 0007_due_anchors
+Revises: 0009_case_notes
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_inbox_followups"
-down_revision = "0007_due_anchors"
+down_revision = "0009_case_notes"
 branch_labels = None
 depends_on = None
 
