@@ -44,7 +44,8 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
             if name.lower().endswith(".dmn"):
                 verdict = decisions.check_decision_document(Path(name).read_bytes(), name)[0]
             else:
-                verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle)
+                callees = lint.pathway_files(ctx.settings.pathways_dir)
+                verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle, callees)
         except OSError as error:
             err.print(f"{name}: cannot read: {error.strerror or error}")
             io_errors += 1
@@ -215,7 +216,8 @@ def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
         data = path.read_bytes()
     except OSError:
         fail(f"{target}: no such file or shipped pathway")
-    verdict, parsed = lint.check_document(data, forms, str(target), ctx.settings.run_limits.min_cycle)
+    callees, min_cycle = lint.pathway_files(ctx.settings.pathways_dir), ctx.settings.run_limits.min_cycle
+    verdict, parsed = lint.check_document(data, forms, str(target), min_cycle, callees=callees)
     if parsed is None:
         console.print(verdict.summary(), markup=False)
         sys.exit(1)

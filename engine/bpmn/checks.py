@@ -82,7 +82,7 @@ def _conditions_of(task_spec: Any) -> Iterator[str]:
         text = condition.args[0] if condition is not None and getattr(condition, "args", None) else condition
         if isinstance(text, str) and text:
             yield text
-    for attr in ("condition", "completion_condition"):
+    for attr in ("condition", "completion_condition", "cardinality"):
         text = getattr(task_spec, attr, None)
         if isinstance(text, str) and text:
             yield text

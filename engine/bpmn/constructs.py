@@ -33,15 +33,14 @@ class Construct:
 
 
 CONSTRUCTS: tuple[Construct, ...] = (
-    Construct("call_activity", "Call activities", "`callActivity`", NOT_YET),
+    Construct("call_activity", "Call activities", "`callActivity`"),
     Construct(
         "multi_instance",
         "Multi-instance (parallel and sequential)",
         "`multiInstanceLoopCharacteristics`",
-        NOT_YET,
     ),
-    Construct("standard_loop", "Standard loops", "`standardLoopCharacteristics`", NOT_YET),
-    Construct("event_subprocess", "Event sub-processes", '`subProcess triggeredByEvent="true"`', NOT_YET),
+    Construct("standard_loop", "Standard loops", "`standardLoopCharacteristics`"),
+    Construct("event_subprocess", "Event sub-processes", '`subProcess triggeredByEvent="true"`'),
     Construct("message", "Messages with payload and correlation", "`messageEventDefinition`, `receiveTask`"),
     Construct("send_task", "Send tasks and message throw events", "`sendTask`"),
     Construct("error", "Error events", "`errorEventDefinition`"),
@@ -58,9 +57,8 @@ CONSTRUCTS: tuple[Construct, ...] = (
         "transaction_cancel",
         "Transactions and cancel events",
         "`transaction`, `cancelEventDefinition`",
-        NOT_YET,
     ),
-    Construct("link_event", "Link events", "`linkEventDefinition`", NOT_YET),
+    Construct("link_event", "Link events", "`linkEventDefinition`"),
     Construct("service_task", "Service tasks (Casepath's closed list of operations)", "`serviceTask`"),
 )
 

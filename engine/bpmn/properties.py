@@ -49,6 +49,7 @@ class PropertyType(StrEnum):
     FLAG = "flag"  # true or false
     OPERATION = "operation"  # one of the closed list of Casepath operations (engine/bpmn/operations.py)
     OUTSIDE_BODY = "outside_body"  # an authority outside the centre: one of OUTSIDE_BODIES
+    EXPRESSION = "expression"  # a safe expression, evaluated on the task's data
 
 
 # Which BPMN elements a property may sit on, by their local names.
@@ -164,6 +165,17 @@ PROPERTIES: tuple[Property, ...] = (
         N_("The legal basis of the deadline, shown to case workers next to it (for example ЗСУ чл. 77(3))."),
     ),
     Property(
+        "item_label",
+        HUMAN_TASKS,
+        PropertyType.EXPRESSION,
+        N_("Item label"),
+        N_(
+            "For a multi-instance or looping task: an expression on the task's data that says which item "
+            'the task is for, shown as "for: …" in the inbox and on the case page (for example '
+            'child["name"] + ", " + str(child["age"]) + " г.").'
+        ),
+    ),
+    Property(
         "notify",
         THROWERS | SERVICE_TASKS,
         PropertyType.ROLE_LIST,
@@ -241,6 +253,7 @@ class TaskProperties:
     due_from: str = ""
     ends_stay: bool = False
     legal_source: str = ""
+    item_label: str = ""
     name_en: str = ""
 
 

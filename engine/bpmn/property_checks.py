@@ -112,6 +112,16 @@ def _check_flag(prop: Property, value: str, words: Vocabulary) -> str:
     return f"{prop.name} '{value}' must be true or false"
 
 
+def _check_expression(prop: Property, value: str, words: Vocabulary) -> str:
+    if not value:
+        return ""
+    try:
+        parse_expression(value)
+    except ExpressionError as error:
+        return f"{prop.name} '{value}' is not a valid expression: {error.message}"
+    return ""
+
+
 def _check_text(prop: Property, value: str, words: Vocabulary) -> str:
     return ""  # any text; how long it may be is the columns' business (engine/pathways/limits.py)
 
@@ -124,6 +134,7 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.ROLE_LIST: _check_role_list,
     PropertyType.ANCHOR: _check_anchor,
     PropertyType.FLAG: _check_flag,
+    PropertyType.EXPRESSION: _check_expression,
     PropertyType.OPERATION: lambda prop, value, words: operations.operation_problem(prop.name, value),
     PropertyType.OUTSIDE_BODY: lambda prop, value, words: operations.outside_body_problem(prop.name, value),
 }

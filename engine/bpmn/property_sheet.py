@@ -62,6 +62,7 @@ _TYPE_WORDS = {
     PropertyType.FLAG: "true or false",
     PropertyType.OPERATION: "operation name",
     PropertyType.OUTSIDE_BODY: "outside body",
+    PropertyType.EXPRESSION: "expression",
 }
 
 

@@ -46,9 +46,15 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
 class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """A script engine bound to a clock and to the case's run limits, whose environment is the safe one."""
 
-    def __init__(self, clock: Clock, limits: RunLimits | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        limits: RunLimits | None = None,
+        event_subprocesses: Mapping[str, bool] | None = None,
+    ) -> None:
         self.clock = clock
         self.limits = limits or RunLimits()
+        self.event_subprocesses = dict(event_subprocesses or {})  # id → interrupts (see event_subprocesses)
         super().__init__(environment=SafeEnvironment(Evaluator(clock)))
 
     def validate(self, expression: str) -> None:

@@ -24,6 +24,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from engine import clock as clocks
 from engine.bpmn import events
+from engine.bpmn.event_subprocesses import settle, waiting_start_events
 from engine.bpmn.parsing import ParsedPathway, first_line
 from engine.bpmn.properties import (
     EventProperties,
@@ -74,7 +75,7 @@ def start(
     pathway: ParsedPathway, data: Mapping[str, Any], clock: Clock, limits: RunLimits | None = None
 ) -> BpmnWorkflow:
     """A new workflow with ``data`` in its start task, run until it needs people or time."""
-    engine = SafeScriptEngine(clock, limits)
+    engine = SafeScriptEngine(clock, limits, pathway.event_subprocesses)
     workflow = BpmnWorkflow(pathway.spec, pathway.subprocess_specs, script_engine=engine)
     start_task = workflow.task_tree
     start_task.data.update(dict(data))
@@ -89,12 +90,16 @@ def run(workflow: BpmnWorkflow) -> BpmnWorkflow:
     The run is bounded by the work budget of the workflow's limits: more engine steps or more time
     than allowed stop it where it is (an endless loop parks the case instead of holding its lock).
     """
-    budget = _Budget(engine_of(workflow).limits)
+    engine = engine_of(workflow)
+    budget = _Budget(engine.limits)
     with _failures_of(workflow):
         workflow.refresh_timers()
         workflow.do_engine_steps(did_complete_task=budget.spend)
-        # a condition waits on the case data: re-read after each step that may have changed them
-        while events.refresh_conditions(workflow, workflow_data(workflow)):
+        # BPMN's event sub-processes (see the module), and conditions that wait on the case data: re-read
+        # after each step that may have changed them
+        while settle(workflow, engine.event_subprocesses) or events.refresh_conditions(
+            workflow, workflow_data(workflow)
+        ):
             workflow.do_engine_steps(did_complete_task=budget.spend)
     uncaught = events.uncaught_error(workflow)
     if uncaught is not None:
@@ -282,6 +287,9 @@ def waited_signals(workflow: BpmnWorkflow) -> list[str]:
         for definition, _owner in events.catch_definitions(task.task_spec):
             if isinstance(definition, BaseSignal) and definition.name not in names:
                 names.append(str(definition.name))
+    for definition in waiting_start_events(workflow):
+        if isinstance(definition, BaseSignal) and definition.name not in names:
+            names.append(str(definition.name))
     return names
 
 

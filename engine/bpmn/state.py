@@ -75,6 +75,8 @@ def dump_spec(parsed: ParsedPathway) -> str:
             "process_id": parsed.process_id,
             "spec": _SERIALIZER.to_dict(parsed.spec),
             "subprocess_specs": {k: _SERIALIZER.to_dict(v) for k, v in parsed.subprocess_specs.items()},
+            "event_subprocesses": parsed.event_subprocesses,
+            "called": parsed.called,
         },
         separators=(",", ":"),
     )
@@ -88,7 +90,8 @@ def load_spec(spec_json: str) -> ParsedPathway:
     subprocess_specs = {k: _SERIALIZER.from_dict(v) for k, v in dct["subprocess_specs"].items()}
     for item in [spec, *subprocess_specs.values()]:
         use_casepath_decisions(item)  # the library restores its own DMN engine
-    return ParsedPathway(dct["process_id"], spec, subprocess_specs)
+    extra = {"event_subprocesses": dct.get("event_subprocesses", {}), "called": dct.get("called", {})}
+    return ParsedPathway(dct["process_id"], spec, subprocess_specs, **extra)
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
@@ -128,5 +131,5 @@ def load_state(
         )
     dct = json.loads(zlib.decompress(state))
     workflow = _STATE.restore_state(dct, pathway.spec, pathway.subprocess_specs)
-    workflow.script_engine = SafeScriptEngine(clock, limits)
+    workflow.script_engine = SafeScriptEngine(clock, limits, pathway.event_subprocesses)
     return workflow

@@ -120,6 +120,7 @@ def _new_row(
         "legal_source": props.legal_source[:300],
         **_counted(props.due if is_duration(props.due) else "", props.due_from),
         "ends_stay": props.ends_stay,
+        "item_label": _item_label(uow, task, workflow),
         "status": "open",
         "draft": spiff.prefill_of(task) or None,
     }
@@ -132,6 +133,18 @@ def _due(uow: UnitOfWork, task: spiff.HumanTask, now: datetime, workflow: Any) -
         return task_due(task.properties, task.data, now, Evaluator(uow.clock))
     except ExpressionError as error:
         raise spiff.RuntimeFailure(task.element_id, "due_date", task.properties.due, workflow) from error
+
+
+def _item_label(uow: UnitOfWork, task: spiff.HumanTask, workflow: Any) -> str:
+    """Which item a multi-instance task is for (its ``item_label``); one that fails parks the case."""
+    expression = task.properties.item_label
+    if not expression:
+        return ""
+    try:
+        value = Evaluator(uow.clock).evaluate(expression, task.data)
+    except ExpressionError as error:
+        raise spiff.RuntimeFailure(task.element_id, error.problem, expression, workflow) from error
+    return str(value)[:200]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,16 @@ _KINDS = (
     ),
     (
         "other activities",
-        ("scriptTask", "serviceTask", "businessRuleTask", "sendTask", "receiveTask", "subProcess"),
+        (
+            "scriptTask",
+            "serviceTask",
+            "businessRuleTask",
+            "sendTask",
+            "receiveTask",
+            "subProcess",
+            "callActivity",
+            "transaction",
+        ),
     ),
     ("gateways", ("exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway")),
     ("flow and data", ("sequenceFlow", "dataObject", "dataObjectReference", "dataStoreReference")),

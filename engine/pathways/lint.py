@@ -6,6 +6,7 @@ verdict too, never a traceback. The rules are documented in docs/pathway-authori
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,13 +28,16 @@ SUPPORTED = frozenset({
     "startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "manualTask", "task", "sendTask",
     "receiveTask", "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
     "eventBasedGateway", "subProcess", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-    "sequenceFlow", "dataObject",
+    "sequenceFlow", "dataObject", "callActivity", "transaction",
     "dataObjectReference", "dataStoreReference", "textAnnotation", "association", "laneSet", "lane", "group",
 })  # fmt: skip
 SUPPORTED_EVENTS = frozenset({
     "timerEventDefinition", "signalEventDefinition", "terminateEventDefinition", "messageEventDefinition",
     "errorEventDefinition", "escalationEventDefinition", "conditionalEventDefinition",
+    "cancelEventDefinition", "linkEventDefinition",
 })  # fmt: skip
+# Where a deployed pathway that this one calls is found: its id → (its document, its version), or None.
+Callees = Callable[[str], tuple[bytes, int] | None]
 
 
 @dataclass
@@ -64,11 +68,14 @@ def check_document(
     label: str = "upload",
     min_cycle: str = RunLimits().min_cycle,
     decisions: dmn.DecisionCatalog | None = None,
+    callees: Callees | None = None,
 ) -> tuple[Verdict, parsing.ParsedPathway | None]:
     """Full verdict on a BPMN document: safe parse, executability, lint, SpiffWorkflow's own parse.
 
     ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``); ``decisions`` the
-    DMN decisions business rule tasks may call (by default ``decisions/`` beside the forms folder).
+    DMN decisions business rule tasks may call (by default ``decisions/`` beside the forms folder);
+    ``callees`` finds the deployed pathways a call activity may call when the called process is not
+    in the file.
     """
     verdict = Verdict(label)
     try:
@@ -91,16 +98,28 @@ def check_document(
     verdict.process_id = ids[0]
     process = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=ids[0])[0]  # no id in the path
     verdict.problems = lint_process(process, forms)
-    trees = _decisions_called(process, decisions or dmn.beside(forms.forms_dir), verdict)
+    catalog = decisions or dmn.beside(forms.forms_dir)
+    trees = _decisions_called(process, catalog, verdict)
+    for called in _local_callees(root, ids[0]):
+        verdict.problems.extend(lint_process(called, forms))
+        trees.extend(_decisions_called(called, catalog, verdict))
+    outside, problems = _outside_callees(root, label, callees)
+    verdict.problems.extend(problems)
     if len(ids) > 1:
         verdict.problems.append(
-            Problem(ids[1], "one executable process per file: mark the others non-executable")
+            Problem(
+                ids[1],
+                "one executable process per file: mark the others non-executable, or call them from the "
+                "pathway with a call activity",
+            )
         )
     if any(problem.message.startswith("not executable") for problem in verdict.problems):
         verdict.executable = False
         return verdict, None
+    if problems:  # a callee that cannot be read: the library's parse would only repeat it
+        return verdict, None
     try:
-        parsed = parsing.parse_pathway(root, ids[0], trees)
+        parsed = parsing.parse_pathway(root, ids[0], trees, callees=outside)
         verdict.problems.extend(checks.check_scripts_of(parsed))
         verdict.problems.extend(checks.short_cycles_of(parsed, min_cycle))
     except PathwayInvalid as error:
@@ -124,6 +143,7 @@ _PLAIN = (
     ("Cannot resolve data", "a data association must connect to a data object of the same process"),
     ("Data Store", "data stores are not supported by Casepath: use a data object"),
     ("raise_validation_exception", "the event names a signal or message that the diagram does not define"),
+    ("Cancel Events may only", "a cancel event belongs on the boundary of a transaction, or inside one"),
     ("RecursionError", "too many steps follow one another from here (several hundred): shorten the chain"),
 )
 
@@ -162,6 +182,38 @@ def _plain(problem: Problem) -> Problem:
     return problem
 
 
+def _local_callees(root: etree._Element, entry: str) -> list[etree._Element]:
+    """The processes of the file the pathway calls (directly or not), which run as part of it."""
+    called = parsing.called_elements(root) - {entry}
+    return [p for p in root.xpath("//bpmn:process", namespaces=NS) if p.get("id") in called]
+
+
+def _outside_callees(
+    root: etree._Element, label: str, callees: Callees | None
+) -> tuple[dict[str, tuple[etree._Element, int]], list[Problem]]:
+    """The deployed pathways the call activities call, read safely; a callee found nowhere is a problem."""
+    local = parsing.local_processes(root)
+    found: dict[str, tuple[etree._Element, int]] = {}
+    problems = []
+    for activity in root.xpath("//bpmn:callActivity", namespaces=NS):
+        element_id, target = str(activity.get("id")), str(activity.get("calledElement") or "")
+        if not target:
+            problems.append(Problem(element_id, "the call activity names no called process (calledElement)"))
+            continue
+        if target in local or target in found:
+            continue
+        stored = callees(target) if callees is not None else None
+        if stored is None:
+            message = f"calls '{target}', which is neither a process in this file nor a deployed pathway"
+            problems.append(Problem(element_id, message))
+            continue
+        try:
+            found[target] = (parse_xml(stored[0], target), stored[1])
+        except PathwayInvalid as error:
+            problems.extend(Problem(element_id, f"calls '{target}': {p.message}") for p in error.problems)
+    return found, problems
+
+
 def _first_process_id(root: etree._Element) -> str:
     found = root.xpath("//bpmn:process/@id", namespaces=NS)
     return str(found[0]) if found else ""
@@ -186,7 +238,18 @@ def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
             problems.extend(event_problems(element, qname.localname, element_id))
         if qname.localname == "boundaryEvent" and element.get("attachedToRef") not in ids:
             problems.append(Problem(element_id, "the boundary event is attached to no activity here"))
+        if qname.localname in _CONTAINERS:
+            problems.extend(_unmatched_links(element))
     return problems
+
+
+_CONTAINERS = frozenset({"process", "subProcess", "transaction"})
+
+
+def _unmatched_links(container: etree._Element) -> list[Problem]:
+    _, unmatched = parsing.link_pairs(container)
+    message = "the link event has no catching link event of the same name in the same process or sub-process"
+    return [Problem(str(event.get("id")), message) for event in unmatched]
 
 
 class _Vocabulary:
@@ -206,13 +269,11 @@ def _supported(element: etree._Element, kind: str, element_id: str) -> list[Prob
     parent = element.getparent()
     assert parent is not None
     parent_kind = etree.QName(parent).localname
-    if parent_kind in {"process", "subProcess"} and kind not in _KNOWN:
+    if parent_kind in _CONTAINERS and kind not in _KNOWN:
         return [Problem(element_id, f"not executable by Casepath: element type {kind} is not supported")]
-    if (kind.endswith("EventDefinition") and kind not in SUPPORTED_EVENTS) or kind in _LOOPS:
+    if kind.endswith("EventDefinition") and kind not in SUPPORTED_EVENTS:
         owner = parent.get("id") or element_id
         return [Problem(owner, f"not executable by Casepath: {kind} is not supported")]
-    if kind == "subProcess" and element.get("triggeredByEvent") == "true":
-        return [Problem(element_id, "not executable by Casepath: event sub-processes are not supported")]
     return []
 
 
@@ -223,7 +284,7 @@ _CONTAINER_PARTS = frozenset({
     "performer", "humanPerformer", "potentialOwner", "correlationSubscription", "supports",
 })  # fmt: skip
 _LOOPS = frozenset({"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"})
-_KNOWN = SUPPORTED | _CONTAINER_PARTS | _LOOPS  # loops are reported as loops, not as element types
+_KNOWN = SUPPORTED | _CONTAINER_PARTS | _LOOPS
 
 
 def _lane_of_elements(process: etree._Element) -> dict[str, str]:
@@ -235,8 +296,26 @@ def _lane_of_elements(process: etree._Element) -> dict[str, str]:
     return lanes
 
 
-def verdict_for_file(path: Path, forms: FormCatalog, min_cycle: str = RunLimits().min_cycle) -> Verdict:
+def verdict_for_file(
+    path: Path, forms: FormCatalog, min_cycle: str = RunLimits().min_cycle, callees: Callees | None = None
+) -> Verdict:
     """Verdict on a file on disk; I/O errors are the caller's to report."""
     data = path.read_bytes()
-    verdict, _ = check_document(data, forms, str(path), min_cycle)
+    verdict, _ = check_document(data, forms, str(path), min_cycle, callees=callees)
     return verdict
+
+
+def pathway_files(pathways_dir: Path) -> Callees:
+    """Finds a called pathway as a file, ``<pathways_dir>/<id>/<id>.bpmn`` (the shipped layout), for
+    checking and simulating before anything is deployed; its version is 0 (not deployed)."""
+
+    def find(key: str) -> tuple[bytes, int] | None:
+        if not key or "/" in key or "\\" in key or key.startswith("."):
+            return None
+        path = pathways_dir / key / f"{key}.bpmn"
+        try:
+            return (path.read_bytes(), 0) if path.is_file() else None
+        except OSError:
+            return None
+
+    return find

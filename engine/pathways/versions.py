@@ -114,7 +114,7 @@ def deploy(
     ``authorise`` is called with the pathway's key once the diagram is read, before anything is
     stored (``pathway_catalogue.upload_pathway`` checks there who may deploy it).
     """
-    verdict, parsed = check_document(data, forms, label, uow.limits.min_cycle)
+    verdict, parsed = check_document(data, forms, label, uow.limits.min_cycle, callees=deployed_callees(uow))
     if parsed is None:
         raise PathwayInvalid(f"{label} cannot be deployed", verdict.problems)
     if authorise is not None:
@@ -128,8 +128,8 @@ def deploy(
         session.add(pathway)
         session.flush()
     latest = latest_version(uow, pathway.key, required=False)
-    if latest is not None and latest.sha256 == sha:
-        return latest
+    if latest is not None and latest.sha256 == sha and parsed_version(latest).called == parsed.called:
+        return latest  # the same diagram, calling the same versions of the pathways it calls
     number = (
         session.scalar(
             select(func.max(PathwayVersion.version)).where(PathwayVersion.pathway_id == pathway.id)
@@ -154,9 +154,19 @@ def deploy(
         actor,
         "pathway.deploy",
         subject=f"{pathway.key} v{number}",
-        detail={"sha256": sha, "decisions": sorted(verdict.decisions)},
+        detail={"sha256": sha, "decisions": sorted(verdict.decisions), "calls": parsed.called},
     )
     return version
+
+
+def deployed_callees(uow: UnitOfWork) -> Callable[[str], tuple[bytes, int] | None]:
+    """Finds the pathway a call activity calls: its latest deployed version, which the caller pins."""
+
+    def find(key: str) -> tuple[bytes, int] | None:
+        version = latest_version(uow, key, required=False)
+        return (version.bpmn_xml.encode("utf-8"), version.version) if version is not None else None
+
+    return find
 
 
 def _fingerprint(data: bytes, decisions: dict[str, bytes]) -> str:
@@ -199,7 +209,9 @@ def list_pathways(uow: UnitOfWork) -> list[PathwayInfo]:
 
 
 def shipped_files(workflows_dir: Path) -> list[Path]:
-    return sorted((workflows_dir / "pathways").glob("*/*.bpmn"))
+    """The shipped diagrams, those that call no other pathway first (they are deployed in this order)."""
+    files = sorted((workflows_dir / "pathways").glob("*/*.bpmn"))
+    return sorted(files, key=lambda path: b"calledElement" in path.read_bytes())
 
 
 def deploy_shipped(

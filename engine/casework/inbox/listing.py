@@ -81,6 +81,7 @@ class InboxRow:
     assignee_id: int | None
     assignee_name: str
     follow_up_on: date | None
+    item_label: str = ""  # which item of a multi-instance task the row is for ("Иван, 9 г.")
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def _rows(
             CaseTask.assignee_id,
             func.coalesce(func.nullif(assignee.display_name, ""), assignee.username, ""),
             CaseTask.follow_up_on,
+            CaseTask.item_label,
         )
         .outerjoin(assignee, assignee.id == CaseTask.assignee_id)
         .where(where)

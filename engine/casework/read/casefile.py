@@ -103,6 +103,7 @@ class TaskSummary:
     can_claim: bool
     can_unclaim: bool
     can_reassign: bool
+    item_label: str = ""  # which item of a multi-instance task it is for
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,7 @@ def task_summary(who: Principal, row: Any) -> TaskSummary:
         completed_by=c_name or c_user or "",
         due_duration=task.due_duration,
         due_from=task.due_from,
+        item_label=task.item_label,
         can_complete=can_complete(who, task),
         can_claim=can_claim(who, task) and task.assignee_id != who.user_id,
         can_unclaim=can_unclaim(who, task) and task.assignee_id is not None,

@@ -228,6 +228,8 @@ class CaseTask(Base):
     ends_stay: Mapped[bool] = mapped_column(Boolean, default=False)  # completing it means the person left
     legal_source: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed | cancelled
+    # Which item of a multi-instance task the row is for, from the task's item_label ("Иван, 9 г.").
+    item_label: Mapped[str] = mapped_column(String(200), default="")
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -3,7 +3,10 @@ every human task, a decision on every business rule task): see tests/engine/path
 
 Counts on the 199 files (50 with an executable process), before issue 11 and after its DMN part:
 valid 2, invalid 1, not executable 196 both times: the files that use business rule tasks also use
-messages, send and service tasks or errors. ``python -m tests.engine.pathways.miwg --write`` recounts
+messages, send and service tasks or errors. After call activities, loops, event sub-processes,
+transactions and links: valid 2, invalid 2 (a call activity without calledElement), not executable 195;
+what still blocks files is messages, send, receive and service tasks, errors and escalations.
+``python -m tests.engine.pathways.miwg --write`` recounts
 after more constructs are merged.
 """
 
@@ -39,11 +42,17 @@ def test_every_file_gets_the_verdict_the_suite_expects(found: dict[str, dict[str
     assert sorted(expected) == sorted(found)
 
 
+# Files of supported elements that are invalid for a reason of their own, with the reason.
+INVALID_ON_THEIR_OWN = {
+    "bpmn.io_Camunda_Modeler_18.6.1/C.5.0-export.bpmn": "a call activity without calledElement",
+}
+
+
 def test_a_file_with_only_supported_elements_is_valid(found: dict[str, dict[str, object]]) -> None:
     not_valid = [
         name for name, entry in found.items() if entry["only_supported"] and entry["verdict"] != "valid"
     ]
-    assert not_valid == []
+    assert sorted(not_valid) == sorted(INVALID_ON_THEIR_OWN)
 
 
 def test_a_blocked_file_names_what_blocks_it(found: dict[str, dict[str, object]]) -> None:

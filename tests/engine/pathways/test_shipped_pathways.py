@@ -733,7 +733,9 @@ def test_cop_violence_disclosed_interrupts_the_service() -> None:
     sim.run()
     assert sim.completed
     assert sim.first("Task_ViolenceHandover").role == "case_lead"
-    assert sim.first("Task_Closure").at == at("2025-11-30T00:00+02:00")  # 3 months from the contract day
+    assert sim.first("Task_ViolenceClosure").at == at(
+        "2025-11-30T00:00+02:00"
+    )  # 3 months from the contract day
 
 
 @pytest.mark.parametrize(
