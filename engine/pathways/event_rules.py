@@ -18,7 +18,7 @@ from engine.bpmn.expressions.syntax import check_expression
 from engine.errors import ExpressionError, Problem
 from engine.pathways.importer import BPMN_NS, NS
 
-MESSAGE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
+MESSAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")  # part of a URL and a key of the case data
 _CATCHERS = frozenset({"intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"})
 
 
@@ -106,8 +106,8 @@ def _message_catch(element: etree._Element, kind: str, element_id: str, name: st
         problems.append(
             Problem(
                 element_id,
-                f"the message it waits for needs a name of small Latin letters, digits "
-                f"and _ (for example court_decision), not '{name[:80]}'",
+                f"the message it waits for needs a name of Latin letters, digits and _ that starts "
+                f"with a letter (for example court_decision), not '{name[:80]}'",
             )
         )
     raw = properties.raw_of_element(element)

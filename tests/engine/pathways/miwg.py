@@ -55,8 +55,9 @@ def label_of(path: Path) -> str:
 
 
 def prepared(data: bytes) -> bytes:
-    """The file with a role and a form on every human task of its executable processes and a decision on
-    every business rule task (unparsable as is). A service task keeps what its tool wrote: an
+    """The file with a role and a form on every human task of its executable processes, a decision on
+    every business rule task (unparsable as is), and the roles that deliver a message on every element
+    that waits for one. A service task keeps what its tool wrote: an
     implementation of that tool's, never one of Casepath's operations, so it blocks the file."""
     try:
         root = etree.fromstring(
@@ -71,7 +72,20 @@ def prepared(data: bytes) -> bytes:
             _give_role_and_form(task)
         for task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
             _give_decision(task)
+        for catch in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in _CATCHERS)):
+            if (
+                kind_of_element(catch) == "receiveTask"
+                or catch.find(f"{{{BPMN_NS}}}messageEventDefinition") is not None
+            ):
+                _give_properties(catch, (("delivered_by", ROLE),))  # who brings the message in
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+_CATCHERS = ("receiveTask", "intermediateCatchEvent", "boundaryEvent", "startEvent")
+
+
+def kind_of_element(element: etree._Element) -> str:
+    return str(etree.QName(element).localname)
 
 
 def _extensions(task: etree._Element) -> etree._Element:
@@ -138,13 +152,24 @@ def only_supported_elements(data: bytes) -> bool:
             return False
         if (kind.endswith("EventDefinition") and kind not in SUPPORTED_EVENTS) or kind in _LOOPS:
             return False
-        if kind == "subProcess" and element.get("triggeredByEvent") == "true":
-            return False
+        if kind == "startEvent" and element.getparent() is processes[0] and _waits_for_an_event(element):
+            return False  # a case starts at intake: such a start belongs in an event sub-process
         if kind == "serviceTask" and element.find(f".//{{{SPIFF_NS}}}property[@name='operation']") is None:
             return False  # a service task runs only with one of Casepath's operations
         if kind == "sequenceFlow" and _conditional_from_an_activity(element, processes[0]):
             return False  # a conditional flow out of a task: SpiffWorkflow branches only at gateways
     return True
+
+
+def _waits_for_an_event(start: etree._Element) -> bool:
+    kinds = {etree.QName(child).localname for child in start}
+    return bool(kinds & _STARTED_BY_EVENTS)
+
+
+_STARTED_BY_EVENTS = frozenset({
+    "messageEventDefinition", "errorEventDefinition", "escalationEventDefinition",
+    "conditionalEventDefinition",
+})  # fmt: skip
 
 
 def _conditional_from_an_activity(flow: etree._Element, process: etree._Element) -> bool:

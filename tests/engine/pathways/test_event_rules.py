@@ -62,7 +62,7 @@ def test_delivered_by_names_roles_and_payload_form_a_form(fixture_forms):
 
 def test_a_message_name_is_a_key(fixture_forms):
     problems = _verdict("message", fixture_forms, 'name="court_decision"', 'name="Court decision!"')
-    assert problems[0][0] == "wait_court" and "small Latin letters" in problems[0][1]
+    assert problems[0][0] == "wait_court" and "Latin letters, digits and _" in problems[0][1]
 
 
 def test_a_message_start_event_of_the_process_is_refused(fixture_forms):
