@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.audit.chain import record
-from engine.bpmn import parsing
-from engine.errors import CasepathError, NotFound, PathwayInvalid, Problem, ValidationFailed
+from engine.bpmn import checks, parsing
+from engine.clock import is_duration
+from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem, ValidationFailed
 from engine.pathways import diff as diffs
 from engine.pathways import scenarios
 from engine.pathways.forms import FormCatalog
@@ -37,14 +38,10 @@ ONLY_READERS = "only coordinators and managers use the pathway studio"
 DRAFT = "draft"
 
 
-class UnsafeDocument(CasepathError):
+class UnsafeDocument(PathwayInvalid):
     """A draft the safe parse refuses outright (DOCTYPE, entity, size, not XML): nothing is stored."""
 
-    code = "unsafe_document"
-
-    def __init__(self, message: str, problems: list[Problem]) -> None:
-        super().__init__(message)
-        self.problems = problems
+    code = "unsafe_document"  # 400 (web/errors.py answers 400 for codes it does not list)
 
 
 @dataclass(frozen=True)
@@ -259,3 +256,21 @@ def run_scenarios(
         else:
             failed.append({"scenario": outcome.scenario.name, "message": "; ".join(outcome.failures)})
     return ScenarioReport(passed, failed)
+
+
+EXPRESSION_KINDS = ("expression", "script", "timer", "due")
+
+
+def check_expression_text(kind: str, text: str) -> str:
+    """ "" when ``text`` is a valid ``kind`` (see EXPRESSION_KINDS), else what is wrong (English)."""
+    if kind not in EXPRESSION_KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(EXPRESSION_KINDS)}", {"kind": [kind[:40]]})
+    if kind == "due":
+        if not text.strip() or is_duration(text.strip()):
+            return ""
+        kind = "expression"
+    try:
+        checks.check_text(kind, text)
+    except ExpressionError as error:
+        return error.message
+    return ""
