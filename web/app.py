@@ -21,6 +21,7 @@ from engine.config import Settings, load_settings
 from engine.people.permissions import (
     can_edit_pathway,
     can_manage_users,
+    can_read_studio,
     can_use_inbox,
     can_use_intake,
     can_view_incidents,
@@ -105,9 +106,34 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, api, auth, cases, health, inbox, incidents, intake, notifications, pathways, task
+    from web import (
+        admin,
+        api,
+        auth,
+        cases,
+        health,
+        inbox,
+        incidents,
+        intake,
+        notifications,
+        pathways,
+        studio,
+        task,
+    )
 
-    for module in (health, auth, inbox, task, cases, incidents, notifications, intake, pathways, admin):
+    for module in (
+        health,
+        auth,
+        inbox,
+        task,
+        cases,
+        incidents,
+        notifications,
+        intake,
+        pathways,
+        studio,
+        admin,
+    ):
         app.register_blueprint(module.bp)
     api.register(app)  # the JSON API at /api/v1
 
@@ -143,6 +169,7 @@ def navigation() -> dict[str, Any]:
             "intake": can_use_intake(principal),
             "incidents": can_view_incidents(principal),
             "pathways": can_edit_pathway(principal),
+            "approvals": can_read_studio(principal),
             "admin": can_manage_users(principal),
         },
     }

@@ -37,8 +37,14 @@ class Diff:
 
 
 def canonical(data: bytes) -> bytes:
-    """The diagram's XML in canonical form: no comments, no indentation, attributes in order."""
+    """The diagram's XML in canonical form: no comments, no indentation, attributes in order, and no
+    ``incoming``/``outgoing`` references (derived from the flows; bpmn.io writes them, hand-written files
+    often do not)."""
     root = parse_xml(data)
+    for derived in root.xpath("//bpmn:incoming | //bpmn:outgoing", namespaces=NS):
+        parent = derived.getparent()
+        if parent is not None:
+            parent.remove(derived)
     for element in root.iter():
         if element.text is not None and not element.text.strip():
             element.text = None

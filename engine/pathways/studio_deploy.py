@@ -162,6 +162,30 @@ def list_approvals(uow: UnitOfWork, who: Principal, status: str = "pending") -> 
     return [_approval_view(uow, who, row) for row in rows]
 
 
+def approval_diff(uow: UnitOfWork, who: Principal, approval_id: int) -> diffs.Diff:
+    """What the approval would change: from the version it was asked against to what it deploys."""
+    require(can_read_studio(who), "only coordinators and managers use the pathway studio")
+    approval = _load(uow, approval_id)
+    base = _base_version(uow, approval)
+    old = diffs.summary(base.bpmn_xml.encode("utf-8")) if base is not None else {}
+    return diffs.compare(old, diffs.summary(approval.bpmn_xml.encode("utf-8")))
+
+
+def approval_xml(uow: UnitOfWork, who: Principal, approval_id: int) -> str:
+    require(can_read_studio(who), "only coordinators and managers use the pathway studio")
+    return _load(uow, approval_id).bpmn_xml
+
+
+def _base_version(uow: UnitOfWork, approval: PathwayApproval) -> PathwayVersion | None:
+    if approval.base_version is None:
+        return None
+    return uow.session.scalar(
+        select(PathwayVersion).where(
+            PathwayVersion.pathway_id == approval.pathway_id, PathwayVersion.version == approval.base_version
+        )
+    )
+
+
 def _load(uow: UnitOfWork, approval_id: int) -> PathwayApproval:
     approval = uow.session.get(PathwayApproval, approval_id)
     if approval is None:

@@ -32,6 +32,7 @@ ENDPOINTS = {
     ("get", "/api/v1/pathway-approvals"),
     ("get", "/api/v1/pathway-approvals/{approval_id}"),
     ("post", "/api/v1/pathway-approvals/{approval_id}"),
+    ("get", "/api/v1/pathway-approvals/{approval_id}/bpmn"),
 }
 
 

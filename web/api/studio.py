@@ -198,6 +198,16 @@ def get_approval(approval_id: int) -> Any:
     return studio_deploy.get_approval(request_uow(), caller(), approval_id)
 
 
+@blp.get("/pathway-approvals/<int:approval_id>/bpmn")
+@blp.response(200, description="the BPMN 2.0 XML asked to be deployed", content_type="application/xml")
+@errors(blp, 403, 404)
+@reads_only
+def approval_bpmn(approval_id: int) -> Response:
+    """The diagram an approval would deploy."""
+    xml = studio_deploy.approval_xml(request_uow(), caller(), approval_id)
+    return Response(xml, mimetype="application/xml")
+
+
 @blp.post("/pathway-approvals/<int:approval_id>")
 @blp.arguments(DecisionSchema)
 @blp.response(200, ApprovalSchema)
