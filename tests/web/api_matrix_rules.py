@@ -100,6 +100,8 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ("api_studio.check_expression", "POST"): ApiRule(fixed("/pathways/check-expression"), signed_in(422)),
     ("api_studio.list_approvals", "GET"): ApiRule(fixed("/pathway-approvals"), for_roles(STUDIO)),
     ("api_studio.get_approval", "GET"): ApiRule(fixed("/pathway-approvals/1"), for_roles(STUDIO, ok=404)),
-    ("api_studio.approval_bpmn", "GET"): ApiRule(fixed("/pathway-approvals/1/bpmn"), for_roles(STUDIO, ok=404)),
+    ("api_studio.approval_bpmn", "GET"): ApiRule(
+        fixed("/pathway-approvals/1/bpmn"), for_roles(STUDIO, ok=404)
+    ),
     ("api_studio.decide", "POST"): ApiRule(fixed("/pathway-approvals/1"), signed_in(422)),
 }

@@ -19,6 +19,12 @@ import { durationWords } from "./durations";
 
 const TIMER_KINDS = ["timeDuration", "timeCycle", "timeDate"];
 
+// One component type for every entry of the group, so that the panel's re-render (after each change)
+// keeps the fields and what is being typed in them, instead of mounting new ones.
+function Deferred(props) {
+  return props.renderEntry();
+}
+
 function localName(element) {
   const type = getBusinessObject(element).$type.split(":")[1];
   return type.charAt(0).toLowerCase() + type.slice(1);
@@ -107,20 +113,20 @@ function propertyEntry(context, element, prop) {
   const choices = (options) => () => [{ value: "", label: t("— none —") }, ...options];
   if (prop.type === "role") {
     return { id, element, isEdited: isSelectEntryEdited,
-      component: () => h(SelectEntry, { id, element, label, description, getValue, setValue, getOptions: choices(config.roles) }) };
+      component: Deferred, renderEntry: () => h(SelectEntry, { id, element, label, description, getValue, setValue, getOptions: choices(config.roles) }) };
   }
   if (prop.type === "form_key") {
     return { id, element, isEdited: isSelectEntryEdited,
-      component: () => h(SelectEntry, { id, element, label, description, getValue, setValue, getOptions: choices(config.forms) }) };
+      component: Deferred, renderEntry: () => h(SelectEntry, { id, element, label, description, getValue, setValue, getOptions: choices(config.forms) }) };
   }
   if (prop.type === "anchor") {
     const anchors = (prop.values || []).map((a) => ({ value: a.name, label: `${a.name}: ${a.phrase[locale] || ""}` }));
     return { id, element, isEdited: isSelectEntryEdited,
-      component: () => h(SelectEntry, { id, element, label, description, getValue, setValue, getOptions: choices(anchors) }) };
+      component: Deferred, renderEntry: () => h(SelectEntry, { id, element, label, description, getValue, setValue, getOptions: choices(anchors) }) };
   }
   if (prop.type === "flag") {
     return { id, element, isEdited: isCheckboxEntryEdited,
-      component: () => h(CheckboxEntry, { id, element, label, description,
+      component: Deferred, renderEntry: () => h(CheckboxEntry, { id, element, label, description,
         getValue: () => getValue() === "true", setValue: (on) => setValue(on ? "true" : "") }) };
   }
   const validate = (value) => {
@@ -142,7 +148,7 @@ function propertyEntry(context, element, prop) {
     ? () => { const words = durationWords(getValue(), t); return words ? `${description} — ${t("in words: %(words)s").replace("%(words)s", words)}` : description; }
     : () => description;
   return { id, element, isEdited: isTextFieldEntryEdited,
-    component: () => h(TextFieldEntry, { id, element, label, description: describe(), getValue, setValue, validate, debounce: context.debounce }) };
+    component: Deferred, renderEntry: () => h(TextFieldEntry, { id, element, label, description: describe(), getValue, setValue, validate, debounce: context.debounce }) };
 }
 
 function timerEntries(context, element) {
@@ -162,10 +168,10 @@ function timerEntries(context, element) {
   const valueId = "casepath-timer";
   return [
     { id: "casepath-timer-kind", element, isEdited: isSelectEntryEdited,
-      component: () => h(SelectEntry, { id: "casepath-timer-kind", element, label: t("Timer kind"), getValue: kindOf,
+      component: Deferred, renderEntry: () => h(SelectEntry, { id: "casepath-timer-kind", element, label: t("Timer kind"), getValue: kindOf,
         setValue: (kind) => setTimer(kind, bodyOf()), getOptions: () => TIMER_KINDS.map((k) => ({ value: k, label: kindLabels[k] })) }) },
     { id: valueId, element, isEdited: isTextFieldEntryEdited,
-      component: () => h(TextFieldEntry, { id: valueId, element, label: t("Timer"),
+      component: Deferred, renderEntry: () => h(TextFieldEntry, { id: valueId, element, label: t("Timer"),
         description: durationWords(bodyOf().replace(/^R\d*\//, ""), t),
         getValue: bodyOf, setValue: (value) => setTimer(kindOf(), (value || "").trim()), debounce: context.debounce,
         validate: (value) => ((value || "").trim() ? serverCheck(context, valueId, "timer", value.trim()) : null) }) },
@@ -174,7 +180,7 @@ function timerEntries(context, element) {
 
 function bodyEntry(context, element, id, label, kind, read, write) {
   return { id, element, isEdited: isTextAreaEntryEdited,
-    component: () => h(TextAreaEntry, { id, element, label, getValue: read, setValue: write, debounce: context.debounce,
+    component: Deferred, renderEntry: () => h(TextAreaEntry, { id, element, label, getValue: read, setValue: write, debounce: context.debounce,
       validate: (value) => ((value || "").trim() ? serverCheck(context, id, kind, value.trim()) : null) }) };
 }
 
