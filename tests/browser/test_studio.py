@@ -182,5 +182,6 @@ def test_coordinator_adds_a_task_and_a_manager_approves_a_clock_change(browser, 
         actions = set(uow.session.scalars(select(AuditEvent.action)))
     assert {"pathway.draft_save", "pathway.approval_request", "pathway.approved"} <= actions
     print(
-        f"\neditor page {load_seconds * 1000:.0f} ms (fetch and import {import_ms} ms); save and lint {round_trip} ms"
+        f"\neditor page {load_seconds * 1000:.0f} ms (fetch and import {import_ms} ms);"
+        f" save and lint {round_trip} ms"
     )
