@@ -27,6 +27,7 @@ MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
 DEADLINE_FIRED = "deadline.fired"
 ROLE_GRANTED = "role.granted"
 PATHWAY_DEPLOYED = "pathway.deployed"
+PATHWAY_APPROVAL = "pathway.approval"  # a deploy waits for a manager's approval
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from sqlalchemy import func, or_, select, update
 
 from engine.errors import NotFound, ValidationFailed
 from engine.notify.mail import Email, Mailer
-from engine.notify.notifications import DEADLINE_FIRED, PATHWAY_DEPLOYED, ROLE_GRANTED
+from engine.notify.notifications import DEADLINE_FIRED, PATHWAY_APPROVAL, PATHWAY_DEPLOYED, ROLE_GRANTED
 from engine.store.models import Case, Notification, OutboxEmail, User
 from engine.store.uow import UnitOfWork
 
@@ -51,12 +51,14 @@ SUBJECTS = {
         DEADLINE_FIRED: "Casepath: случай {number}: изтекъл срок",
         ROLE_GRANTED: "Casepath: дадена е роля в центъра",
         PATHWAY_DEPLOYED: "Casepath: нова версия на пътека",
+        PATHWAY_APPROVAL: "Casepath: промяна на пътека чака одобрение",
         "": "Casepath: случай {number}",
     },
     "en": {
         DEADLINE_FIRED: "Casepath: case {number}: a deadline has passed",
         ROLE_GRANTED: "Casepath: a role was granted in the centre",
         PATHWAY_DEPLOYED: "Casepath: a new pathway version",
+        PATHWAY_APPROVAL: "Casepath: a pathway change awaits approval",
         "": "Casepath: case {number}",
     },
 }

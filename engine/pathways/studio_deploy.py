@@ -18,11 +18,13 @@ from sqlalchemy import select
 
 from engine.audit.chain import record
 from engine.errors import ConcurrencyConflict, NotFound, PathwayInvalid, ValidationFailed
+from engine.notify.notifications import PATHWAY_APPROVAL, notify_centre
 from engine.pathways import diff as diffs
 from engine.pathways import versions
 from engine.pathways.forms import FormCatalog
 from engine.pathways.studio import DRAFT, ONLY_EDITORS, find_draft, get_pathway, run_scenarios, verdict_of
 from engine.people.permissions import (
+    PATHWAY_APPROVERS,
     Principal,
     can_approve_pathway,
     can_deploy_pathway,
@@ -116,11 +118,23 @@ def _ask_for_approval(
     uow.session.add(approval)
     draft.status = AWAITING
     uow.session.flush()
+    _tell_the_managers(uow, who, draft.pathway.key, approval.id)
     record(
         uow.session, now, who, "pathway.approval_request", subject=draft.pathway.key,
         detail={"approval": approval.id, "sha256": draft.sha256, "reasons": reasons[:50]},
     )  # fmt: skip
     return DeployOutcome(approval_id=approval.id, reasons=tuple(reasons))
+
+
+def _tell_the_managers(uow: UnitOfWork, who: Principal, key: str, approval_id: int) -> None:
+    """The managers of every centre that runs the pathway hear that a change waits for one of them."""
+    texts = {
+        "bg": f"Промяна на пътеката {key} чака одобрение (№ {approval_id}), поискана от {who.name}",
+        "en": f"A change to the pathway {key} awaits approval (no. {approval_id}), asked by {who.name}",
+    }
+    exclude = {who.user_id} if who.user_id is not None else set()
+    for centre_id in versions.centres_using(uow, key):
+        notify_centre(uow, centre_id, PATHWAY_APPROVERS, PATHWAY_APPROVAL, texts, exclude=exclude)
 
 
 def _deploy(

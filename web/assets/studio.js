@@ -145,7 +145,7 @@ function drawProblems() {
     item.append(button, ` (${problem.source}, ${problem.code}): ${problem.message}`);
     list.append(item);
   }
-  $("studio-problem-count").textContent = all.length ? say(texts.problems, { count: all.length }) : texts.no_problems;
+  $("studio-problem-count").textContent = all.length ? `(${all.length})` : texts.no_problems;
 }
 
 function select(id) {

@@ -13,7 +13,7 @@ from engine.errors import ConcurrencyConflict, NotFound, PathwayInvalid, Permiss
 from engine.pathways import studio, studio_deploy, versions
 from engine.pathways.forms import FormCatalog
 from engine.people.permissions import Principal
-from engine.store.models import AuditEvent, PathwayApproval, PathwayDraft
+from engine.store.models import AuditEvent, Notification, PathwayApproval, PathwayDraft
 from engine.store.uow import UnitOfWork
 from tests.engine.conftest import World, mini_pathway
 
@@ -132,6 +132,10 @@ def test_a_timer_change_waits_for_a_manager_who_is_not_its_author(
         )
         assert outcome.version is None and outcome.reasons == ("wait_month: timer P1M → P6W",)
         assert outcome.approval_id is not None
+        told = uow.session.scalars(
+            select(Notification.user_id).where(Notification.kind == "pathway.approval")
+        )
+        assert list(told) == [manager.user_id]  # the centre's manager, not the coordinator who asked
         assert versions.latest_version(uow, KEY).version == 1  # type: ignore[union-attr]
         with pytest.raises(ValidationFailed):  # the draft is frozen while it waits
             _save(uow, coordinator, six_weeks, fixture_forms)
