@@ -9,16 +9,18 @@ properties panel, the buttons, the problems panel, the approval page.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
-from engine.pathways import versions
+from engine.pathways import diff, versions
 from engine.store.models import AuditEvent
 from tests.browser.conftest import LiveServer, user
 from tests.browser.test_case_worker import button, sign_in
@@ -184,4 +186,65 @@ def test_coordinator_adds_a_task_and_a_manager_approves_a_clock_change(browser, 
     print(
         f"\neditor page {load_seconds * 1000:.0f} ms (fetch and import {import_ms} ms);"
         f" save and lint {round_trip} ms"
+    )
+
+
+MIWG = (
+    Path(__file__).resolve().parents[3] / "shared" / "conformance" / "miwg" / "bpmn.io_Camunda_Modeler_18.6.1"
+)
+ROUND_TRIP = """
+const [xml, done] = [arguments[0], arguments[arguments.length - 1]];
+window.casepathModeler.importXML(xml)
+  .then(() => window.casepathModeler.saveXML({format: true}))
+  .then((saved) => done(saved.xml), (error) => done('ERROR ' + error.message));
+"""
+
+
+def _elements(xml: str) -> dict[str, tuple[str, dict[str, str], str]]:
+    """Every element with an id: its qualified tag, attributes and text, as a parser sees them."""
+    root = etree.fromstring(
+        xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, remove_comments=True)
+    )
+    found = {}
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get("id"):
+            found[element.get("id")] = (element.tag, dict(element.attrib), (element.text or "").strip())
+    return found
+
+
+def test_a_bpmn_io_export_opens_and_saves_unchanged(browser, live_server):
+    if not MIWG.is_dir() or not live_server.shipped:
+        pytest.skip("needs ../shared/conformance/miwg and the shipped pathways")
+    sign_in(browser, live_server, user("kc-demo", "coordinator"))
+    open_editor(browser, live_server)
+    browser.set_script_timeout(30)
+    exports = sorted(MIWG.glob("*-export.bpmn"))
+    assert exports
+    for path in exports:
+        original = path.read_text(encoding="utf-8")
+        saved = browser.execute_async_script(ROUND_TRIP, original)
+        assert not saved.startswith("ERROR"), f"{path.name}: {saved}"
+        assert _elements(saved) == _elements(original), path.name
+
+
+def test_casepath_properties_and_unknown_extensions_survive_a_save(browser, live_server):
+    if not live_server.shipped:
+        pytest.skip("needs the shipped pathways")
+    sign_in(browser, live_server, user("kc-demo", "coordinator"))
+    open_editor(browser, live_server)
+    original = (
+        Path(__file__).resolve().parents[2] / "workflows" / "pathways" / KEY / f"{KEY}.bpmn"
+    ).read_text(encoding="utf-8")
+    extra = (
+        '<spiffworkflow:unitTests><spiffworkflow:unitTest id="ut1"><spiffworkflow:inputJson>{}'
+        "</spiffworkflow:inputJson></spiffworkflow:unitTest></spiffworkflow:unitTests>"
+    )
+    marked = original.replace("</spiffworkflow:properties>", "</spiffworkflow:properties>" + extra, 1)
+    saved = browser.execute_async_script(ROUND_TRIP, marked)
+    assert not saved.startswith("ERROR"), saved
+    assert 'id="ut1"' in saved and "<spiffworkflow:inputJson>{}</spiffworkflow:inputJson>" in saved
+    before, after = diff.summary(marked.encode("utf-8")), diff.summary(saved.encode("utf-8"))
+    assert diff.compare(before, after).as_json() == {"added": [], "removed": [], "changed": []}
+    assert diff.canonical(saved.encode("utf-8")).count(b"spiffworkflow:property ") == original.count(
+        "<spiffworkflow:property "
     )
