@@ -8,6 +8,8 @@ session cookie. Every page checks permission through the same engine calls as th
 from __future__ import annotations
 
 import functools
+import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,25 @@ def edit(key: str) -> Any:
         "check_api": url_for("api_studio.check_expression"),
     }
     return render_template(
-        "studio_edit.html", key=key, name=pathway.name, latest=pathway.version, editor=editor
+        "studio_edit.html",
+        key=key,
+        name=pathway.name,
+        latest=pathway.version,
+        editor=editor,
+        try_scenario=json.dumps(_try_scenario(), ensure_ascii=False, indent=1),
     )
+
+
+def _try_scenario() -> dict[str, Any]:
+    """A first scenario to try: admitted today, people do each task on its due date, for a year."""
+    today = current_services().clock.now().date()
+    return {
+        "name": "try",
+        "start": f"{today.isoformat()}T10:00:00+03:00",
+        "data": {},
+        "until": (today + timedelta(days=365)).isoformat(),
+        "expect": [{"incident": False}],
+    }
 
 
 @bp.get("/pathways/<key>/versions")

@@ -151,6 +151,10 @@ def test_coordinator_adds_a_task_and_a_manager_approves_a_clock_change(browser, 
     wait(browser).until(lambda b: "сценари" in b.find_element(By.ID, "studio-tests").text)
     assert deploy(browser, "Обаждане до ДСП след ескалация") == "201"
 
+    browser.find_element(By.CSS_SELECTOR, "#studio-try button[type=submit]").click()  # "Опитай"
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#studio-steps li[data-kind=task]"))
+    assert browser.find_elements(By.CSS_SELECTOR, "g.djs-element.cp-visited")
+
     browser.execute_script(
         "window.casepathModeler.get('selection').select("
         "window.casepathModeler.get('elementRegistry').get('Timer_Monthly'))"

@@ -188,6 +188,7 @@ async function save() {
 }
 
 async function runTests() {
+  await save(); // the scenarios run against what is on the screen
   const { response, body } = await api(`${config.api}/test`, { method: "POST" });
   const box = $("studio-tests");
   box.replaceChildren();
@@ -210,6 +211,48 @@ async function runTests() {
       list.append(item);
     }
     box.append(heading, list);
+  }
+}
+
+async function tryIt(event) {
+  event.preventDefault();
+  const list = $("studio-steps");
+  list.replaceChildren();
+  overlays.remove({ type: "casepath-step" });
+  for (const id of registry.getAll().map((e) => e.id)) canvas.removeMarker(id, "cp-visited");
+  let scenario;
+  try {
+    scenario = JSON.parse($("studio-scenario").value);
+  } catch (error) {
+    list.append(Object.assign(document.createElement("li"), { textContent: say(texts.error, { message: error.message }) }));
+    return;
+  }
+  await save(); // the scenario runs what is on the screen
+  const { response, body } = await api(`${config.api}/simulate`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(scenario),
+  });
+  if (!response.ok) {
+    list.append(Object.assign(document.createElement("li"), { textContent: say(texts.error, { message: body.message }) }));
+    return;
+  }
+  const seen = new Set();
+  for (const step of body.steps) {
+    const date = step.at.slice(0, 10);
+    const item = document.createElement("li");
+    item.dataset.kind = step.kind;
+    item.textContent = `${date} ${step.kind} ${step.element_id} ${step.name}${step.due_at ? ` → ${step.due_at.slice(0, 10)}` : ""}`;
+    list.append(item);
+    const element = registry.get(step.element_id);
+    if (!element || element.waypoints) continue;
+    canvas.addMarker(element, step.kind === "incident" ? "cp-error" : "cp-visited");
+    if (seen.has(step.element_id)) continue;
+    seen.add(step.element_id);
+    const badge = document.createElement("span");
+    badge.className = "cp-step-date";
+    badge.textContent = date;
+    overlays.add(element, "casepath-step", { position: { bottom: 0, left: 0 }, html: badge });
   }
 }
 
@@ -274,6 +317,7 @@ $("studio-zoom-out").addEventListener("click", () => canvas.zoom(canvas.zoom() /
 $("studio-fit").addEventListener("click", () => canvas.zoom("fit-viewport"));
 $("studio-download").addEventListener("click", () => download());
 $("studio-test").addEventListener("click", () => runTests().catch((error) => status(error.message)));
+$("studio-try").addEventListener("submit", (event) => tryIt(event).catch((error) => status(error.message)));
 $("studio-deploy").addEventListener("submit", (event) => deploy(event).catch((error) => status(error.message)));
 
 load().catch((error) => {
