@@ -29,7 +29,7 @@ catalogs: | $(BIN)/python
 
 assets: $(ASSETS_STAMP)
 
-$(ASSETS_STAMP): package.json $(wildcard web/assets/*.js) $(wildcard web/assets/*.css)
+$(ASSETS_STAMP): package.json $(wildcard web/assets/*.js) $(wildcard web/assets/*.css) $(wildcard web/assets/studio/*)
 	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 	npm run --silent build
 	touch $@

@@ -86,10 +86,17 @@ class IntegrityFault(CasepathError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem found in a diagram: the element it is about and what is wrong."""
+    """One problem found in a diagram: the element it is about and what is wrong.
+
+    ``code`` names the kind of problem, stable for the studio and the API ("" until
+    ``engine.pathways.problem_codes.coded`` gives it one); ``severity`` is ``error`` (it blocks a deploy)
+    or ``warning``.
+    """
 
     element_id: str
     message: str
+    code: str = ""
+    severity: str = "error"
 
     def __str__(self) -> str:
         return f"{self.element_id}: {self.message}"

@@ -21,6 +21,7 @@ from engine.config import Settings, load_settings
 from engine.people.permissions import (
     can_edit_pathway,
     can_manage_users,
+    can_read_studio,
     can_use_inbox,
     can_use_intake,
     can_view_incidents,
@@ -120,10 +121,24 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         notifications,
         pathways,
+        studio,
         task,
     )
 
-    modules = (health, auth, inbox, task, cases, case_file, incidents, notifications, intake, pathways, admin)
+    modules = (
+        health,
+        auth,
+        inbox,
+        task,
+        cases,
+        case_file,
+        incidents,
+        notifications,
+        intake,
+        pathways,
+        studio,
+        admin,
+    )
     for module in modules:
         app.register_blueprint(module.bp)
     api.register(app)  # the JSON API at /api/v1
@@ -160,6 +175,7 @@ def navigation() -> dict[str, Any]:
             "intake": can_use_intake(principal),
             "incidents": can_view_incidents(principal),
             "pathways": can_edit_pathway(principal),
+            "approvals": can_read_studio(principal),
             "admin": can_manage_users(principal),
         },
     }

@@ -95,3 +95,9 @@ def _check_one(kind: str, text: str) -> None:
         check_timer(text)
     else:
         check_expression(text)
+
+
+def check_text(kind: str, text: str) -> None:
+    """Check one text as the studio's editor sends it while it is typed: ``script``, ``timer`` or
+    ``expression``; ExpressionError says what is wrong."""
+    _check_one(kind, text)

@@ -17,6 +17,7 @@ def N_(message: str) -> str:
 DEADLINE_FIRED = "deadline.fired"
 ROLE_GRANTED = "role.granted"
 PATHWAY_DEPLOYED = "pathway.deployed"
+PATHWAY_APPROVAL = "pathway.approval"  # a deploy waits for a manager's approval
 TASK_ASSIGNED = "task.assigned"
 TASK_DUE_SOON = "task.due_soon"
 TASK_OVERDUE = "task.overdue"
@@ -84,6 +85,11 @@ MESSAGES: dict[str, Message] = {
             CASE_LINKED_OVER_CAPACITY,
             N_("Case %(number)s was opened by a handover from another centre, over the centre's capacity"),
             N_("A handover fills my centre over its capacity"),
+        ),
+        Message(
+            PATHWAY_APPROVAL,
+            N_("A change to the pathway %(pathway)s awaits approval (no. %(approval)s), asked by %(by)s"),
+            N_("A pathway change awaits my approval"),
         ),
         Message(PATHWAY_THREW, N_("Case %(number)s: “%(name)s”"), N_("A step of a pathway calls my role")),
         Message(CASE_OPERATION, N_("Case %(number)s: “%(step)s”"), N_("A step of a pathway tells my role")),

@@ -20,7 +20,13 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 
 from engine.errors import NotFound
-from engine.notify.messages import DEADLINE_FIRED, PATHWAY_DEPLOYED, PATHWAY_THREW, ROLE_GRANTED
+from engine.notify.messages import (
+    DEADLINE_FIRED,
+    PATHWAY_APPROVAL,
+    PATHWAY_DEPLOYED,
+    PATHWAY_THREW,
+    ROLE_GRANTED,
+)
 from engine.notify.preferences import emailed_users
 from engine.paging import page_count
 from engine.store.models import Case, Membership, Notification, OutboxEmail, User
@@ -30,7 +36,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 10_000
 MAX_ID = 2**31 - 1  # notification.id is a 32-bit integer
 Params = Mapping[str, Any]
-__all__ = ["DEADLINE_FIRED", "PATHWAY_DEPLOYED", "PATHWAY_THREW", "ROLE_GRANTED"]
+__all__ = ["DEADLINE_FIRED", "PATHWAY_APPROVAL", "PATHWAY_DEPLOYED", "PATHWAY_THREW", "ROLE_GRANTED"]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from engine.notify.mail import Email, Mailer
 from engine.notify.messages import (
     DEADLINE_FIRED,
     ESCALATION_OPENED,
+    PATHWAY_APPROVAL,
     PATHWAY_DEPLOYED,
     ROLE_GRANTED,
     TASK_ASSIGNED,
@@ -65,6 +66,7 @@ SUBJECTS = {
         TASK_OVERDUE: "Casepath: случай {number}: ваша задача е просрочена",
         TASK_FOLLOW_UP: "Casepath: случай {number}: днес е датата за проследяване",
         ESCALATION_OPENED: "Casepath: случай {number}: открита е ескалация",
+        PATHWAY_APPROVAL: "Casepath: промяна на пътека чака одобрение",
         "": "Casepath: случай {number}",
     },
     "en": {
@@ -76,6 +78,7 @@ SUBJECTS = {
         TASK_OVERDUE: "Casepath: case {number}: your task is overdue",
         TASK_FOLLOW_UP: "Casepath: case {number}: your follow-up date is today",
         ESCALATION_OPENED: "Casepath: case {number}: an escalation was opened",
+        PATHWAY_APPROVAL: "Casepath: a pathway change awaits approval",
         "": "Casepath: case {number}",
     },
 }

@@ -56,11 +56,11 @@ def upload_pathway(
 
     version = deploy(uow, data, forms, who, label, authorise)
     if before.get(version.process_id) != version.id:
-        _tell_the_centres(uow, who, version)
+        tell_the_centres(uow, who, version)
     return version
 
 
-def _tell_the_centres(uow: UnitOfWork, who: Principal, version: PathwayVersion) -> None:
+def tell_the_centres(uow: UnitOfWork, who: Principal, version: PathwayVersion) -> None:
     """Every centre that runs the pathway hears of a new version: its managers and coordinators, so
     that a change made from another centre of the same kind never goes unseen."""
     params = {"process_id": version.process_id, "version": version.version, "by": who.name}

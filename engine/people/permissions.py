@@ -31,6 +31,7 @@ REASSIGNERS = codes_where(lambda role: role.leads_cases)
 INCIDENT_HANDLERS = codes_where(lambda role: role.handles_incidents)
 AUDIT_READERS = codes_where(lambda role: role.reads_audit)
 PATHWAY_EDITORS = codes_where(lambda role: role.edits_pathways)
+PATHWAY_APPROVERS = codes_where(lambda role: role.approves_pathway_changes)
 ADMINS = codes_where(lambda role: role.administers)
 THERAPY_NOTE_READERS = codes_where(lambda role: role.reads_therapy_notes)
 
@@ -132,6 +133,17 @@ def can_deploy_pathway(who: Principal, used_by: Collection[int]) -> bool:
     """A coordinator deploys a pathway that one of their centres uses, or one no centre uses yet."""
     coordinated = set(who.centres_with(PATHWAY_EDITORS))
     return bool(coordinated) and (not used_by or bool(coordinated & set(used_by)))
+
+
+def can_read_studio(who: Principal) -> bool:
+    """The studio's versions, drafts and diffs: coordinators (who edit) and managers (who approve)."""
+    return bool(who.centres_with(PATHWAY_EDITORS | PATHWAY_APPROVERS))
+
+
+def can_approve_pathway(who: Principal, used_by: Collection[int], author_id: int | None) -> bool:
+    """A manager of a centre using the pathway approves a deploy, never one they asked for themselves."""
+    managed = set(who.centres_with(PATHWAY_APPROVERS))
+    return bool(managed & set(used_by)) and who.user_id is not None and who.user_id != author_id
 
 
 def can_retry_incident(who: Principal, case: CaseLike) -> bool:

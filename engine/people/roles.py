@@ -36,6 +36,9 @@ class Role:
     reads_audit: bool = False
     # Uploads and deploys pathways (those its centres use).
     edits_pathways: bool = False
+    # Approves (or rejects) a pathway deploy that changes a clock or a role or removes a step, one that a
+    # centre of theirs uses and that somebody else asked for (four eyes); reads the studio to do so.
+    approves_pathway_changes: bool = False
     # Administers the centre: its users, their roles and the centre itself, never case content (nor
     # the centre's confidential address). Never held with a casework role at the same centre.
     administers: bool = False
@@ -94,6 +97,7 @@ ROLES: tuple[Role, ...] = (
         reads_audit=True,
         told_of_grants=True,
         told_of_deployments=True,
+        approves_pathway_changes=True,
     ),
     Role("admin", "Администратор", "Administrator", administers=True),
 )

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-from engine.people.permissions import AUDIT_READERS, PATHWAY_EDITORS
+from engine.people.permissions import AUDIT_READERS, PATHWAY_APPROVERS, PATHWAY_EDITORS
 from engine.people.permissions import CASE_READERS as READERS
 from tests import documents
 from tests.engine.conftest import mini_pathway
 from tests.web.conftest import WebWorld
 
+STUDIO = PATHWAY_EDITORS | PATHWAY_APPROVERS  # coordinators edit, managers read to approve
 LANE = {"social_worker"}  # the role of the fixture pathway's first task (tests/fixtures/mini.bpmn)
 API = "/api/v1"
+P = "/pathways/crisis_centre_adult"
 Role = str | None
 
 
@@ -102,4 +104,22 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         for_roles(PATHWAY_EDITORS, ok=201),
         lambda own: {"file": (BytesIO(mini_pathway()), "mini.bpmn")},
     ),
+    # The studio: the fixture pathway is crisis_centre_adult, used by both centres; it has no draft, and
+    # the matrix sends form data, which the XML and JSON bodies refuse before any service runs.
+    ("api_studio.get_draft", "GET"): ApiRule(fixed(f"{P}/draft"), for_roles(STUDIO, ok=404)),
+    ("api_studio.put_draft", "PUT"): ApiRule(fixed(f"{P}/draft"), signed_in(415)),
+    ("api_studio.open_as_draft", "POST"): ApiRule(fixed(f"{P}/versions/1/draft"), for_roles(PATHWAY_EDITORS)),
+    ("api_studio.list_versions", "GET"): ApiRule(fixed(f"{P}/versions"), for_roles(STUDIO)),
+    ("api_studio.version_bpmn", "GET"): ApiRule(fixed(f"{P}/versions/1/bpmn"), for_roles(STUDIO)),
+    ("api_studio.simulate", "POST"): ApiRule(fixed(f"{P}/draft/simulate"), signed_in(415)),
+    ("api_studio.run_tests", "POST"): ApiRule(fixed(f"{P}/draft/test"), for_roles(PATHWAY_EDITORS, ok=404)),
+    ("api_studio.diff", "GET"): ApiRule(fixed(f"{P}/diff?from=1&to=1"), for_roles(STUDIO)),
+    ("api_studio.deploy", "POST"): ApiRule(fixed(f"{P}/draft/deploy"), signed_in(422)),
+    ("api_studio.check_expression", "POST"): ApiRule(fixed("/pathways/check-expression"), signed_in(422)),
+    ("api_studio.list_approvals", "GET"): ApiRule(fixed("/pathway-approvals"), for_roles(STUDIO)),
+    ("api_studio.get_approval", "GET"): ApiRule(fixed("/pathway-approvals/1"), for_roles(STUDIO, ok=404)),
+    ("api_studio.approval_bpmn", "GET"): ApiRule(
+        fixed("/pathway-approvals/1/bpmn"), for_roles(STUDIO, ok=404)
+    ),
+    ("api_studio.decide", "POST"): ApiRule(fixed("/pathway-approvals/1"), signed_in(422)),
 }

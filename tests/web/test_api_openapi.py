@@ -26,6 +26,20 @@ ENDPOINTS = {
     ("post", "/api/v1/cases/{case_id}/messages/{name}"),
     ("get", "/api/v1/pathways"),
     ("post", "/api/v1/pathways"),
+    ("get", "/api/v1/pathways/{key}/draft"),
+    ("put", "/api/v1/pathways/{key}/draft"),
+    ("post", "/api/v1/pathways/{key}/versions/{number}/draft"),
+    ("get", "/api/v1/pathways/{key}/versions"),
+    ("get", "/api/v1/pathways/{key}/versions/{number}/bpmn"),
+    ("post", "/api/v1/pathways/{key}/draft/simulate"),
+    ("post", "/api/v1/pathways/{key}/draft/test"),
+    ("get", "/api/v1/pathways/{key}/diff"),
+    ("post", "/api/v1/pathways/{key}/draft/deploy"),
+    ("post", "/api/v1/pathways/check-expression"),
+    ("get", "/api/v1/pathway-approvals"),
+    ("get", "/api/v1/pathway-approvals/{approval_id}"),
+    ("post", "/api/v1/pathway-approvals/{approval_id}"),
+    ("get", "/api/v1/pathway-approvals/{approval_id}/bpmn"),
 }
 
 

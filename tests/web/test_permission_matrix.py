@@ -21,6 +21,7 @@ from engine.people.permissions import (
     AUDIT_READERS,
     INCIDENT_HANDLERS,
     INTAKE_ROLES,
+    PATHWAY_APPROVERS,
     PATHWAY_EDITORS,
     REASSIGNERS,
 )
@@ -33,6 +34,8 @@ from tests.web.conftest import ROLE_CODES, WebWorld, login, username
 # table in tests/engine/people/test_role_declaration.py); what each route answers them is this file's.
 LANE = {"social_worker"}  # the role of the fixture pathway's first task (tests/fixtures/mini.bpmn)
 ANON = None
+STUDIO = PATHWAY_EDITORS | PATHWAY_APPROVERS
+STUDIO_PATH = "/pathways/crisis_centre_adult"
 LOGIN = 302  # a page asked for by nobody signed in sends them to the sign-in page
 Role = str | None
 
@@ -205,6 +208,18 @@ RULES: dict[tuple[str, str], Rule] = {
         fixed("/pathways"),
         for_roles(PATHWAY_EDITORS, ok=302),
         lambda own: {"file": (BytesIO(mini_pathway()), "mini.bpmn")},
+    ),
+    # The studio: coordinators edit, managers read to approve; the fixture pathway has no approval 1.
+    ("studio.edit", "GET"): Rule(fixed(f"{STUDIO_PATH}/edit"), for_roles(PATHWAY_EDITORS)),
+    ("studio.versions", "GET"): Rule(fixed(f"{STUDIO_PATH}/versions"), for_roles(STUDIO)),
+    ("studio.open_as_draft", "POST"): Rule(
+        fixed(f"{STUDIO_PATH}/versions/1/draft"), for_roles(PATHWAY_EDITORS, ok=302)
+    ),
+    ("studio.diff", "GET"): Rule(fixed(f"{STUDIO_PATH}/diff?from=1&to=1"), for_roles(STUDIO)),
+    ("studio.approvals", "GET"): Rule(fixed("/pathway-approvals"), for_roles(STUDIO)),
+    ("studio.approval", "GET"): Rule(fixed("/pathway-approvals/1"), for_roles(STUDIO, ok=404)),
+    ("studio.decide", "POST"): Rule(
+        fixed("/pathway-approvals/1"), signed_in(404), lambda own: {"decision": "approve", "reason": "x"}
     ),
     ("admin.index", "GET"): Rule(fixed("/admin"), for_roles(ADMINS)),
     # An administrator manages only the centres it administers: another centre is refused (422 on the

@@ -78,6 +78,9 @@ class ApiBlueprint(Blueprint):  # type: ignore[misc]
     def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
         return _typed(super().patch(rule, **options))
 
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
+        return _typed(super().put(rule, **options))
+
     def arguments(self, schema: type[Schema] | Schema, **options: Any) -> Callable[[F], F]:
         return _typed(super().arguments(schema, **options))
 

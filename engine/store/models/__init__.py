@@ -34,6 +34,7 @@ from engine.store.models.core import (
     new_public_id,
     new_security_stamp,
 )
+from engine.store.models.studio import PathwayApproval, PathwayDraft
 
 __all__ = [
     "NAMING",
@@ -54,6 +55,8 @@ __all__ = [
     "NotificationPreference",
     "OutboxEmail",
     "Pathway",
+    "PathwayApproval",
+    "PathwayDraft",
     "PathwayVersion",
     "SavedFilter",
     "SignInThrottle",

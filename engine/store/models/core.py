@@ -156,6 +156,7 @@ class PathwayVersion(Base):
     spec_json: Mapped[str] = mapped_column(Text)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")  # why it was deployed (the studio asks for one)
 
     pathway: Mapped[Pathway] = relationship(lazy="joined")
 

@@ -1,7 +1,7 @@
 """task item label: which item of a multi-instance task a task row is for ("за: Иван, 9 г.")
 
 Revision ID: 0014_task_item_label
-Revises: 0010_inbox_followups
+Revises: 0012_pathway_drafts
 Create Date: 2026-12-03 14:05:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_task_item_label"
-down_revision = "0010_inbox_followups"
+down_revision = "0012_pathway_drafts"
 branch_labels = None
 depends_on = None
 
