@@ -9,6 +9,7 @@ import re
 
 from sqlalchemy import select
 
+from engine.notify.messages import KINDS
 from engine.store.models import Case, Notification, OutboxEmail, User
 from tests.web import api_fixtures as fx
 from tests.web.conftest import html_of, open_case, username
@@ -135,7 +136,7 @@ def test_preferences_choose_the_kinds_that_come_by_email(services, as_role, worl
         uow.commit()
     worker = as_role("social_worker")
     page = html_of(worker.get("/notifications/preferences"))
-    assert page.count('type="checkbox"') == 8 and page.count("checked") == 8
+    assert page.count('type="checkbox"') == len(KINDS) and page.count("checked") == len(KINDS)
     kept = ["task.due_soon", "task.overdue", "task.follow_up", "escalation.opened"]
     assert worker.post("/notifications/preferences", data={"email": kept}).status_code == 302
     assert html_of(worker.get("/notifications/preferences")).count("checked") == 4
