@@ -163,7 +163,12 @@ class Case(Base):
     __tablename__ = "case_file"
     # Occupancy counts a centre's staying cases from this index alone (left_at included: see
     # centres.staying), never reading the closed cases, whose number only grows.
-    __table_args__ = (Index("ix_case_file_centre_status", "centre_id", "status", "left_at"),)
+    # The dashboard's arrivals and exits of a month, and its stays near the cap, read these too.
+    __table_args__ = (
+        Index("ix_case_file_centre_status", "centre_id", "status", "left_at"),
+        Index("ix_case_file_centre_admitted", "centre_id", "admitted_at"),
+        Index("ix_case_file_centre_left", "centre_id", "left_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -172,6 +177,7 @@ class Case(Base):
     pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_version.id"), index=True)
     display_name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sex: Mapped[str] = mapped_column(String(10), server_default="")  # female | male | "" (not said)
     target_group: Mapped[str] = mapped_column(String(40))
     legal_basis: Mapped[str] = mapped_column(String(40))
     referral_number: Mapped[str] = mapped_column(String(80), default="")
@@ -234,7 +240,10 @@ class Deadline(Base):
     """A timer the case's workflow waits on, as a row the sweep can find by index."""
 
     __tablename__ = "deadline"
-    __table_args__ = (Index("ix_deadline_pending_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadline_pending_due", "status", "due_at"),
+        Index("ix_deadline_fired_at", "fired_at"),  # the dashboard's timer lateness of the last day
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
@@ -340,3 +349,88 @@ class OutboxEmail(Base):
     last_error: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Room(Base):
+    """A room of a residential centre. A family room keeps a mother and her children together."""
+
+    __tablename__ = "room"
+    __table_args__ = (UniqueConstraint("centre_id", "name", name="uq_room_centre_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    family: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Place(Base):
+    """A bed: who may take it (adult, child or anyone; women only)."""
+
+    __tablename__ = "place"
+    __table_args__ = (UniqueConstraint("room_id", "label", name="uq_place_room_label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id", ondelete="CASCADE"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    occupant: Mapped[str] = mapped_column(String(10), default="any")  # adult | child | any
+    women_only: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    room: Mapped[Room] = relationship(lazy="joined")
+
+
+class PlaceStay(Base):
+    """A case's person on a place. The place is taken while the case is staying (centres.staying)."""
+
+    __tablename__ = "place_stay"
+    __table_args__ = (Index("ix_place_stay_place_until", "place_id", "until_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    from_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WaitingEntry(Base):
+    """A person waiting for a place: resolved when admitted or withdrawn."""
+
+    __tablename__ = "waiting_entry"
+    __table_args__ = (Index("ix_waiting_entry_centre_resolved", "centre_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"))
+    display_name: Mapped[str] = mapped_column(String(200))
+    target_group: Mapped[str] = mapped_column(String(40))
+    sex: Mapped[str] = mapped_column(String(10), default="")
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolution: Mapped[str] = mapped_column(String(20), default="")  # admitted | withdrawn
+
+
+class TurnAway(Base):
+    """A person the centre could not take, and why: a figure the municipality asks for (no names)."""
+
+    __tablename__ = "turn_away"
+    __table_args__ = (Index("ix_turn_away_centre_at", "centre_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(30))  # no_place | outside_target_group | safety
+    target_group: Mapped[str] = mapped_column(String(40), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class OccupancyDay(Base):
+    """Residents of a centre at the end of a day (Sofia), for the occupancy chart."""
+
+    __tablename__ = "occupancy_day"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
