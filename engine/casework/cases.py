@@ -59,6 +59,7 @@ class Intake:
     referral_date: date | None = None
     admitted_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sex: str = ""  # female | male | "" (not said): women-only places need it
 
 
 def validate_intake(intake: Intake) -> None:
@@ -113,6 +114,7 @@ def open_case(uow: UnitOfWork, who: Principal, intake: Intake) -> Case:
         pathway_version_id=version.id,
         display_name=intake.display_name.strip(),
         birth_date=intake.birth_date,
+        sex=intake.sex,
         target_group=intake.target_group,
         legal_basis=intake.legal_basis,
         referral_number=intake.referral_number.strip(),

@@ -32,6 +32,8 @@ INCIDENT_HANDLERS = codes_where(lambda role: role.handles_incidents)
 AUDIT_READERS = codes_where(lambda role: role.reads_audit)
 PATHWAY_EDITORS = codes_where(lambda role: role.edits_pathways)
 ADMINS = codes_where(lambda role: role.administers)
+CENTRE_DASHBOARD = codes_where(lambda role: role.reads_centre_dashboard)
+TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,25 @@ def can_use_intake(who: Principal) -> bool:
 
 def can_view_case_audit(who: Principal, case: CaseLike) -> bool:
     return can_view_audit(who, case.centre_id)
+
+
+def dashboard_scope(who: Principal, centre_id: int) -> str | None:
+    """What of a centre's dashboard the user sees: "centre" (all of it), "team" (the cases they
+    lead) or None (no dashboard there)."""
+    role = who.role_in(centre_id)
+    if role in CENTRE_DASHBOARD:
+        return "centre"
+    if role in TEAM_DASHBOARD:
+        return "team"
+    return None
+
+
+def can_view_dashboard(who: Principal, centre_id: int) -> bool:
+    return dashboard_scope(who, centre_id) is not None
+
+
+def can_use_dashboard(who: Principal) -> bool:
+    return bool(who.centres_with(CENTRE_DASHBOARD | TEAM_DASHBOARD))
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:
