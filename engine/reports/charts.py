@@ -108,7 +108,8 @@ def _stay_length(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool], now
             Case.centre_id == centre_id, Case.left_at >= year_ago, mine
         )
     ):
-        ended[_bucket((left - admitted).total_seconds() / 86400)] += 1
+        if left is not None:
+            ended[_bucket((left - admitted).total_seconds() / 86400)] += 1
     return {"labels": [label for label, _ in STAY_BUCKETS], "series": {"current": current, "ended": ended}}
 
 
