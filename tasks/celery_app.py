@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import Celery, Task, signals
+from celery.schedules import crontab
 
 from engine.config import Settings, load_settings
 from engine.services import Services
@@ -32,6 +33,7 @@ FIRE_DEADLINE = "casepath.fire_deadline"
 DISPATCH_DUE_MAIL = "casepath.dispatch_due_mail"
 DELIVER_MAIL = "casepath.deliver_mail"
 SEAL_AUDIT = "casepath.seal_audit"
+RECORD_OCCUPANCY = "casepath.record_occupancy"
 QUEUE = "casepath"
 
 
@@ -81,7 +83,7 @@ class EngineTask(Task):  # type: ignore[misc]
 
 def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     """A Celery app for ``settings``; pass ``services`` to share a clock or an engine (tests, benches)."""
-    from tasks import audit, deadlines, mail
+    from tasks import audit, deadlines, mail, occupancy
 
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     # A worker's commit that queued e-mails enqueues their delivery at once (beat would find them too).
@@ -90,6 +92,7 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     deadlines.register(app)
     mail.register(app)
     audit.register(app)
+    occupancy.register(app)
     return app
 
 
@@ -135,6 +138,9 @@ def _config(settings: Settings) -> dict[str, Any]:
             },
             # Audit rows are chained by this one sealer shortly after they commit (engine/audit/chain.py).
             "seal-audit": {"task": SEAL_AUDIT, "schedule": float(settings.sweep_interval_seconds)},
+            # Daily, just after midnight in Sofia (22:05 UTC in summer, 23:05 in winter is 01:05 local):
+            # yesterday's occupancy is then final. The dashboard shows today's residents live.
+            "record-occupancy": {"task": RECORD_OCCUPANCY, "schedule": crontab(hour=22, minute=5)},
         },
     }
 

@@ -21,6 +21,7 @@ from engine.config import Settings, load_settings
 from engine.people.permissions import (
     can_edit_pathway,
     can_manage_users,
+    can_use_dashboard,
     can_use_inbox,
     can_use_intake,
     can_view_incidents,
@@ -105,9 +106,23 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, api, auth, cases, health, inbox, incidents, intake, notifications, pathways, task
+    from web import (
+        admin,
+        api,
+        auth,
+        cases,
+        dashboard,
+        health,
+        inbox,
+        incidents,
+        intake,
+        notifications,
+        pathways,
+        task,
+    )
 
-    for module in (health, auth, inbox, task, cases, incidents, notifications, intake, pathways, admin):
+    modules = (health, auth, dashboard, inbox, task, cases, incidents, notifications, intake, pathways, admin)
+    for module in modules:
         app.register_blueprint(module.bp)
     api.register(app)  # the JSON API at /api/v1
 
@@ -138,6 +153,7 @@ def navigation() -> dict[str, Any]:
         "here": here,
         "unread": unread_badge(principal),
         "nav": {
+            "dashboard": can_use_dashboard(principal),
             "inbox": can_use_inbox(principal),
             "cases": can_use_inbox(principal),
             "intake": can_use_intake(principal),

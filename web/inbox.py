@@ -26,6 +26,8 @@ def _filters() -> inbox.InboxFilters:
         pathway=args.get("pathway", ""),
         task_type=args.get("task_type", ""),
         due=args.get("due", ""),
+        assignee=args.get("assignee", ""),
+        led=args.get("led") == "1",
     )
 
 

@@ -12,7 +12,7 @@ from engine.errors import ValidationFailed
 from engine.people import places
 from engine.people.centres import Occupancy, occupancy, staying
 from engine.people.permissions import INTAKE_ROLES, Principal, can_open_case, require
-from engine.store.models import Case, Centre, Place
+from engine.store.models import Case, Centre, Place, WaitingEntry
 from engine.store.uow import UnitOfWork
 
 
@@ -125,3 +125,15 @@ def record_turn_away(
     centre = get_centre(uow, centre_code)
     require(can_open_case(who, centre.id), "you may not open cases in this centre")
     places.turn_away(uow, who, centre, reason, target_group)
+
+
+def find_waiting(uow: UnitOfWork, who: Principal, public_id: str) -> tuple[WaitingEntry, str] | None:
+    """An entry of the waiting list of a centre where the user admits, with the centre's code."""
+    row = uow.session.execute(
+        select(WaitingEntry, Centre.code)
+        .join(Centre, Centre.id == WaitingEntry.centre_id)
+        .where(WaitingEntry.public_id == public_id[:32], WaitingEntry.resolved_at.is_(None))
+    ).first()
+    if row is None or not can_open_case(who, row[0].centre_id):
+        return None
+    return row[0], row[1]

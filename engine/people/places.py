@@ -9,7 +9,7 @@ admitted "with" a resident is put in that resident's room).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 
@@ -228,3 +228,24 @@ def waiting_count(uow: UnitOfWork, centre_id: int) -> int:
         .where(WaitingEntry.centre_id == centre_id, WaitingEntry.resolved_at.is_(None))
     )
     return int(count or 0)
+
+
+def list_waiting(uow: UnitOfWork, centre_id: int) -> list[WaitingEntry]:
+    """The centre's waiting list, first come first (caller checks the reader may see it)."""
+    return list(
+        uow.session.scalars(
+            select(WaitingEntry)
+            .where(WaitingEntry.centre_id == centre_id, WaitingEntry.resolved_at.is_(None))
+            .order_by(WaitingEntry.added_at, WaitingEntry.id)
+        )
+    )
+
+
+def list_turn_aways(uow: UnitOfWork, centre_id: int, since: datetime) -> list[TurnAway]:
+    return list(
+        uow.session.scalars(
+            select(TurnAway)
+            .where(TurnAway.centre_id == centre_id, TurnAway.at >= since)
+            .order_by(TurnAway.at.desc())
+        )
+    )

@@ -11,22 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select, true
+from sqlalchemy import ColumnElement, case, false, func, select, true
 
 from engine.casework.read.led import led_case_ids
+from engine.casework.read.stays import exit_planning_started, month_bounds, near_cap, this_month
 from engine.clock import SOFIA, local_date
 from engine.errors import NotFound
 from engine.people import places
-from engine.people.centres import occupancy, staying
+from engine.people.centres import occupancy
 from engine.people.permissions import Principal, dashboard_scope, require
 from engine.store.models import Case, CaseTask, Centre, Deadline, SweepStatus, TurnAway, User
 from engine.store.uow import UnitOfWork
 
-# Exit planning starts 30 days before the 6-month cap of a crisis-centre stay (DOMAIN.md, steps 11-12):
-# a stay older than this is "near the cap". The pathway's own timers decide what happens; this only
-# chooses what the dashboard calls near.
-NEAR_CAP_AFTER = "P5M"
-EXIT_PLANNING_FORM = "exit_planning"  # the form of the pathways' exit-planning task
 WEEK_DAYS = 7
 
 
@@ -81,9 +77,10 @@ class Dashboard:
 
 
 def get_dashboard_centre(uow: UnitOfWork, who: Principal, code: str) -> tuple[Centre, str]:
-    """The centre and the reader's scope of it: 404 for an unknown centre, 403 without a dashboard."""
-    centre = uow.session.scalar(select(Centre).where(Centre.code == code))
-    if centre is None:
+    """The centre and the reader's scope of it: 404 for a centre unknown or not the reader's (as the
+    API answers for cases), 403 for the reader's centre where their role has no dashboard."""
+    centre = uow.session.scalar(select(Centre).where(Centre.code == code[:40]))
+    if centre is None or who.role_in(centre.id) is None:
         raise NotFound("no such centre")
     scope = dashboard_scope(who, centre.id)
     require(scope is not None, "you may not read this centre's dashboard")
@@ -103,8 +100,7 @@ def led_cases(who: Principal, centre: Centre, scope: str) -> ColumnElement[bool]
 
 
 def month_start(now: datetime) -> datetime:
-    day = local_date(now)
-    return datetime(day.year, day.month, 1, tzinfo=SOFIA).astimezone(UTC)
+    return month_bounds(this_month(now))[0]
 
 
 def local_midnight(now: datetime, days_ahead: int) -> datetime:
@@ -231,28 +227,10 @@ def _timers_week(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool], now
 
 
 def near_cap_conditions(centre: Centre, now: datetime) -> list[ColumnElement[bool]]:
-    """Residents of a crisis centre whose stay is older than ``NEAR_CAP_AFTER``."""
+    """Residents of a crisis centre near the cap (a community support centre has none)."""
     if centre.kind != "crisis_centre":
-        return [and_(Case.id.is_(None), Case.id.is_not(None))]  # a community support centre has no cap
-    return [Case.centre_id == centre.id, staying(), Case.admitted_at <= _months_ago(now)]
-
-
-def _months_ago(now: datetime) -> datetime:
-    """``now`` less ``NEAR_CAP_AFTER``, counted in calendar months in Sofia."""
-    months = int(NEAR_CAP_AFTER[1:-1])
-    local = now.astimezone(SOFIA)
-    year, month = divmod(local.month - 1 - months, 12)
-    day = min(local.day, _last_day(local.year + year, month + 1))
-    return local.replace(year=local.year + year, month=month + 1, day=day).astimezone(UTC)
-
-
-def _last_day(year: int, month: int) -> int:
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return (following - timedelta(days=1)).day
-
-
-def exit_planning_started() -> ColumnElement[bool]:
-    return exists().where(CaseTask.case_id == Case.id, CaseTask.form_key == EXIT_PLANNING_FORM)
+        return [false()]
+    return [Case.centre_id == centre.id, near_cap(now)]
 
 
 def _near_cap(uow: UnitOfWork, centre: Centre, mine: ColumnElement[bool], now: datetime) -> tuple[int, int]:

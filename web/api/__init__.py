@@ -57,7 +57,7 @@ class CasepathApi(Api):  # type: ignore[misc]  # flask-smorest is untyped: its A
 
 
 def register(app: Flask) -> CasepathApi:
-    from web.api import cases, pathways, tasks
+    from web.api import cases, dashboard, pathways, tasks
 
     app.config.update(
         API_TITLE="Casepath",
@@ -87,7 +87,7 @@ def register(app: Flask) -> CasepathApi:
         },
     )
     api = CasepathApi(app)
-    blueprints = (tasks.blp, cases.blp, pathways.blp)
+    blueprints = (tasks.blp, cases.blp, pathways.blp, dashboard.blp)
     for blp in blueprints:
         api.register_blueprint(blp)
     app.register_error_handler(405, method_not_allowed)
