@@ -19,6 +19,8 @@ ENDPOINTS = {
     ("get", "/api/v1/cases/{case_id}/audit"),
     ("get", "/api/v1/pathways"),
     ("post", "/api/v1/pathways"),
+    ("get", "/api/v1/centres/{code}/dashboard"),
+    ("get", "/api/v1/centres/{code}/occupancy"),
 }
 
 
