@@ -16,7 +16,8 @@ from engine.people.permissions import SYSTEM
 from engine.people.places import PlaceSpec
 from engine.reports.occupancy import record_days
 from engine.services import Services
-from engine.store.models import Case, CaseTask, Centre, PlaceStay, User
+from engine.store.models import Case, CaseTask, Centre, User
+from engine.store.place_models import PlaceStay
 from engine.store.uow import UnitOfWork
 
 ROOMS = {

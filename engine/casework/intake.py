@@ -12,7 +12,8 @@ from engine.errors import ValidationFailed
 from engine.people import places
 from engine.people.centres import Occupancy, occupancy, staying
 from engine.people.permissions import INTAKE_ROLES, Principal, can_open_case, require
-from engine.store.models import Case, Centre, Place, WaitingEntry
+from engine.store.models import Case, Centre
+from engine.store.place_models import Place, WaitingEntry
 from engine.store.uow import UnitOfWork
 
 

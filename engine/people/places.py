@@ -17,7 +17,8 @@ from engine.audit.chain import record
 from engine.errors import ValidationFailed
 from engine.people.centres import staying
 from engine.people.permissions import Principal
-from engine.store.models import Case, Centre, Place, PlaceStay, Room, TurnAway, WaitingEntry
+from engine.store.models import Case, Centre
+from engine.store.place_models import Place, PlaceStay, Room, TurnAway, WaitingEntry
 from engine.store.uow import UnitOfWork
 
 OCCUPANTS = ("adult", "child", "any")

@@ -16,7 +16,8 @@ from engine.clock import local_date
 from engine.people.centres import staying
 from engine.people.permissions import Principal
 from engine.reports.dashboard import get_dashboard_centre, led_cases
-from engine.store.models import Case, CaseTask, OccupancyDay, User
+from engine.store.models import Case, CaseTask, User
+from engine.store.place_models import OccupancyDay
 from engine.store.uow import UnitOfWork
 
 MONTHS = 12

@@ -20,7 +20,8 @@ from engine.errors import NotFound
 from engine.people import places
 from engine.people.centres import occupancy
 from engine.people.permissions import Principal, dashboard_scope, require
-from engine.store.models import Case, CaseTask, Centre, Deadline, SweepStatus, TurnAway, User
+from engine.store.models import Case, CaseTask, Centre, Deadline, SweepStatus, User
+from engine.store.place_models import TurnAway
 from engine.store.uow import UnitOfWork
 
 WEEK_DAYS = 7

@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, or_, select, true
 from engine.clock import SOFIA, local_date
 from engine.errors import ValidationFailed
 from engine.people.permissions import Principal, can_view_dashboard, require
-from engine.store.models import Case, Centre, OccupancyDay
+from engine.store.models import Case, Centre
+from engine.store.place_models import OccupancyDay
 from engine.store.uow import UnitOfWork
 
 MAX_DAYS = 3 * 366

@@ -20,7 +20,8 @@ from engine.people.permissions import Principal
 from engine.people.places import PlaceSpec
 from engine.reports import charts, occupancy
 from engine.reports.dashboard import read_dashboard
-from engine.store.models import Case, CaseTask, OccupancyDay
+from engine.store.models import Case, CaseTask
+from engine.store.place_models import OccupancyDay
 from engine.store.uow import UnitOfWork
 from tests.engine.conftest import mini_pathway
 
