@@ -210,6 +210,7 @@ class CaseTask(Base):
         Index("ix_case_task_inbox_role", "status", "centre_id", "role", "due_at"),
         Index("ix_case_task_inbox_assignee", "status", "assignee_id", "due_at"),
         Index("ix_case_task_case_status", "case_id", "status"),
+        Index("ix_case_task_centre_completed", "centre_id", "completed_at"),  # the overdue-work chart
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

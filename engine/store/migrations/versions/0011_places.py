@@ -133,8 +133,14 @@ def upgrade() -> None:
     with op.batch_alter_table("deadline", schema=None) as batch_op:
         batch_op.create_index("ix_deadline_fired_at", ["fired_at"], unique=False)
 
+    with op.batch_alter_table("case_task", schema=None) as batch_op:
+        batch_op.create_index("ix_case_task_centre_completed", ["centre_id", "completed_at"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("case_task", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_task_centre_completed")
+
     with op.batch_alter_table("deadline", schema=None) as batch_op:
         batch_op.drop_index("ix_deadline_fired_at")
 
