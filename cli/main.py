@@ -140,7 +140,10 @@ def occupancy_record(ctx: Context, first: str | None, last: str | None) -> None:
         start, end = day(first, "--from", today), day(last, "--to", today)
         if end < start:
             fail("--to: on or after --from")
-        written = record_days(uow, start, end)
+        try:
+            written = record_days(uow, start, end)
+        except CasepathError as error:
+            fail("; ".join(f"--{name}: {' '.join(texts)}" for name, texts in error.fields.items()))
         uow.commit()
     console.print(f"occupancy_days_written {written}")
 
