@@ -127,6 +127,7 @@ def occupancy_record(ctx: Context, first: str | None, last: str | None) -> None:
     from datetime import date
 
     from engine.clock import local_date
+    from engine.errors import ValidationFailed
     from engine.reports.occupancy import record_days
 
     def day(value: str | None, option: str, default: date) -> date:
@@ -142,7 +143,7 @@ def occupancy_record(ctx: Context, first: str | None, last: str | None) -> None:
             fail("--to: on or after --from")
         try:
             written = record_days(uow, start, end)
-        except CasepathError as error:
+        except ValidationFailed as error:
             fail("; ".join(f"--{name}: {' '.join(texts)}" for name, texts in error.fields.items()))
         uow.commit()
     console.print(f"occupancy_days_written {written}")
