@@ -166,3 +166,18 @@ def test_api_occupancy_between_two_dates_and_400_naming_a_bad_date(api, services
         assert bad.status_code == 400 and list(bad.get_json()["fields"]) == [field]
     backwards = api.get("/centres/kc-test/occupancy?from=2025-08-31&to=2025-08-01", "manager")
     assert backwards.status_code == 422 and "to" in backwards.get_json()["fields"]
+
+
+def test_api_intake_settles_by_sex_and_refuses_when_no_place_fits(api, services):
+    with services.uow() as uow:
+        centre = find_centre(uow, "kc-test")
+        places.ensure_room(uow, centre, "Стая 1", [PlaceSpec("1а", "adult", women_only=True)])
+        uow.commit()
+    refused = api.post("/cases", "social_worker", json={**fx.INTAKE, "sex": "male"})
+    assert refused.status_code == 422 and "over_capacity" in refused.get_json()["fields"]
+    assert api.post("/cases", "social_worker", json={**fx.INTAKE, "sex": "x"}).status_code == 422
+    admitted = api.post("/cases", "social_worker", json={**fx.INTAKE, "sex": "female"})
+    assert admitted.status_code == 201
+    with services.uow() as uow:
+        [row] = places.list_places(uow, centre.id)
+        assert row.case_public_id == admitted.get_json()["id"]

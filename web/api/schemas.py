@@ -250,10 +250,18 @@ class IntakeSchema(Schema):
         metadata={"description": "number of the referral or order (направление, заповед)"},
     )
     referral_date = fields.Date(load_default=None, allow_none=True)
+    sex = fields.String(
+        load_default="",
+        validate=validate.OneOf(["", "female", "male"]),
+        metadata={"description": 'female, male or "" (not said): places for women only need female'},
+    )
 
     over_capacity = StrictBoolean(
         load_default=False,
-        metadata={"description": "admit even though the centre has no free places (otherwise 422)"},
+        metadata={
+            "description": "admit even though the centre has no free places, or none that fits the person "
+            "(otherwise 422)"
+        },
     )
 
 
