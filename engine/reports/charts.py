@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select, true
+from sqlalchemy import ColumnElement, case, func, or_, select
 
 from engine.clock import local_date
 from engine.people.centres import staying
@@ -31,13 +31,12 @@ Chart = dict[str, Any]
 def read_charts(uow: UnitOfWork, who: Principal, code: str) -> dict[str, Chart]:
     centre, scope = get_dashboard_centre(uow, who, code)
     now = uow.clock.now()
-    led = led_cases(who, centre, scope)
-    mine = led if led is not None else true()
+    mine, my_tasks = led_cases(who, centre, scope)
     return {
         "occupancy": _occupancy(uow, centre.id, local_date(now)),
-        "caseload": _caseload(uow, centre.id, mine),
+        "caseload": _caseload(uow, centre.id, my_tasks),
         "stay_length": _stay_length(uow, centre.id, mine, now),
-        "overdue": _overdue_weekly(uow, centre.id, mine, now),
+        "overdue": _overdue_weekly(uow, centre.id, my_tasks, now),
     }
 
 
@@ -80,7 +79,6 @@ def _caseload(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool]) -> Cha
         )
         .select_from(CaseTask)
         .join(User, User.id == CaseTask.assignee_id)
-        .join(Case, Case.id == CaseTask.case_id)
         .where(CaseTask.status == "open", CaseTask.centre_id == centre_id, mine)
         .group_by(User.id, User.display_name, User.username)
         .order_by(func.count(func.distinct(CaseTask.case_id)).desc(), User.username)
@@ -147,7 +145,6 @@ def _overdue_weekly(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool], 
         row = uow.session.execute(
             select(*sums)
             .select_from(CaseTask)
-            .join(Case, Case.id == CaseTask.case_id)
             .where(status_condition, CaseTask.centre_id == centre_id, CaseTask.due_at < now, mine)
         ).one()
         totals = [total + int(value) for total, value in zip(totals, row, strict=True)]

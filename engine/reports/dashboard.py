@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, false, func, select, true
 
-from engine.casework.read.led import led_case_ids
+from engine.casework.read.led import led_case_ids, led_tasks
 from engine.casework.read.stays import exit_planning_started, month_bounds, near_cap, this_month
 from engine.clock import SOFIA, local_date
 from engine.errors import NotFound
@@ -95,9 +95,12 @@ def dashboard_centres(uow: UnitOfWork, who: Principal) -> list[Centre]:
     return list(uow.session.scalars(select(Centre).where(Centre.id.in_(ids)).order_by(Centre.name)))
 
 
-def led_cases(who: Principal, centre: Centre, scope: str) -> ColumnElement[bool] | None:
-    """For a case lead: the condition "the case is one they lead" on ``case_file.id``; else None."""
-    return None if scope == "centre" else led_case_ids(who, centre.id)
+def led_cases(who: Principal, centre: Centre, scope: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The reader's cases and tasks: all of them for a manager; for a case lead, the conditions "the
+    case is one they lead" on ``case_file.id`` and on ``case_task.case_id``."""
+    if scope == "centre":
+        return true(), true()
+    return led_case_ids(who, centre.id), led_tasks(who, centre.id)
 
 
 def month_start(now: datetime) -> datetime:
@@ -112,9 +115,8 @@ def local_midnight(now: datetime, days_ahead: int) -> datetime:
 def read_dashboard(uow: UnitOfWork, who: Principal, code: str) -> Dashboard:
     centre, scope = get_dashboard_centre(uow, who, code)
     now = uow.clock.now()
-    led = led_cases(who, centre, scope)
-    mine = led if led is not None else true()
-    by_kind, by_worker = _overdue(uow, centre.id, mine, now)
+    mine, my_tasks = led_cases(who, centre, scope)
+    by_kind, by_worker = _overdue(uow, centre.id, my_tasks, now)
     planned, unplanned = _near_cap(uow, centre, mine, now)
     return Dashboard(
         centre_id=centre.id,
@@ -132,7 +134,7 @@ def read_dashboard(uow: UnitOfWork, who: Principal, code: str) -> Dashboard:
         exits=_count_cases(uow, Case.centre_id == centre.id, Case.left_at >= month_start(now), mine),
         overdue_by_kind=by_kind,
         overdue_by_worker=by_worker,
-        due_week=_due_week(uow, centre.id, mine, now),
+        due_week=_due_week(uow, centre.id, my_tasks, now),
         timers_week=_timers_week(uow, centre.id, mine, now),
         near_cap_planned=planned,
         near_cap_unplanned=unplanned,
@@ -173,7 +175,6 @@ def _overdue(
             func.count(),
         )
         .select_from(CaseTask)
-        .join(Case, Case.id == CaseTask.case_id)
         .outerjoin(User, User.id == CaseTask.assignee_id)
         .where(*open_tasks_of(centre_id, mine), CaseTask.due_at < now)
         .group_by(CaseTask.element_id, User.username)
@@ -198,7 +199,6 @@ def _due_week(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool], now: d
         uow.session.scalar(
             select(func.count())
             .select_from(CaseTask)
-            .join(Case, Case.id == CaseTask.case_id)
             .where(
                 *open_tasks_of(centre_id, mine),
                 CaseTask.due_at >= now,

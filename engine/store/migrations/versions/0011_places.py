@@ -128,23 +128,33 @@ def upgrade() -> None:
     with op.batch_alter_table("case_file", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sex", sa.String(length=10), nullable=False, server_default=""))
         batch_op.create_index("ix_case_file_centre_admitted", ["centre_id", "admitted_at"], unique=False)
-        batch_op.create_index("ix_case_file_centre_left", ["centre_id", "left_at"], unique=False)
+        batch_op.create_index("ix_case_file_centre_left", ["centre_id", "left_at", "admitted_at"], unique=False)
+        batch_op.drop_index("ix_case_file_centre_status")
+        batch_op.create_index(
+            "ix_case_file_centre_status", ["centre_id", "status", "left_at", "admitted_at"], unique=False
+        )
 
     with op.batch_alter_table("deadline", schema=None) as batch_op:
         batch_op.create_index("ix_deadline_fired_at", ["fired_at"], unique=False)
 
     with op.batch_alter_table("case_task", schema=None) as batch_op:
-        batch_op.create_index("ix_case_task_centre_completed", ["centre_id", "completed_at"], unique=False)
+        batch_op.create_index(
+            "ix_case_task_centre_done",
+            ["centre_id", "status", "completed_at", "due_at", "created_at"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("case_task", schema=None) as batch_op:
-        batch_op.drop_index("ix_case_task_centre_completed")
+        batch_op.drop_index("ix_case_task_centre_done")
 
     with op.batch_alter_table("deadline", schema=None) as batch_op:
         batch_op.drop_index("ix_deadline_fired_at")
 
     with op.batch_alter_table("case_file", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_file_centre_status")
+        batch_op.create_index("ix_case_file_centre_status", ["centre_id", "status", "left_at"], unique=False)
         batch_op.drop_index("ix_case_file_centre_left")
         batch_op.drop_index("ix_case_file_centre_admitted")
         batch_op.drop_column("sex")
