@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 SUITES = (
     "bench.engine_bench",
     "bench.inbox_bench",
+    "bench.dashboard_bench",
     "bench.timers_bench",
     "bench.intake_bench",
     "bench.http_bench",

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.casework import cases, deadlines
+from cli.demo_places import demo_sex, furnish
+from engine.casework import cases, deadlines, intake_data
 from engine.clock import FrozenClock, local_date
 from engine.pathways import versions
 from engine.pathways.forms import Form
@@ -116,6 +117,7 @@ def load_demo(services: Services, progress: Callable[[int, int], None] = lambda 
     for done, plan in enumerate(plans, start=1):
         make_case(services, plan, now)
         progress(done, len(plans))
+    furnish(services, now)
     return (
         f"loaded {len(plans)} demo cases in kc-demo and cop-demo; "
         f"users <centre>-<role>, password {DEMO_PASSWORD}"
@@ -170,6 +172,7 @@ def make_case(services: Services, plan: CasePlan, now: datetime) -> int:
             birth_date=plan.birth_date,
             referral_number=f"ДСП-{local_date(clock.now()).year}-{1000 + plan.days_ago}",
             referral_date=local_date(clock.now()),
+            sex=demo_sex(plan.target_group, _age(plan, clock.now()) < 18, plan.days_ago),
         )
         case = cases.open_case(uow, _staff(uow, plan.centre, centre.id, "manager"), intake)
         uow.commit()
@@ -209,6 +212,10 @@ def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: i
             else:
                 return
             uow.commit()
+
+
+def _age(plan: CasePlan, now: datetime) -> int:
+    return intake_data.age_on(plan.birth_date, local_date(now)) or 0
 
 
 def _staff(uow: UnitOfWork, centre: str, centre_id: int, role: str) -> Principal:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import Celery, Task, signals
+from celery.schedules import crontab
 
 from engine.config import Settings, load_settings
 from engine.services import Services
@@ -33,6 +34,7 @@ DISPATCH_DUE_MAIL = "casepath.dispatch_due_mail"
 DELIVER_MAIL = "casepath.deliver_mail"
 SEAL_AUDIT = "casepath.seal_audit"
 SEND_REMINDERS = "casepath.send_reminders"
+RECORD_OCCUPANCY = "casepath.record_occupancy"
 QUEUE = "casepath"
 
 
@@ -82,7 +84,7 @@ class EngineTask(Task):  # type: ignore[misc]
 
 def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     """A Celery app for ``settings``; pass ``services`` to share a clock or an engine (tests, benches)."""
-    from tasks import audit, deadlines, mail, reminders
+    from tasks import audit, deadlines, mail, occupancy, reminders
 
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     # A worker's commit that queued e-mails enqueues their delivery at once (beat would find them too).
@@ -92,6 +94,7 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     mail.register(app)
     audit.register(app)
     reminders.register(app)
+    occupancy.register(app)
     return app
 
 
@@ -139,6 +142,9 @@ def _config(settings: Settings) -> dict[str, Any]:
             "seal-audit": {"task": SEAL_AUDIT, "schedule": float(settings.sweep_interval_seconds)},
             # Holders hear of tasks due tomorrow, overdue, or at their follow-up date.
             "send-reminders": {"task": SEND_REMINDERS, "schedule": float(settings.sweep_interval_seconds)},
+            # Daily, just after midnight in Sofia (22:05 UTC in summer, 23:05 in winter is 01:05 local):
+            # yesterday's occupancy is then final. The dashboard shows today's residents live.
+            "record-occupancy": {"task": RECORD_OCCUPANCY, "schedule": crontab(hour=22, minute=5)},
         },
     }
 

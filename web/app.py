@@ -22,6 +22,7 @@ from engine.people.permissions import (
     can_edit_pathway,
     can_manage_users,
     can_read_studio,
+    can_use_dashboard,
     can_use_inbox,
     can_use_intake,
     can_view_incidents,
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         auth,
         case_file,
         cases,
+        dashboard,
         health,
         inbox,
         incidents,
@@ -128,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     modules = (
         health,
         auth,
+        dashboard,
         inbox,
         task,
         cases,
@@ -170,6 +173,7 @@ def navigation() -> dict[str, Any]:
         "here": here,
         "unread": unread_badge(principal),
         "nav": {
+            "dashboard": can_use_dashboard(principal),
             "inbox": can_use_inbox(principal),
             "cases": can_use_inbox(principal),
             "intake": can_use_intake(principal),

@@ -16,6 +16,7 @@ from engine.people.permissions import (
     Principal,
     can_edit_pathway,
     can_manage_users,
+    can_use_dashboard,
     can_use_inbox,
     can_use_intake,
 )
@@ -50,6 +51,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 def home_for(principal: Principal) -> str:
+    if can_use_dashboard(principal):  # managers and case leads land on their centres' dashboard
+        return url_for("dashboard.index")
     if can_use_inbox(principal):
         return url_for("inbox.index")
     if can_edit_pathway(principal):

@@ -13,7 +13,7 @@ from engine.casework import attachments, inbox, notes
 from engine.casework.cases import close_case, retry_incident, signal_case
 from engine.casework.messages import Awaited, deliver_message, messages_for
 from engine.casework.read import case_audit, casefile
-from engine.casework.read.case_list import list_cases
+from engine.casework.read.case_list import CaseFilters, list_cases
 from engine.errors import ConcurrencyConflict, ValidationFailed
 from engine.people.permissions import can_use_inbox, require
 from web.auth import safe_next
@@ -36,8 +36,17 @@ def index() -> Any:
     require(can_use_inbox(who), "the case list is for staff who work on cases")
     status = request.args.get("status", "open") or "open"
     search = request.args.get("q", "")
-    page = list_cases(request_uow(), who, status, search, page_arg())
-    return render_template("cases.html", page=page, status=status, search=search)
+    filters = CaseFilters(
+        centre=request.args.get("centre", ""),
+        arrived=request.args.get("arrived", ""),
+        left=request.args.get("left", ""),
+        stay=request.args.get("stay", ""),
+        exit_planning=request.args.get("exit_planning", ""),
+        led=request.args.get("led") == "1",
+    )
+    page = list_cases(request_uow(), who, status, search, page_arg(), filters)
+    kept = {name: "1" if value is True else value for name, value in vars(filters).items() if value}
+    return render_template("cases.html", page=page, status=status, search=search, filters=filters, kept=kept)
 
 
 @bp.get("/cases/<case_id>")

@@ -82,6 +82,18 @@ def duration_words(text: str) -> str:
     return " ".join(part for part in parts if part)
 
 
+def seconds_words(seconds: float) -> str:
+    """A lateness for people: "45 секунди", "12 минути", "3 часа"."""
+    whole = round(seconds)
+    if whole < 120:
+        words = ngettext("%(num)d second", "%(num)d seconds", whole)
+    elif whole < 7200:
+        words = ngettext("%(num)d minute", "%(num)d minutes", whole // 60)
+    else:
+        words = ngettext("%(num)d hour", "%(num)d hours", whole // 3600)
+    return str(words)
+
+
 _EVERY = {"P1Y": _l("every year"), "P1M": _l("every month"), "P1W": _l("every week"), "P1D": _l("every day")}
 _PHRASES = {anchor.name: anchor.phrase for anchor in (*ANCHORS, STARTED)}
 
@@ -126,6 +138,7 @@ def init_app(app: Flask) -> None:
         note_visibility=lambda code: labels.label(labels.NOTE_VISIBILITIES, code),
         attachment_kind=lambda code: labels.label(labels.ATTACHMENT_KINDS, code),
         file_size=file_size,
+        duration_seconds=seconds_words,
     )
     app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title)
 

@@ -37,6 +37,8 @@ def _filters(args: Any = None) -> inbox.InboxFilters:
         q=args.get("q", ""),
         sort=args.get("sort", "due") or "due",
         holder=id_arg("holder", args),
+        assignee=args.get("assignee", ""),
+        led=args.get("led") == "1",
     )
 
 
@@ -51,6 +53,8 @@ def filter_args(filters: inbox.InboxFilters, **changes: Any) -> dict[str, Any]:
         "q": filters.q,
         "sort": filters.sort,
         "holder": filters.holder,
+        "assignee": filters.assignee,
+        "led": "1" if filters.led else "",
     }
     values.update(changes)
     return {key: value for key, value in values.items() if value not in (None, "")}

@@ -10,9 +10,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS, Intake, validate_intake
-from engine.casework.intake import admit, intake_centres
+from engine.casework.intake import (
+    admit,
+    find_waiting,
+    intake_centres,
+    put_on_waiting_list,
+    record_turn_away,
+)
 from engine.clock import SOFIA
 from engine.errors import ValidationFailed
+from engine.people.places import TURN_AWAY_REASONS
 from web.db import current_services, discard_changes, request_uow
 from web.security import current_principal, require_sign_in
 
@@ -32,7 +39,11 @@ FIELDS = (
     "dsp_lead_contact",
     "admitted_on",
     "admitted_time",
+    "sex",
+    "with_case",
+    "waiting",
 )
+SEXES = {"female": _l("woman or girl"), "male": _l("man or boy")}
 
 
 # The engine's messages for intake fields, in the reader's language.
@@ -45,6 +56,12 @@ ENGINE_MESSAGES = {
     "the centre is full: confirm to admit over capacity": _l(
         "The centre has no free places. Tick the box below to admit the person over capacity."
     ),
+    "no free place fits: confirm to admit over capacity": _l(
+        "No free place fits this person (adults or children, women only, the family's room). Put the "
+        "person on the waiting list, or tick the box below to admit them over capacity."
+    ),
+    "no resident of this centre has that number": _l("No resident of this centre has that case number."),
+    "not on this centre's waiting list": _l("This person is no longer on the centre's waiting list."),
 }
 
 
@@ -69,6 +86,8 @@ def _render(values: dict[str, str], errors: dict[str, list[str]], status: int = 
         centres=centres,
         legal_bases=LEGAL_BASES,
         target_groups=TARGET_GROUPS,
+        sexes=SEXES,
+        reasons=TURN_AWAY_REASONS,
         values=values,
         errors=_translated(errors),
     )
@@ -82,6 +101,16 @@ def new() -> Any:
     centres = intake_centres(request_uow(), current_principal())
     if len(centres) == 1:
         values["centre"] = centres[0].code
+    found = find_waiting(request_uow(), current_principal(), request.args.get("waiting", ""))
+    if found is not None:  # admitting a person from the waiting list: what is known is filled in
+        entry, values["centre"] = found
+        values.update(
+            waiting=entry.public_id,
+            display_name=entry.display_name,
+            target_group=entry.target_group,
+            sex=entry.sex,
+            birth_date=entry.birth_date.isoformat() if entry.birth_date else "",
+        )
     return _render(values, {})
 
 
@@ -132,6 +161,7 @@ def _intake(values: dict[str, str]) -> Intake:
         referral_date=referral_date,
         admitted_at=admitted_at,
         extra=_lead_social_worker(values, errors),
+        sex=values.get("sex", "") if values.get("sex", "") in SEXES else "",
     )
     try:
         validate_intake(intake)  # so every field's problem is shown at once, not one kind at a time
@@ -156,12 +186,38 @@ def _lead_social_worker(values: dict[str, str], errors: dict[str, list[str]]) ->
 
 @bp.post("/intake")
 def create() -> Any:
+    """Admit the person (a case on a free place), put them on the waiting list, or record that the
+    centre turned them away (``outcome``: admit, wait, turn_away)."""
     values = {name: request.form.get(name, "")[:500] for name in FIELDS}
-    over_capacity = request.form.get("over_capacity") == "yes"
+    outcome = request.form.get("outcome", "admit")
     try:
-        case = admit(request_uow(), current_principal(), _intake(values), over_capacity)
+        if outcome == "turn_away":
+            return _turn_away(values)
+        if outcome == "wait":
+            put_on_waiting_list(request_uow(), current_principal(), _intake(values))
+            flash(_("%(name)s is on the waiting list.", name=values["display_name"].strip()), "success")
+            return redirect(url_for("intake.new"))
+        over_capacity = request.form.get("over_capacity") == "yes"
+        intake = _intake(values)
+        case = admit(
+            request_uow(), current_principal(), intake, over_capacity, values["with_case"], values["waiting"]
+        )
     except ValidationFailed as error:
         discard_changes()
         return _render(values, error.fields, 422)
     flash(_("The case %(number)s is open.", number=case.number), "success")
     return redirect(url_for("cases.show", case_id=case.public_id))
+
+
+def _turn_away(values: dict[str, str]) -> Any:
+    reason = request.form.get("reason", "")
+    if reason not in TURN_AWAY_REASONS:
+        raise ValidationFailed(
+            "choose a reason", {"reason": [_("Choose why the centre cannot take the person.")]}
+        )
+    group = values.get("target_group", "")
+    record_turn_away(
+        request_uow(), current_principal(), values["centre"], reason, group if group in TARGET_GROUPS else ""
+    )
+    flash(_("The turn-away is recorded."), "success")
+    return redirect(url_for("intake.new"))

@@ -1,8 +1,9 @@
 """The embedded sweeper: without Redis, the web process fires due deadlines and sends the outbox itself.
 
 A daemon thread calls the same engine services as ``casepath timers sweep`` and ``casepath mail
-deliver``, seals the audit rows committed since (``engine.audit.chain.seal``), then sleeps until the next
-pending deadline falls due, at most ``sweep_interval_seconds``.
+deliver``, seals the audit rows committed since (``engine.audit.chain.seal``), once a day keeps each
+centre's occupancy (``engine.reports.occupancy``; Celery beat's ``record_occupancy`` otherwise), then
+sleeps until the next pending deadline falls due, at most ``sweep_interval_seconds``.
 
 It wakes early after a commit in this process that queued e-mails (so mail goes out within moments,
 never in the thread of the request that committed) or created a deadline due before its planned
@@ -21,7 +22,7 @@ import atexit
 import logging
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -29,11 +30,13 @@ from flask import Flask
 from engine.audit import chain
 from engine.casework import deadlines
 from engine.casework.projection import DeadlineScheduled
+from engine.clock import local_date
 from engine.config import Settings
 from engine.notify import outbox
 from engine.notify.notifications import EmailsQueued
+from engine.reports import occupancy
 from engine.services import Services
-from engine.store.uow import Dispatcher, in_transaction
+from engine.store.uow import Dispatcher, UnitOfWork, in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class Sweeper:
         self._wake = threading.Event()
         self._wakes_at: datetime | None = None  # None while sweeping: any new deadline wakes it
         self._running = threading.Lock()
+        self._occupancy_day: date | None = None
         self._thread = threading.Thread(target=self._loop, name="casepath-sweeper", daemon=True)
 
     def start(self) -> None:
@@ -74,6 +78,7 @@ class Sweeper:
         try:
             fired = deadlines.sweep(self.services.uow, runner="embedded")
             self._seal_audit()
+            self._record_occupancy()
             return fired
         finally:
             self._running.release()
@@ -88,6 +93,18 @@ class Sweeper:
     def _seal_audit(self) -> None:
         """Chain the audit rows committed since the last tick (Celery beat does it when Redis is used)."""
         in_transaction(self.services.uow, lambda uow: chain.seal(uow.session))
+
+    def _record_occupancy(self) -> None:
+        """Once a day (and at start): yesterday's and today's occupancy rows, as Celery beat's daily task."""
+        today = local_date(self.services.clock.now())
+        if self._occupancy_day == today:
+            return
+
+        def record(uow: UnitOfWork) -> int:
+            return occupancy.record_days(uow, today - timedelta(days=1), today)
+
+        in_transaction(self.services.uow, record)
+        self._occupancy_day = today
 
     def notice(self, events: Iterable[Any]) -> None:
         """After a commit: wake now for queued e-mails, or a new deadline due before the planned wake-up."""

@@ -76,6 +76,7 @@ def open_case(uow: UnitOfWork, who: Principal, intake: Intake) -> Case:
         pathway_version_id=version.id,
         display_name=intake.display_name.strip(),
         birth_date=intake.birth_date,
+        sex=intake.sex,
         target_group=intake.target_group,
         legal_basis=intake.legal_basis,
         referral_number=intake.referral_number.strip(),

@@ -31,6 +31,7 @@ class Intake:
     referral_date: date | None = None
     admitted_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sex: str = ""  # female | male | "" (not said): women-only places need it
 
 
 def validate_intake(intake: Intake) -> None:

@@ -34,6 +34,8 @@ PATHWAY_EDITORS = codes_where(lambda role: role.edits_pathways)
 PATHWAY_APPROVERS = codes_where(lambda role: role.approves_pathway_changes)
 ADMINS = codes_where(lambda role: role.administers)
 THERAPY_NOTE_READERS = codes_where(lambda role: role.reads_therapy_notes)
+CENTRE_DASHBOARD = codes_where(lambda role: role.reads_centre_dashboard)
+TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,25 @@ def can_read_note(who: Principal, case: CaseLike, note: NoteLike) -> bool:
 def can_edit_note(who: Principal, case: CaseLike, note: NoteLike) -> bool:
     """Its author, while they may still read it; the earlier text is kept as a revision."""
     return who.user_id is not None and note.author_id == who.user_id and can_read_note(who, case, note)
+
+
+def dashboard_scope(who: Principal, centre_id: int) -> str | None:
+    """What of a centre's dashboard the user sees: "centre" (all of it), "team" (the cases they
+    lead) or None (no dashboard there)."""
+    role = who.role_in(centre_id)
+    if role in CENTRE_DASHBOARD:
+        return "centre"
+    if role in TEAM_DASHBOARD:
+        return "team"
+    return None
+
+
+def can_view_dashboard(who: Principal, centre_id: int) -> bool:
+    return dashboard_scope(who, centre_id) is not None
+
+
+def can_use_dashboard(who: Principal) -> bool:
+    return bool(who.centres_with(CENTRE_DASHBOARD | TEAM_DASHBOARD))
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

@@ -46,6 +46,10 @@ class Role:
     told_of_grants: bool = False
     # Is told of every new version of a pathway that the centre runs.
     told_of_deployments: bool = False
+    # Lands on the centre's dashboard: occupancy, overdue work of every worker, the charts.
+    reads_centre_dashboard: bool = False
+    # Lands on the same dashboard limited to the cases they lead (a case lead's team's work).
+    reads_team_dashboard: bool = False
 
 
 ROLES: tuple[Role, ...] = (
@@ -75,6 +79,7 @@ ROLES: tuple[Role, ...] = (
         reads_cases=True,
         may_intake=True,
         leads_cases=True,
+        reads_team_dashboard=True,
     ),
     Role(
         "coordinator",
@@ -98,6 +103,7 @@ ROLES: tuple[Role, ...] = (
         told_of_grants=True,
         told_of_deployments=True,
         approves_pathway_changes=True,
+        reads_centre_dashboard=True,
     ),
     Role("admin", "Администратор", "Administrator", administers=True),
 )

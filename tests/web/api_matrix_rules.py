@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-from engine.people.permissions import AUDIT_READERS, PATHWAY_APPROVERS, PATHWAY_EDITORS
+from engine.people.permissions import (
+    AUDIT_READERS,
+    CENTRE_DASHBOARD,
+    PATHWAY_APPROVERS,
+    PATHWAY_EDITORS,
+    TEAM_DASHBOARD,
+)
 from engine.people.permissions import CASE_READERS as READERS
 from tests import documents
 from tests.engine.conftest import mini_pathway
@@ -68,7 +74,22 @@ def on_case(allowed: Set[str], ok: int = 200) -> Callable[[Role, bool], int]:
     return expect
 
 
+def on_centre(path: str) -> Callable[[WebWorld, bool], str]:
+    return lambda w, own: f"{API}/centres/{'kc-test' if own else 'kc-other'}{path}"
+
+
+def dashboard(role: Role, own: bool) -> int:
+    """The own centre's manager and case leads read its dashboard; other roles 403; another centre 404."""
+    if role is None:
+        return 401
+    if not own:
+        return 404
+    return 200 if role in CENTRE_DASHBOARD | TEAM_DASHBOARD else 403
+
+
 API_RULES: dict[tuple[str, str], ApiRule] = {
+    ("api_dashboard.dashboard", "GET"): ApiRule(on_centre("/dashboard"), dashboard),
+    ("api_dashboard.occupancy_days", "GET"): ApiRule(on_centre("/occupancy"), dashboard),
     ("api-docs.openapi_json", "GET"): ApiRule(fixed("/openapi.json"), lambda role, own: 200),
     ("api_tasks.list_tasks", "GET"): ApiRule(fixed("/tasks"), for_roles(READERS)),
     ("api_tasks.claim_task", "POST"): ApiRule(task_url("/claim"), on_case(LANE)),

@@ -40,6 +40,8 @@ ENDPOINTS = {
     ("get", "/api/v1/pathway-approvals/{approval_id}"),
     ("post", "/api/v1/pathway-approvals/{approval_id}"),
     ("get", "/api/v1/pathway-approvals/{approval_id}/bpmn"),
+    ("get", "/api/v1/centres/{code}/dashboard"),
+    ("get", "/api/v1/centres/{code}/occupancy"),
 }
 
 

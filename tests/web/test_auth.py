@@ -178,7 +178,15 @@ def test_security_headers_on_pages(app, world):
 def test_pages_have_no_inline_scripts_or_styles(app, world):
     client = app.test_client()
     login(client, username("manager"))
-    for path in ("/inbox", f"/cases/{world.own_case}", f"/tasks/{world.own_task}", "/intake", "/cases"):
+    pages = (
+        "/inbox",
+        f"/cases/{world.own_case}",
+        f"/tasks/{world.own_task}",
+        "/intake",
+        "/cases",
+        "/dashboard",
+    )
+    for path in (*pages, "/centres/kc-test/places"):
         html = html_of(client.get(path))
         assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", html), path
         assert "<style" not in html and " style=" not in html and " on" + "click=" not in html, path

@@ -19,11 +19,13 @@ from flask.testing import FlaskClient
 from engine.people.permissions import (
     ADMINS,
     AUDIT_READERS,
+    CENTRE_DASHBOARD,
     INCIDENT_HANDLERS,
     INTAKE_ROLES,
     PATHWAY_APPROVERS,
     PATHWAY_EDITORS,
     REASSIGNERS,
+    TEAM_DASHBOARD,
 )
 from engine.people.permissions import CASE_READERS as READERS
 from tests import documents
@@ -108,6 +110,16 @@ def fixed(path: str) -> Callable[[WebWorld, bool], str]:
     return lambda w, own: path
 
 
+def centre_url(pattern: str) -> Callable[[WebWorld, bool], str]:
+    return lambda w, own: pattern.format("kc-test" if own else "kc-other")
+
+
+def on_centre(allowed: Set[str]) -> Callable[[Role, bool], int]:
+    """A centre where the user has no role does not exist for them (404); in theirs, by role."""
+    return lambda role, own: LOGIN if role is ANON else 404 if not own else 200 if role in allowed else 403
+
+
+DASHBOARD_READERS = CENTRE_DASHBOARD | TEAM_DASHBOARD
 NOTE = {"f_note": "Първа среща.", "f_risk": "low"}
 
 RULES: dict[tuple[str, str], Rule] = {
@@ -183,6 +195,11 @@ RULES: dict[tuple[str, str], Rule] = {
         case_url("/close"), on_case(REASSIGNERS, 302), lambda own: {"reason": "Напусна по свое желание."}
     ),
     ("incidents.index", "GET"): Rule(fixed("/incidents"), for_roles(INCIDENT_HANDLERS)),
+    ("dashboard.index", "GET"): Rule(fixed("/dashboard"), for_roles(DASHBOARD_READERS)),
+    ("dashboard.charts_json", "GET"): Rule(
+        centre_url("/dashboard/{}/charts.json"), on_centre(DASHBOARD_READERS)
+    ),
+    ("dashboard.centre_places", "GET"): Rule(centre_url("/centres/{}/places"), on_centre(DASHBOARD_READERS)),
     ("notifications.index", "GET"): Rule(fixed("/notifications"), signed_in(200)),
     ("notifications.read", "POST"): Rule(notification_url("/read"), own_notification_only),
     ("notifications.read_all", "POST"): Rule(fixed("/notifications/read-all"), signed_in(302)),

@@ -302,10 +302,18 @@ class IntakeSchema(Schema):
     dsp_lead_contact = fields.String(
         load_default="", metadata={"description": "their phone or e-mail, at most 200"}
     )
+    sex = fields.String(
+        load_default="",
+        validate=validate.OneOf(["", "female", "male"]),
+        metadata={"description": 'female, male or "" (not said): places for women only need female'},
+    )
 
     over_capacity = StrictBoolean(
         load_default=False,
-        metadata={"description": "admit even though the centre has no free places (otherwise 422)"},
+        metadata={
+            "description": "admit even though the centre has no free places, or none that fits the person "
+            "(otherwise 422)"
+        },
     )
 
 
@@ -527,3 +535,82 @@ class AttachmentSchema(Schema):
 
 class AttachmentListSchema(Schema):
     items = fields.List(fields.Nested(AttachmentSchema), required=True)
+
+
+# --- the dashboard and occupancy (engine/reports) ---------------------------------------------------
+
+
+class CountSchema(Schema):
+    key = fields.String(
+        required=True, metadata={"description": "what the list behind it filters on: element id, username"}
+    )
+    label = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class LatenessSchema(Schema):
+    fired = fields.Integer(required=True, metadata={"description": "timers fired in the last 24 hours"})
+    max_seconds = fields.Float(required=True)
+    p95_seconds = fields.Float(required=True)
+    sweep_last_run = fields.Method("_last_run", metadata={"description": "when the deadline sweep last ran"})
+
+    def _last_run(self, lateness: Any) -> str | None:
+        return isoformat_local(lateness.sweep_last_run) if lateness.sweep_last_run else None
+
+
+class ChartSchema(Schema):
+    labels = fields.List(fields.String(), required=True)
+    series = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.Float(allow_none=True)), required=True
+    )
+
+
+class DashboardSchema(Schema):
+    centre = fields.String(required=True, attribute="code")
+    name = fields.String(required=True)
+    scope = fields.String(
+        required=True,
+        metadata={"description": "centre (a manager), team (a case lead: the cases they lead)"},
+    )
+    today = fields.Date(required=True)
+    month = fields.String(required=True, metadata={"example": "2026-12"})
+    residents = fields.Integer(required=True, metadata={"description": "people staying (places taken)"})
+    capacity = fields.Integer(required=True)
+    waiting = fields.Integer(required=True, metadata={"description": "people on the waiting list"})
+    turned_away = fields.Integer(required=True, metadata={"description": "turn-aways this month"})
+    turn_aways = fields.List(fields.Nested(CountSchema), required=True)
+    arrivals = fields.Integer(required=True, metadata={"description": "admitted this month"})
+    exits = fields.Integer(required=True, metadata={"description": "left this month"})
+    overdue = fields.Integer(required=True)
+    overdue_by_kind = fields.List(fields.Nested(CountSchema), required=True)
+    overdue_by_worker = fields.List(
+        fields.Nested(CountSchema), required=True, metadata={"description": 'key "": held by nobody'}
+    )
+    due_week = fields.Integer(required=True, metadata={"description": "open tasks due in the next 7 days"})
+    timers_week = fields.Integer(required=True, metadata={"description": "timers due in the next 7 days"})
+    near_cap_planned = fields.Integer(required=True)
+    near_cap_unplanned = fields.Integer(required=True)
+    incidents = fields.Integer(required=True)
+    lateness = fields.Nested(LatenessSchema, required=True)
+    charts = fields.Dict(keys=fields.String(), values=fields.Nested(ChartSchema), required=True)
+
+
+class OccupancyQuerySchema(Schema):
+    # Strings, checked by the view: a bad date is a 400 naming the parameter.
+    from_ = fields.String(
+        data_key="from",
+        load_default="",
+        metadata={"description": "first day, YYYY-MM-DD (default: 1 year ago)"},
+    )
+    to = fields.String(load_default="", metadata={"description": "last day, YYYY-MM-DD (default: today)"})
+
+
+class OccupancyDaySchema(Schema):
+    day = fields.Date(required=True)
+    residents = fields.Integer(required=True)
+    capacity = fields.Integer(required=True)
+
+
+class OccupancySchema(Schema):
+    centre = fields.String(required=True)
+    days = fields.List(fields.Nested(OccupancyDaySchema), required=True)

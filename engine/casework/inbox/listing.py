@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased
 
+from engine.casework.read.led import led_case_ids
 from engine.clock import SOFIA, local_date
 from engine.errors import ValidationFailed
 from engine.paging import page_count
@@ -45,6 +46,8 @@ class InboxFilters:
     q: str = ""  # a case number or part of a person's name
     sort: str = "due"  # due, case, task
     holder: int | None = None  # the user id holding the tasks (the workload view links here)
+    assignee: str = ""  # a username, or "-" for nobody (the dashboard's overdue work per worker)
+    led: bool = False  # only the cases I lead (a case lead's dashboard)
 
     def check(self) -> InboxFilters:
         fields: dict[str, list[str]] = {}
@@ -56,7 +59,7 @@ class InboxFilters:
             fields["sort"] = [f"one of {', '.join(SORTS)}"]
         if len(self.q) > MAX_SEARCH:
             fields["q"] = [f"at most {MAX_SEARCH} characters"]
-        if len(self.pathway) > 80 or len(self.task_type) > 200:
+        if len(self.pathway) > 80 or len(self.task_type) > 200 or len(self.assignee) > 80:
             fields["task_type" if len(self.task_type) > 200 else "pathway"] = ["too long"]
         if fields:
             raise ValidationFailed("unknown inbox filter", fields)
@@ -131,7 +134,7 @@ def list_inbox(
     # Redundant with ``visible``, but it lets the planner walk ix_case_task_inbox_role by
     # (status, centre) instead of every open task of every centre.
     in_my_centres = CaseTask.centre_id.in_(who.centres_with(CASE_READERS))
-    narrowed = and_(CaseTask.status == "open", in_my_centres, visible, *_filter_conditions(filters, now))
+    narrowed = and_(CaseTask.status == "open", in_my_centres, visible, *_filter_conditions(filters, now, who))
     page = max(1, page)
     rows = _rows(uow, and_(narrowed, scopes[filters.scope]), now, filters.sort, page, per_page)
     counts = _counts(uow, narrowed, scopes, filters.scope, now)
@@ -157,8 +160,13 @@ def _scope_conditions(who: Principal) -> dict[str, ColumnElement[bool]]:
     return {"mine": mine, "unclaimed": unclaimed, "team": team, "all": or_(mine, unclaimed)}
 
 
-def _filter_conditions(filters: InboxFilters, now: datetime) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+def _filter_conditions(filters: InboxFilters, now: datetime, who: Principal) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [led_case_ids(who)] if filters.led else []
+    if filters.assignee:
+        held_by = select(User.id).where(User.username == filters.assignee).scalar_subquery()
+        conditions.append(
+            CaseTask.assignee_id.is_(None) if filters.assignee == "-" else CaseTask.assignee_id == held_by
+        )
     if filters.centre_id is not None:
         conditions.append(CaseTask.centre_id == filters.centre_id)
     if filters.pathway:

@@ -7,8 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
 
+from engine.casework.read.led import led_case_ids
+from engine.casework.read.stays import exit_planning_started, month_bounds, near_cap
 from engine.errors import ValidationFailed
 from engine.paging import Page
+from engine.people.centres import staying
 from engine.people.permissions import CASE_READERS, Principal
 from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
@@ -31,14 +34,57 @@ class CaseRow:
 
 
 CaseListPage = Page[CaseRow]
+STAYS = ("", "staying", "near_cap")
+EXIT_PLANNING = ("", "started", "not_started")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """The dashboard's lists: a centre's arrivals or exits of a month, its residents, those near the cap
+    with or without exit planning, the cases I lead."""
+
+    centre: str = ""  # a centre code
+    arrived: str = ""  # YYYY-MM
+    left: str = ""  # YYYY-MM
+    stay: str = ""  # "", staying, near_cap
+    exit_planning: str = ""  # "", started, not_started
+    led: bool = False
+
+    def conditions(self, who: Principal, now: datetime) -> list[ColumnElement[bool]]:
+        if self.stay not in STAYS:
+            raise ValidationFailed("unknown filter", {"stay": ["one of staying, near_cap"]})
+        if self.exit_planning not in EXIT_PLANNING:
+            raise ValidationFailed("unknown filter", {"exit_planning": ["one of started, not_started"]})
+        conditions: list[ColumnElement[bool]] = [led_case_ids(who)] if self.led else []
+        if self.centre:
+            conditions.append(Centre.code == self.centre[:40])
+        for name, column in (("arrived", Case.admitted_at), ("left", Case.left_at)):
+            month = getattr(self, name)
+            if month:
+                first, following = month_bounds(month, name)
+                conditions += [column >= first, column < following]
+        if self.stay == "staying":
+            conditions.append(staying())
+        elif self.stay == "near_cap":
+            conditions += [near_cap(now), Centre.kind == "crisis_centre"]
+        if self.exit_planning:
+            started = exit_planning_started()
+            conditions.append(started if self.exit_planning == "started" else ~started)
+        return conditions
 
 
 def list_cases(
-    uow: UnitOfWork, who: Principal, status: str = "open", search: str = "", page: int = 1
+    uow: UnitOfWork,
+    who: Principal,
+    status: str = "open",
+    search: str = "",
+    page: int = 1,
+    filters: CaseFilters | None = None,
 ) -> CaseListPage:
     if status not in STATUSES:
         raise ValidationFailed("unknown status", {"status": [f"one of {', '.join(STATUSES)}"]})
     conditions: list[ColumnElement[bool]] = [Case.centre_id.in_(who.centres_with(CASE_READERS))]
+    conditions += (filters or CaseFilters()).conditions(who, uow.clock.now())
     if status != "all":
         conditions.append(Case.status == status)
     term = search.strip()[:100]
@@ -73,5 +119,13 @@ def list_cases(
         .offset((page - 1) * PER_PAGE)
         .limit(PER_PAGE)
     ).all()
-    total = uow.session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    total = (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .join(Centre, Centre.id == Case.centre_id)
+            .where(*conditions)
+        )
+        or 0
+    )
     return CaseListPage([CaseRow(*row) for row in rows], int(total), page, PER_PAGE)

@@ -34,6 +34,7 @@ from engine.store.models.core import (
     new_public_id,
     new_security_stamp,
 )
+from engine.store.models.places import OccupancyDay, Place, PlaceStay, Room, TurnAway, WaitingEntry
 from engine.store.models.studio import PathwayApproval, PathwayDraft
 
 __all__ = [
@@ -53,17 +54,23 @@ __all__ = [
     "Membership",
     "Notification",
     "NotificationPreference",
+    "OccupancyDay",
     "OutboxEmail",
     "Pathway",
     "PathwayApproval",
     "PathwayDraft",
     "PathwayVersion",
+    "Place",
+    "PlaceStay",
+    "Room",
     "SavedFilter",
     "SignInThrottle",
     "SweepStatus",
     "TaskComment",
+    "TurnAway",
     "UTCDateTime",
     "User",
+    "WaitingEntry",
     "new_public_id",
     "new_security_stamp",
 ]

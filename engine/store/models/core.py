@@ -165,7 +165,14 @@ class Case(Base):
     __tablename__ = "case_file"
     # Occupancy counts a centre's staying cases from this index alone (left_at included: see
     # centres.staying), never reading the closed cases, whose number only grows.
-    __table_args__ = (Index("ix_case_file_centre_status", "centre_id", "status", "left_at"),)
+    # The dashboard's arrivals and exits of a month, and its stays near the cap, read these too.
+    __table_args__ = (
+        # admitted_at too: the stays near the cap and their lengths are read from the index alone, never
+        # from the rows, which carry the workflow state.
+        Index("ix_case_file_centre_status", "centre_id", "status", "left_at", "admitted_at"),
+        Index("ix_case_file_centre_admitted", "centre_id", "admitted_at"),
+        Index("ix_case_file_centre_left", "centre_id", "left_at", "admitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -174,6 +181,7 @@ class Case(Base):
     pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_version.id"), index=True)
     display_name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sex: Mapped[str] = mapped_column(String(10), server_default="")  # female | male | "" (not said)
     target_group: Mapped[str] = mapped_column(String(40))
     legal_basis: Mapped[str] = mapped_column(String(40))
     referral_number: Mapped[str] = mapped_column(String(80), default="")
@@ -209,6 +217,8 @@ class CaseTask(Base):
         # The reminder sweep: open tasks by due date (day-before and overdue notices) and follow-up day.
         Index("ix_case_task_status_due", "status", "due_at"),
         Index("ix_case_task_status_follow_up", "status", "follow_up_on"),
+        # The overdue-work chart reads its tasks from this index alone (the rows carry form data).
+        Index("ix_case_task_centre_done", "centre_id", "status", "completed_at", "due_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -247,7 +257,10 @@ class Deadline(Base):
     """A timer the case's workflow waits on, as a row the sweep can find by index."""
 
     __tablename__ = "deadline"
-    __table_args__ = (Index("ix_deadline_pending_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadline_pending_due", "status", "due_at"),
+        Index("ix_deadline_fired_at", "fired_at"),  # the dashboard's timer lateness of the last day
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)

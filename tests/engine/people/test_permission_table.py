@@ -196,7 +196,31 @@ ROWS = [
     row("can_edit_note", "a therapy note by A.psychologist.1", {"A.psychologist.1"}, CASE_A, THERAPY_NOTE),
     row("can_use_inbox", "any", {*at("A", *READERS), *at("B", *READERS), "AB"}),
     row("can_use_intake", "any", {*intake_staff("A"), *intake_staff("B"), "AB"}),
+    row("can_view_dashboard", "centre A", at("A", "manager", "case_lead"), A),
+    row("can_view_dashboard", "centre B", at("B", "manager", "case_lead"), B),
+    row("can_use_dashboard", "any", {*at("A", "manager", "case_lead"), *at("B", "manager", "case_lead")}),
 ]
+
+
+@pytest.mark.parametrize(
+    ("name", "centre", "scope"),
+    [
+        ("A.manager.1", A, "centre"),
+        ("A.manager.2", A, "centre"),
+        ("A.case_lead.1", A, "team"),
+        ("A.case_lead.2", A, "team"),
+        ("A.manager.1", B, None),
+        ("B.case_lead.1", A, None),
+        ("A.social_worker.1", A, None),
+        ("A.coordinator.1", A, None),
+        ("A.admin.1", A, None),
+        ("AB", A, None),
+    ],
+)
+def test_dashboard_scope_is_the_whole_centre_for_managers_and_led_cases_for_case_leads(
+    name: str, centre: int, scope: str | None
+) -> None:
+    assert permissions.dashboard_scope(PEOPLE[name], centre) == scope
 
 
 @pytest.mark.parametrize("table_row", ROWS, ids=lambda r: r.label)

@@ -39,6 +39,8 @@ EXPECTED: dict[str, set[str]] = {
     "administers": {"admin"},
     "told_of_grants": {"manager"},
     "told_of_deployments": {"manager", "coordinator"},
+    "reads_centre_dashboard": {"manager"},
+    "reads_team_dashboard": {"case_lead"},
 }
 
 # The named sets the engine and the permission matrix use, and the capability each stands for.
@@ -55,6 +57,8 @@ DERIVED = [
     (roles.CASEWORK_ROLES, "casework"),
     (roles.TOLD_OF_GRANTS, "told_of_grants"),
     (roles.TOLD_OF_DEPLOYMENTS, "told_of_deployments"),
+    (permissions.CENTRE_DASHBOARD, "reads_centre_dashboard"),
+    (permissions.TEAM_DASHBOARD, "reads_team_dashboard"),
 ]
 
 
