@@ -134,7 +134,7 @@ def test_handover_opens_the_childs_case_at_the_chosen_centre_linked(make_uow, ce
         open_cop = uow.session.scalars(
             select(CaseTask.element_id).where(CaseTask.case_id == cop.id, CaseTask.status == "open")
         ).all()
-        assert "Task_Closure" in open_cop
+        assert "Task_ViolenceClosure" in open_cop
         assert uow.session.scalars(
             select(CaseTask).where(CaseTask.case_id == child.id, CaseTask.status == "open")
         ).all()
