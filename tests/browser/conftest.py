@@ -116,6 +116,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
         build_world(services, shipped)
     app = create_app(settings, services)
+    # Every browser test signs in from 127.0.0.1: the per-address limit (tests/web/test_auth.py tests it)
+    # would refuse the suite's own sign-ins after ten a minute.
+    app.config["CASEPATH_LOGIN_LIMIT"] = "1000 per minute"
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="casepath-live-server", daemon=True)
     thread.start()
