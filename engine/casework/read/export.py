@@ -163,7 +163,7 @@ def write_xlsx(sheet: str, header: Sequence[str], rows: Iterable[Sequence[str]])
     page = book.create_sheet(ILLEGAL_CHARACTERS_RE.sub("", sheet)[:31] or "Cases")
     page.freeze_panes = "A2"
     for row in (header, *rows):
-        page.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in row])
+        page.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) or None for cell in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
