@@ -46,6 +46,12 @@ class FileRefused(ValidationFailed):
     code = "file_refused"
 
 
+class QueryInvalid(ValidationFailed):
+    """A query parameter that does not fit (HTTP 400); ``fields`` names the parameter."""
+
+    code = "query_invalid"
+
+
 class FileTooLarge(ValidationFailed):
     """An uploaded file over the configured size."""
 

@@ -40,6 +40,7 @@ STATUS = {
     "file_refused": 400,  # an upload whose content is not of an accepted kind: `fields` names the field
     "too_large": 413,
     "message_invalid": 400,
+    "query_invalid": 400,  # a query parameter that does not fit: `fields` names it
     "pathway_invalid": 422,
     "expression_error": 422,
     "integrity_error": 500,  # a constraint bug (engine.store.uow logged which constraint)

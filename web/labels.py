@@ -44,6 +44,7 @@ ACTIONS = {
     "case.open": _l("Case opened"),
     "case.read": _l("Case read"),
     "case.audit_read": _l("Audit of the case read"),
+    "case.export": _l("Case list exported"),
     "case.signal": _l("Event reported"),
     "case.message": _l("Message recorded"),
     "case.thrown": _l("The pathway sent a notice"),

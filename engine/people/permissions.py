@@ -36,6 +36,7 @@ ADMINS = codes_where(lambda role: role.administers)
 THERAPY_NOTE_READERS = codes_where(lambda role: role.reads_therapy_notes)
 CENTRE_DASHBOARD = codes_where(lambda role: role.reads_centre_dashboard)
 TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
+CASE_EXPORTERS = codes_where(lambda role: role.exports_case_list)
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,11 @@ def can_view_dashboard(who: Principal, centre_id: int) -> bool:
 
 def can_use_dashboard(who: Principal) -> bool:
     return bool(who.centres_with(CENTRE_DASHBOARD | TEAM_DASHBOARD))
+
+
+def can_export_case_list(who: Principal) -> bool:
+    """Managers export the case list of the centres they manage (and only of those)."""
+    return bool(who.centres_with(CASE_EXPORTERS))
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

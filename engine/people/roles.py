@@ -50,6 +50,8 @@ class Role:
     reads_centre_dashboard: bool = False
     # Lands on the same dashboard limited to the cases they lead (a case lead's team's work).
     reads_team_dashboard: bool = False
+    # Exports the centre's case list (CSV, XLSX) with the list's filters; every export is audited.
+    exports_case_list: bool = False
 
 
 ROLES: tuple[Role, ...] = (
@@ -104,6 +106,7 @@ ROLES: tuple[Role, ...] = (
         told_of_deployments=True,
         approves_pathway_changes=True,
         reads_centre_dashboard=True,
+        exports_case_list=True,
     ),
     Role("admin", "Администратор", "Administrator", administers=True),
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.people.permissions import (
     AUDIT_READERS,
+    CASE_EXPORTERS,
     CENTRE_DASHBOARD,
     PATHWAY_APPROVERS,
     PATHWAY_EDITORS,
@@ -97,6 +98,7 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         task_url("/complete"), signed_in(422), lambda own: {"note": "form data, not JSON"}
     ),
     ("api_cases.index", "GET"): ApiRule(fixed("/cases"), for_roles(READERS)),
+    ("api_cases.export", "GET"): ApiRule(fixed("/cases/export?format=xlsx"), for_roles(CASE_EXPORTERS)),
     ("api_cases.open_case", "POST"): ApiRule(
         fixed("/cases"), signed_in(422), lambda own: {"centre": "kc-test" if own else "kc-other"}
     ),

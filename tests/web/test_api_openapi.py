@@ -42,6 +42,7 @@ ENDPOINTS = {
     ("get", "/api/v1/pathway-approvals/{approval_id}/bpmn"),
     ("get", "/api/v1/centres/{code}/dashboard"),
     ("get", "/api/v1/centres/{code}/occupancy"),
+    ("get", "/api/v1/cases/export"),
 }
 
 

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from engine.people.permissions import (
     ADMINS,
     AUDIT_READERS,
+    CASE_EXPORTERS,
     CENTRE_DASHBOARD,
     INCIDENT_HANDLERS,
     INTAKE_ROLES,
@@ -168,6 +169,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("task.complete", "POST"): Rule(task_url("/complete"), on_case(LANE, 302), lambda own: NOTE),
     ("task.draft", "POST"): Rule(task_url("/draft"), on_case(LANE, 302), lambda own: NOTE),
     ("cases.index", "GET"): Rule(fixed("/cases"), for_roles(READERS)),
+    ("cases.export_csv", "GET"): Rule(fixed("/cases/export.csv?status=all"), for_roles(CASE_EXPORTERS)),
+    ("cases.export_xlsx", "GET"): Rule(fixed("/cases/export.xlsx?status=all"), for_roles(CASE_EXPORTERS)),
     ("cases.show", "GET"): Rule(case_url(), on_case(READERS, 200)),
     ("cases.diagram", "GET"): Rule(case_url("/diagram.bpmn"), on_case(READERS, 200)),
     # The fixture pathway does not wait for "risk_changed" at its first task: 422 for those who may ask.

@@ -14,7 +14,8 @@ from engine.casework import notes
 from engine.casework.attachments import KINDS as ATTACHMENT_KINDS
 from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS
 from engine.casework.inbox import DUE_FILTERS, SCOPES, SORTS
-from engine.casework.read.case_list import STATUSES
+from engine.casework.read.case_list import EXIT_PLANNING, STATUSES, STAYS
+from engine.casework.read.export import FORMATS
 from engine.clock import SOFIA, isoformat_local
 from engine.paging import MAX_PAGE
 
@@ -323,6 +324,30 @@ class CaseListQuerySchema(Schema):
         load_default="", max_length=100, metadata={"description": "part of the case number or name"}
     )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class CaseExportQuerySchema(Schema):
+    """The case list's filters (the page's query parameters) and the file's format."""
+
+    file_format = fields.String(load_default="csv", data_key="format", validate=validate.OneOf(FORMATS))
+    status = fields.String(load_default="open", validate=validate.OneOf(STATUSES))
+    search = Text(
+        load_default="", max_length=100, metadata={"description": "part of the case number or name"}
+    )
+    centre = Text(load_default="", max_length=40, metadata={"description": "only this centre (its code)"})
+    arrived = fields.String(
+        load_default="",
+        validate=validate.Regexp(r"^(\d{4}-\d{2})?$"),
+        metadata={"description": "admitted in this month, YYYY-MM"},
+    )
+    left = fields.String(
+        load_default="",
+        validate=validate.Regexp(r"^(\d{4}-\d{2})?$"),
+        metadata={"description": "left in this month, YYYY-MM"},
+    )
+    stay = fields.String(load_default="", validate=validate.OneOf(STAYS))
+    exit_planning = fields.String(load_default="", validate=validate.OneOf(EXIT_PLANNING))
+    led = fields.Boolean(load_default=False, metadata={"description": "only the cases the caller leads"})
 
 
 class CaseSummarySchema(Schema):

@@ -81,16 +81,7 @@ def list_cases(
     page: int = 1,
     filters: CaseFilters | None = None,
 ) -> CaseListPage:
-    if status not in STATUSES:
-        raise ValidationFailed("unknown status", {"status": [f"one of {', '.join(STATUSES)}"]})
-    conditions: list[ColumnElement[bool]] = [Case.centre_id.in_(who.centres_with(CASE_READERS))]
-    conditions += (filters or CaseFilters()).conditions(who, uow.clock.now())
-    if status != "all":
-        conditions.append(Case.status == status)
-    term = search.strip()[:100]
-    if term:
-        like = f"%{term.replace('%', '').replace('_', '')}%"
-        conditions.append(or_(Case.number.ilike(like), Case.display_name.ilike(like)))
+    conditions = matching(who, uow.clock.now(), status, search, filters, who.centres_with(CASE_READERS))
     page = max(1, page)
     open_tasks = (
         select(CaseTask.case_id, func.count().label("n"))
@@ -129,3 +120,25 @@ def list_cases(
         or 0
     )
     return CaseListPage([CaseRow(*row) for row in rows], int(total), page, PER_PAGE)
+
+
+def matching(
+    who: Principal,
+    now: datetime,
+    status: str,
+    search: str,
+    filters: CaseFilters | None,
+    centre_ids: list[int],
+) -> list[ColumnElement[bool]]:
+    """The case list's conditions (on ``case_file`` joined with ``centre``), within the given centres."""
+    if status not in STATUSES:
+        raise ValidationFailed("unknown status", {"status": [f"one of {', '.join(STATUSES)}"]})
+    conditions: list[ColumnElement[bool]] = [Case.centre_id.in_(centre_ids)]
+    conditions += (filters or CaseFilters()).conditions(who, now)
+    if status != "all":
+        conditions.append(Case.status == status)
+    term = search.strip()[:100]
+    if term:
+        like = f"%{term.replace('%', '').replace('_', '')}%"
+        conditions.append(or_(Case.number.ilike(like), Case.display_name.ilike(like)))
+    return conditions

@@ -199,6 +199,7 @@ ROWS = [
     row("can_view_dashboard", "centre A", at("A", "manager", "case_lead"), A),
     row("can_view_dashboard", "centre B", at("B", "manager", "case_lead"), B),
     row("can_use_dashboard", "any", {*at("A", "manager", "case_lead"), *at("B", "manager", "case_lead")}),
+    row("can_export_case_list", "any", {*at("A", "manager"), *at("B", "manager")}),
 ]
 
 

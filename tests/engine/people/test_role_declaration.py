@@ -41,6 +41,7 @@ EXPECTED: dict[str, set[str]] = {
     "told_of_deployments": {"manager", "coordinator"},
     "reads_centre_dashboard": {"manager"},
     "reads_team_dashboard": {"case_lead"},
+    "exports_case_list": {"manager"},
 }
 
 # The named sets the engine and the permission matrix use, and the capability each stands for.
@@ -59,6 +60,7 @@ DERIVED = [
     (roles.TOLD_OF_DEPLOYMENTS, "told_of_deployments"),
     (permissions.CENTRE_DASHBOARD, "reads_centre_dashboard"),
     (permissions.TEAM_DASHBOARD, "reads_team_dashboard"),
+    (permissions.CASE_EXPORTERS, "exports_case_list"),
 ]
 
 
