@@ -18,6 +18,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from engine.bpmn import property_sheet
+from engine.errors import NotFound
 from engine.pathways import studio, studio_deploy
 from engine.pathways.versions import PathwayInfo, list_pathways
 from engine.people.permissions import can_edit_pathway, require
@@ -117,7 +118,13 @@ def diff(key: str) -> Any:
     old, new = request.args.get("from", "")[:20], request.args.get("to", "")[:20]
     if not old or not new:
         abort(400)
-    found = studio.diff_sides(request_uow(), current_principal(), key, old, new)
+    try:
+        found = studio.diff_sides(request_uow(), current_principal(), key, old, new)
+    except NotFound:
+        if studio.DRAFT not in (old, new):
+            raise
+        flash(_("There is no draft yet: save one in the editor, then compare it."), "error")
+        return redirect(url_for("studio.versions", key=key))
     return render_template(
         "studio_diff.html", key=key, name=_pathway(key).name, old=old, new=new, diff=found,
         old_url=_xml_url(key, old), new_url=_xml_url(key, new),
