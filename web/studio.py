@@ -27,8 +27,10 @@ from web.db import current_services, reads_only, request_uow
 from web.i18n import locale
 from web.security import current_principal, require_sign_in
 from web.studio_catalogue import catalogue
+from web.studio_words import approval_reason
 
 bp = Blueprint("studio", __name__)
+bp.add_app_template_filter(approval_reason, "approval_reason")
 bp.before_request(require_sign_in)
 TRANSLATIONS = Path(__file__).parent / "translations"
 
