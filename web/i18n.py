@@ -126,6 +126,7 @@ def init_app(app: Flask) -> None:
         due=due_text,
         legal_basis=lambda code: labels.label(labels.LEGAL_BASES, code),
         target_group=lambda code: labels.label(labels.TARGET_GROUPS, code),
+        pathway_name=lambda name: labels.label(labels.PATHWAY_NAMES, name),
         case_status=lambda code: labels.label(labels.CASE_STATUSES, code),
         task_status=lambda code: labels.label(labels.TASK_STATUSES, code),
         centre_kind=lambda code: labels.label(labels.CENTRE_KINDS, code),

