@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 
 from engine.casework import file_checks, notes
+from engine.pathways import versions
 from engine.people import administration, centres, passwords, users
 
 MESSAGES = {
@@ -46,6 +47,7 @@ MESSAGES = {
     file_checks.ARCHIVE_REFUSED: _l("This document is not accepted: its archive looks crafted."),
     file_checks.EMPTY: _l("The file is empty."),
     file_checks.TOO_LARGE: _l("The file is larger than allowed."),
+    versions.NO_FILE: _l("Choose a .bpmn file."),
 }
 # Messages that name a value: known by how they begin.
 PREFIXES = {

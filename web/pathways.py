@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from engine.errors import PathwayInvalid, ValidationFailed
 from engine.pathways.versions import pathway_catalogue, upload_pathway
 from web.db import current_services, discard_changes, reads_only, request_uow
+from web.field_messages import translated
 from web.security import current_principal, require_sign_in
 from web.studio_text import problem_json
 
@@ -44,7 +45,7 @@ def upload() -> Any:
         return _render(problems=[problem_json(problem) for problem in error.problems], status=422)
     except ValidationFailed as error:
         discard_changes()
-        return _render(errors=error.fields, status=422)
+        return _render(errors=translated(error.fields), status=422)
     flash(
         _("Version %(version)d of %(key)s is deployed.", version=version.version, key=version.process_id),
         "success",

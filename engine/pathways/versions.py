@@ -44,7 +44,7 @@ def upload_pathway(
     """
     require(can_edit_pathway(who), "only a coordinator manages pathways")
     if not data:
-        raise ValidationFailed("no file", {"file": ["choose a .bpmn file"]})
+        raise ValidationFailed("no file", {"file": [NO_FILE]})
     label = (filename or "upload.bpmn").replace("\\", "/").rsplit("/", 1)[-1][:120]
 
     before: dict[str, int | None] = {}
@@ -78,6 +78,8 @@ class PathwayInfo:
     version: int
     version_id: int
 
+
+NO_FILE = "choose a .bpmn file"  # a field error: shown in the reader's language (web/field_messages.py)
 
 # The shipped pathways: the name, the kind of centre that runs it (its intake), the people it is for.
 CATALOGUE = {
