@@ -18,6 +18,7 @@ from engine.audit.chain import Actor, record
 from engine.bpmn import parsing, state
 from engine.errors import NotFound, PathwayInvalid, ValidationFailed
 from engine.notify.notifications import PATHWAY_DEPLOYED, notify_centre
+from engine.pathways import names
 from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import check_document
 from engine.people.permissions import Principal, can_deploy_pathway, can_edit_pathway, require
@@ -150,6 +151,7 @@ def deploy(
     )
     session.add(version)
     session.flush()
+    names.remember(version.id, sha, parsed)
     record(
         session,
         uow.clock.now(),

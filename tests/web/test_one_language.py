@@ -89,10 +89,6 @@ CYRILLIC_ALLOWED = {
     "Д",
     "ул",
     "Тайна",  # the centre's address ("ул. Тайна 1")
-    # TODO(issue 15 §4): task names in English from the diagram's name_en: the inbox, case and task
-    # pages show case_task.name, which is only the Bulgarian name.
-    "Първа",
-    "оценка",
 }
 
 
