@@ -128,6 +128,7 @@ class CompletedForm:
     completed_at: datetime | None
     completed_by: str
     data: dict[str, Any]
+    task_name_en: str = ""  # the diagram's English name of the task, if it has one
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         current_tasks=current,
         deadlines=_deadlines(uow, case, current),
         timeline=_with_notes(_timeline(uow, case), case_notes),
-        completed=[_completed(row) for row in rows if row[0].status == "completed"],
+        completed=[_completed(row, names_en) for row in rows if row[0].status == "completed"],
         current_elements=progress.current,
         done_elements=progress.done,
         signals=progress.signals,
@@ -371,8 +372,14 @@ def _excerpt(body: str, length: int = 80) -> str:
     return line if len(line) <= length else line[: length - 1] + "…"
 
 
-def _completed(row: Any) -> CompletedForm:
+def _completed(row: Any, names_en: Mapping[str, str]) -> CompletedForm:
     task, _, _, name, user = row
     return CompletedForm(
-        task.public_id, task.name, task.form_key, task.completed_at, name or user or "", task.data or {}
+        task.public_id,
+        task.name,
+        task.form_key,
+        task.completed_at,
+        name or user or "",
+        task.data or {},
+        names_en.get(task.element_id, ""),
     )
