@@ -201,14 +201,7 @@ def foreign_in_bulgarian(line: str) -> list[str]:
     return found
 
 
-# TODO(issue 15 §4): the timeline and the audit page show an entry's subject as recorded, the task's
-# Bulgarian name (audit_event.subject); in English they should name the task by its name_en.
-TODO_LINES = (re.compile(r"^(Task taken|Task completed|Comment on a task)?: Първа оценка$"),)
-
-
 def foreign_in_english(line: str) -> list[str]:
-    if any(pattern.match(line) for pattern in TODO_LINES):
-        return []
     written = set(CYRILLIC_WORD.findall(" ".join(WRITTEN.values())))
     return [word for word in CYRILLIC_WORD.findall(line) if word not in CYRILLIC_ALLOWED | written]
 

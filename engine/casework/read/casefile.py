@@ -348,7 +348,9 @@ def _timeline(uow: UnitOfWork, case: Case) -> list[TimelineEntry]:
         .order_by(AuditEvent.id.desc())
         .limit(TIMELINE_LIMIT)
     ).all()
-    explained = details(uow, [(row.action, row.detail or {}) for row in rows])
+    explained = details(
+        uow, [(row.action, row.detail or {}) for row in rows], case, [r.subject for r in rows]
+    )
     entries = [
         TimelineEntry(at, action, name or actor, subject, detail=more)
         for (at, action, actor, name, subject, _), more in zip(rows, explained, strict=True)
