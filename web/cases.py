@@ -13,13 +13,14 @@ from engine.casework.messages import Awaited, deliver_message, messages_for
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import CaseFilters, list_cases
 from engine.casework.read.export import write_csv
+from engine.clock import SOFIA
 from engine.errors import ConcurrencyConflict, ValidationFailed
 from engine.people.permissions import can_export_case_list, can_use_inbox, require
 from web.auth import safe_next
 from web.case_export import export_response, filters_from
 from web.db import current_services, discard_changes, reads_only, request_uow
 from web.forms_render import Field, form_fields, parse_submission, shown_data
-from web.i18n import locale, show_datetime
+from web.i18n import locale
 from web.labels import ACTIONS, label
 from web.query import page_arg
 from web.security import current_principal, require_sign_in
@@ -214,7 +215,7 @@ def audit_csv(case_id: str) -> Any:
     header = [_("When"), _("Who"), _("Username"), _("What"), _("About"), _("From address")]
     rows = [
         [
-            show_datetime(entry.at),
+            entry.at.astimezone(SOFIA).isoformat(timespec="seconds"),  # CSV: ISO 8601, Sofia time
             entry.actor_name,
             entry.actor,
             label(ACTIONS, entry.action),

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 
 from engine.casework import file_checks, notes
-from engine.people import administration, passwords, users
+from engine.pathways import versions
+from engine.people import administration, centres, passwords, users
 
 MESSAGES = {
     passwords.TOO_SHORT: _l("At least 10 characters."),
@@ -34,7 +35,8 @@ MESSAGES = {
     administration.LAST_ROLE: _l("This is the user's only role: deactivate the account instead."),
     administration.NO_SUCH_ROLE: _l("The user has no role in this centre."),
     administration.PLACES: _l("Between 1 and 1000 places."),
-    notes.REQUIRED: _l("Required."),
+    centres.CODE_FORM: _l("2–40 characters: lower-case Latin letters, digits or '-'."),
+    notes.REQUIRED: _l("Required."),  # centres.REQUIRED too; centres.PLACES is administration.PLACES
     notes.TOO_LONG: _l("At most 10000 characters."),
     notes.IN_FUTURE: _l("Not in the future."),
     notes.THERAPY_ONLY: _l("Only a psychologist of the centre may choose this."),
@@ -45,6 +47,7 @@ MESSAGES = {
     file_checks.ARCHIVE_REFUSED: _l("This document is not accepted: its archive looks crafted."),
     file_checks.EMPTY: _l("The file is empty."),
     file_checks.TOO_LARGE: _l("The file is larger than allowed."),
+    versions.NO_FILE: _l("Choose a .bpmn file."),
 }
 # Messages that name a value: known by how they begin.
 PREFIXES = {

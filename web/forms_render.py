@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from werkzeug.datastructures import MultiDict
 
 from engine.pathways.forms import Form, is_group, localised
@@ -314,5 +316,16 @@ def _readable(spec: dict[str, Any], value: Any, locale: str, yes: str, no: str) 
         return "; ".join(_readable(item_spec, item, locale, yes, no) for item in value)
     if isinstance(value, dict):
         return "; ".join(f"{key}: {_readable({}, item, locale, yes, no)}" for key, item in value.items())
+    if spec.get("format") == "date" and isinstance(value, str):
+        return _shown_date(value, locale)
     names = {choice.value: choice.label for choice in _choices(spec, locale)}
     return names.get(str(value), str(value))
+
+
+def _shown_date(value: str, locale: str) -> str:
+    """A date answer as every other date on the pages (``show_date``: medium, in the reader's language)."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return str(format_date(day, "medium", locale=locale))

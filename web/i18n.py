@@ -126,6 +126,7 @@ def init_app(app: Flask) -> None:
         due=due_text,
         legal_basis=lambda code: labels.label(labels.LEGAL_BASES, code),
         target_group=lambda code: labels.label(labels.TARGET_GROUPS, code),
+        pathway_name=lambda name: labels.label(labels.PATHWAY_NAMES, name),
         case_status=lambda code: labels.label(labels.CASE_STATUSES, code),
         task_status=lambda code: labels.label(labels.TASK_STATUSES, code),
         centre_kind=lambda code: labels.label(labels.CENTRE_KINDS, code),
@@ -140,7 +141,12 @@ def init_app(app: Flask) -> None:
         file_size=file_size,
         duration_seconds=seconds_words,
     )
-    app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title)
+    app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title, named=named)
+
+
+def named(name: str, name_en: str = "") -> str:
+    """A diagram element's name in the reader's language: its ``name_en`` in English, where it has one."""
+    return name_en if name_en and locale() == "en" else name
 
 
 def form_title(form_key: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from engine.pathways.versions import CATALOGUE
 from engine.people.roles import role_label
 
 LEGAL_BASES = {
@@ -18,6 +19,13 @@ LEGAL_BASES = {
     "self_request": _l("The child's own request"),
     "handover": _l("Handover from another centre"),
     "routine": _l("A periodic routine of the centre"),
+}
+
+# The shipped pathways' names (stored in Bulgarian, engine/pathways/versions.py) in the reader's language.
+PATHWAY_NAMES = {
+    CATALOGUE["crisis_centre_adult"][0]: _l("Crisis centre – adults"),
+    CATALOGUE["crisis_centre_child"][0]: _l("Crisis centre – children"),
+    CATALOGUE["community_support"][0]: _l("Community support centre – child and family"),
 }
 
 TARGET_GROUPS = {

@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from engine.errors import PathwayInvalid, ValidationFailed
 from engine.pathways.versions import pathway_catalogue, upload_pathway
 from web.db import current_services, discard_changes, reads_only, request_uow
+from web.field_messages import translated
 from web.security import current_principal, require_sign_in
+from web.studio_text import problem_json
 
 bp = Blueprint("pathways", __name__)
 bp.before_request(require_sign_in)
@@ -39,10 +41,11 @@ def upload() -> Any:
         version = upload_pathway(request_uow(), current_principal(), data, filename, current_services().forms)
     except PathwayInvalid as error:
         discard_changes()
-        return _render(problems=error.problems, status=422)
+        # Each problem in the reader's language, as the studio shows it (engine texts are English ids).
+        return _render(problems=[problem_json(problem) for problem in error.problems], status=422)
     except ValidationFailed as error:
         discard_changes()
-        return _render(errors=error.fields, status=422)
+        return _render(errors=translated(error.fields), status=422)
     flash(
         _("Version %(version)d of %(key)s is deployed.", version=version.version, key=version.process_id),
         "success",

@@ -43,8 +43,10 @@ def parse_xml(data: bytes, label: str = "upload") -> etree._Element:
     try:
         root = etree.fromstring(data, _hardened_parser())
     except etree.XMLSyntaxError as error:
-        reason = "elements nested more than 256 levels deep" if "Excessive depth" in error.msg else error.msg
-        _refuse(label, "not XML", f"not well-formed XML: {reason}")
+        # Where the parse stopped, not libxml2's English words: the reader's language says the rest.
+        line, column = error.position
+        reason = "elements nested more than 256 levels deep" if "Excessive depth" in error.msg else ""
+        _refuse(label, "not XML", f"not well-formed XML: {reason or f'line {line}, column {column}'}")
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         _refuse(label, "DOCTYPE", "DOCTYPE and entity declarations are not allowed")

@@ -125,6 +125,16 @@ KINDS: tuple[Kind, ...] = (
         r"not executable: the root element is not bpmn:definitions",
         N_("not executable: this is not a BPMN 2.0 document"),
     ),
+    _kind(
+        "not_xml",
+        r"not well-formed XML: line (?P<line>\d+), column (?P<column>\d+)",
+        N_("not well-formed XML: an error at line %(line)s, column %(column)s"),
+    ),
+    _kind(
+        "not_xml",
+        r"not well-formed XML: elements nested more than 256 levels deep",
+        N_("not well-formed XML: elements nested more than 256 levels deep"),
+    ),
     _kind("not_xml", r"not well-formed XML: (?P<detail>.*)", N_("not well-formed XML: %(detail)s")),
     _kind("empty", r"the file is empty", N_("the diagram is empty")),
     _kind(

@@ -18,6 +18,7 @@ from engine.audit.chain import Actor, record
 from engine.bpmn import parsing, state
 from engine.errors import NotFound, PathwayInvalid, ValidationFailed
 from engine.notify.notifications import PATHWAY_DEPLOYED, notify_centre
+from engine.pathways import names
 from engine.pathways.forms import FormCatalog
 from engine.pathways.lint import check_document
 from engine.people.permissions import Principal, can_deploy_pathway, can_edit_pathway, require
@@ -44,7 +45,7 @@ def upload_pathway(
     """
     require(can_edit_pathway(who), "only a coordinator manages pathways")
     if not data:
-        raise ValidationFailed("no file", {"file": ["choose a .bpmn file"]})
+        raise ValidationFailed("no file", {"file": [NO_FILE]})
     label = (filename or "upload.bpmn").replace("\\", "/").rsplit("/", 1)[-1][:120]
 
     before: dict[str, int | None] = {}
@@ -78,6 +79,8 @@ class PathwayInfo:
     version: int
     version_id: int
 
+
+NO_FILE = "choose a .bpmn file"  # a field error: shown in the reader's language (web/field_messages.py)
 
 # The shipped pathways: the name, the kind of centre that runs it (its intake), the people it is for.
 CATALOGUE = {
@@ -148,6 +151,7 @@ def deploy(
     )
     session.add(version)
     session.flush()
+    names.remember(version.id, sha, parsed)
     record(
         session,
         uow.clock.now(),

@@ -15,6 +15,10 @@ from engine.store.uow import UnitOfWork
 
 KINDS = ("crisis_centre", "community_support")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+# Field errors: stable English texts, shown in the reader's language by the adapters (web/field_messages.py).
+CODE_FORM = "2–40 characters: lower-case letters, digits or '-'"
+PLACES = "between 1 and 1000 places"
+REQUIRED = "required"
 
 
 def centres_of_kind(uow: UnitOfWork, kind: str) -> list[tuple[str, str]]:
@@ -38,13 +42,13 @@ def ensure_centre(
     """Create the centre, or return the existing one with that code unchanged."""
     fields: dict[str, list[str]] = {}
     if not _CODE.match(code):
-        fields["code"] = ["2–40 characters: lower-case letters, digits or '-'"]
+        fields["code"] = [CODE_FORM]
     if kind not in KINDS:
         fields["kind"] = [f"one of {', '.join(KINDS)}"]
     if not 1 <= capacity <= 1000:
-        fields["capacity"] = ["between 1 and 1000 places"]
+        fields["capacity"] = [PLACES]
     if not name.strip():
-        fields["name"] = ["required"]
+        fields["name"] = [REQUIRED]
     if fields:
         raise ValidationFailed("cannot create the centre", fields)
     centre = find_centre(uow, code)

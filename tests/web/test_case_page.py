@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -111,6 +111,7 @@ def test_manager_sees_who_viewed_and_exports_csv(services, as_role, world):
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["Кога", "Кой", "Потребителско име", "Какво", "Относно", "От адрес"]
     assert any(row[2] == username("psychologist") and row[5] == "10.1.2.3" for row in rows[1:])
+    assert all(datetime.fromisoformat(row[0]).utcoffset() is not None for row in rows[1:])  # ISO 8601
     with services.uow() as uow:
         formats = uow.session.scalars(
             select(AuditEvent.detail).where(AuditEvent.action == "case.audit_read").order_by(AuditEvent.id)

@@ -129,7 +129,7 @@ def test_the_case_page_shows_the_completed_plans_goals(services, as_role, world)
     html = html_of(client.get(f"/cases/{world.own_case}"))
     assert '<dt>Цели</dt><dd class="form-data-group">' in html
     assert '<p class="group-item-title">Цел 2</p>' in html
-    assert "<dt>Отговорник</dt><dd>Психолог</dd>" in html and "<dt>Срок</dt><dd>2025-10-31</dd>" in html
+    assert "<dt>Отговорник</dt><dd>Психолог</dd>" in html and "<dt>Срок</dt><dd>31.10.2025 г.</dd>" in html
     assert "{&#39;goal&#39;" not in html and "{'goal'" not in html  # not a raw dict
     task_html = html_of(client.get(f"/tasks/{world.own_task}"))
     assert "<dt>Дейности</dt><dd>Среща с общината.\nДокументи.</dd>" in task_html
@@ -158,3 +158,13 @@ def test_the_api_completes_a_task_with_goals(api, services):
     assert response.status_code == 200, response.get_json()
     case = api.get(f"/cases/{api.world.own_case}", "social_worker").get_json()
     assert case["completed_forms"][0]["data"] == data
+
+
+def test_a_date_answer_is_shown_as_every_other_date():
+    """Form answers' dates read like the pages' dates (``show_date``): one way everywhere (issue 15 §4)."""
+    goal = {**GOAL, "until": "2025-10-31"}
+    for locale, expected in (("bg", "31.10.2025 г."), ("en", "Oct 31, 2025")):
+        [goals] = shown_data(PLAN.get("plan"), {"goals": [goal]}, locale, "yes", "no")
+        assert goals.rows[0][-1].text.replace("\u00a0", " ").replace("\u202f", " ") == expected
+    [kept] = shown_data(PLAN.get("plan"), {"goals": [{**GOAL, "until": "not a date"}]}, "bg", "да", "не")
+    assert kept.rows[0][-1].text == "not a date"

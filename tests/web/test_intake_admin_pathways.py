@@ -163,7 +163,7 @@ def test_coordinator_uploads_pathways_and_sees_problems_per_element(services, as
     refused = coordinator.post("/pathways", data={"file": (BytesIO(broken), "broken.bpmn")})
     html = html_of(refused)
     assert refused.status_code == 422
-    assert "<code>assess</code>: form &#39;no_such_form&#39; does not exist" in html
+    assert "<code>assess</code>: form &#39;no_such_form&#39;: няма такъв формуляр" in html
     empty = coordinator.post("/pathways", data={})
     assert empty.status_code == 422
     not_xml = coordinator.post("/pathways", data={"file": (BytesIO(b"<!DOCTYPE x><x/>"), "x.bpmn")})

@@ -9,7 +9,7 @@ the search text is a query parameter and a bound SQL parameter, so it reaches no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from engine.casework.read.led import led_case_ids
 from engine.clock import SOFIA, local_date
 from engine.errors import ValidationFailed
 from engine.paging import page_count
+from engine.pathways.names import english_names_of
 from engine.people.permissions import (
     CASE_READERS,
     REASSIGNERS,
@@ -85,6 +86,11 @@ class InboxRow:
     assignee_name: str
     follow_up_on: date | None
     item_label: str = ""  # which item of a multi-instance task the row is for ("Иван, 9 г.")
+    version_id: int = (
+        0  # the case's pathway version (and its sha256), whose diagram names the task in English
+    )
+    version_sha: str = ""
+    name_en: str = ""  # the task's English name (``name_en``), if the diagram has one
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ class InboxCounts:
 class FilterOption:
     value: str
     label: str
+    label_en: str = ""  # a task type's English name, if its diagram has one
 
 
 @dataclass(frozen=True)
@@ -245,6 +252,8 @@ def _rows(
             func.coalesce(func.nullif(assignee.display_name, ""), assignee.username, ""),
             CaseTask.follow_up_on,
             CaseTask.item_label,
+            Case.pathway_version_id,
+            PathwayVersion.sha256,
         )
         .outerjoin(assignee, assignee.id == CaseTask.assignee_id)
         .where(where)
@@ -252,7 +261,9 @@ def _rows(
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
-    return [InboxRow(*row) for row in uow.session.execute(query)]
+    rows = [InboxRow(*row) for row in uow.session.execute(query)]
+    names_en = english_names_of(uow, {(row.version_id, row.version_sha) for row in rows})
+    return [replace(row, name_en=names_en.get(row.version_id, {}).get(row.element_id, "")) for row in rows]
 
 
 def _counts(
@@ -284,7 +295,16 @@ def _options(
     uow: UnitOfWork, visible: ColumnElement[bool]
 ) -> tuple[list[FilterOption], list[FilterOption], list[FilterOption]]:
     found = uow.session.execute(
-        _joined(Centre.id, Centre.name, Pathway.key, Pathway.name, CaseTask.element_id, CaseTask.name)
+        _joined(
+            Centre.id,
+            Centre.name,
+            Pathway.key,
+            Pathway.name,
+            CaseTask.element_id,
+            CaseTask.name,
+            Case.pathway_version_id,
+            PathwayVersion.sha256,
+        )
         .where(visible)
         .distinct()
         .limit(1000)
@@ -292,7 +312,14 @@ def _options(
     centres = {str(row[0]): row[1] for row in found}
     pathways = {row[2]: row[3] for row in found}
     task_types = {row[4]: row[5] for row in found}
-    return _sorted(centres), _sorted(pathways), _sorted(task_types)
+    names_en = english_names_of(uow, {(row[6], row[7]) for row in found})
+    english: dict[str, str] = {}
+    for row in found:
+        name_en = names_en.get(row[6], {}).get(row[4], "")
+        if name_en:
+            english.setdefault(row[4], name_en)
+    types = [replace(o, label_en=english.get(o.value, "")) for o in _sorted(task_types)]
+    return _sorted(centres), _sorted(pathways), types
 
 
 def _sorted(options: dict[str, str]) -> list[FilterOption]:

@@ -41,7 +41,9 @@ def who_viewed(uow: UnitOfWork, who: Principal, public_id: str, export: bool = F
         .order_by(AuditEvent.id.desc())
         .limit(AUDIT_LIMIT)
     ).all()
-    explained = details(uow, [(row.action, row.detail or {}) for row in rows])
+    explained = details(
+        uow, [(row.action, row.detail or {}) for row in rows], case, [r.subject for r in rows]
+    )
     entries = [
         AuditEntry(at, actor, name or actor, action, subject, ip, more)
         for (at, actor, name, action, subject, ip, _), more in zip(rows, explained, strict=True)

@@ -6,6 +6,7 @@ which address), in the reader's transaction. Managers see that trail for their c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from engine.casework.case_links import LinkView, links_of
 from engine.casework.cases import get_case, load_workflow
 from engine.casework.read.timeline_details import EntryDetail, details
 from engine.clock import add_duration, days_between
+from engine.pathways.names import english_names_of_version
 from engine.people.permissions import (
     Principal,
     can_claim,
@@ -50,6 +52,7 @@ class DeadlineView:
     element_id: str
     due_duration: str = ""  # how it was counted: P20D … from due_from (see engine/bpmn/properties.py)
     due_from: str = ""
+    name_en: str = ""  # the diagram's English name of the element, if it has one
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class TaskSummary:
     can_unclaim: bool
     can_reassign: bool
     item_label: str = ""  # which item of a multi-instance task it is for
+    name_en: str = ""  # the diagram's English name of the task (``name_en``), if it has one
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class CompletedForm:
     completed_at: datetime | None
     completed_by: str
     data: dict[str, Any]
+    task_name_en: str = ""  # the diagram's English name of the task, if it has one
 
 
 @dataclass(frozen=True)
@@ -178,14 +183,15 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
     case = get_case(uow, who, public_id)
     rows = uow.session.execute(task_query(CaseTask.case_id == case.id)).all()
     progress = case_progress(uow, case)
-    current = [task_summary(who, row) for row in rows if row[0].status == "open"]
+    names_en = english_names_of_version(uow, case.pathway_version_id)
+    current = [task_summary(who, row, names_en) for row in rows if row[0].status == "open"]
     case_notes = notes.list_notes(uow, who, case)
     casefile = CaseFile(
         header=_header(uow, who, case),
         current_tasks=current,
         deadlines=_deadlines(uow, case, current),
         timeline=_with_notes(_timeline(uow, case), case_notes),
-        completed=[_completed(row) for row in rows if row[0].status == "completed"],
+        completed=[_completed(row, names_en) for row in rows if row[0].status == "completed"],
         current_elements=progress.current,
         done_elements=progress.done,
         signals=progress.signals,
@@ -265,11 +271,12 @@ def task_query(where: Any) -> Any:
     )
 
 
-def task_summary(who: Principal, row: Any) -> TaskSummary:
+def task_summary(who: Principal, row: Any, names_en: Mapping[str, str] | None = None) -> TaskSummary:
     task, a_name, a_user, c_name, c_user = row
     return TaskSummary(
         public_id=task.public_id,
         name=task.name,
+        name_en=(names_en or {}).get(task.element_id, ""),
         element_id=task.element_id,
         role=task.role,
         form_key=task.form_key,
@@ -296,13 +303,28 @@ def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[
     rows = uow.session.scalars(
         select(Deadline).where(Deadline.case_id == case.id, Deadline.status == "pending")
     ).all()
+    names_en = english_names_of_version(uow, case.pathway_version_id)
     found = [
-        DeadlineView(row.kind, row.due_at, row.legal_source, row.element_id, row.due_duration, row.due_from)
+        DeadlineView(
+            row.kind,
+            row.due_at,
+            row.legal_source,
+            row.element_id,
+            row.due_duration,
+            row.due_from,
+            names_en.get(row.element_id, ""),
+        )
         for row in rows
     ]
     found += [
         DeadlineView(
-            task.name, task.due_at, task.legal_source, task.element_id, task.due_duration, task.due_from
+            task.name,
+            task.due_at,
+            task.legal_source,
+            task.element_id,
+            task.due_duration,
+            task.due_from,
+            task.name_en,
         )
         for task in current
         if task.due_at is not None
@@ -326,7 +348,9 @@ def _timeline(uow: UnitOfWork, case: Case) -> list[TimelineEntry]:
         .order_by(AuditEvent.id.desc())
         .limit(TIMELINE_LIMIT)
     ).all()
-    explained = details(uow, [(row.action, row.detail or {}) for row in rows])
+    explained = details(
+        uow, [(row.action, row.detail or {}) for row in rows], case, [r.subject for r in rows]
+    )
     entries = [
         TimelineEntry(at, action, name or actor, subject, detail=more)
         for (at, action, actor, name, subject, _), more in zip(rows, explained, strict=True)
@@ -350,8 +374,14 @@ def _excerpt(body: str, length: int = 80) -> str:
     return line if len(line) <= length else line[: length - 1] + "…"
 
 
-def _completed(row: Any) -> CompletedForm:
+def _completed(row: Any, names_en: Mapping[str, str]) -> CompletedForm:
     task, _, _, name, user = row
     return CompletedForm(
-        task.public_id, task.name, task.form_key, task.completed_at, name or user or "", task.data or {}
+        task.public_id,
+        task.name,
+        task.form_key,
+        task.completed_at,
+        name or user or "",
+        task.data or {},
+        names_en.get(task.element_id, ""),
     )

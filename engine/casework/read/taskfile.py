@@ -12,6 +12,7 @@ from typing import Any
 from engine.casework.read.casefile import TaskSummary, record_read, task_query, task_summary
 from engine.casework.task_notes import CommentView, comments_of
 from engine.errors import NotFound
+from engine.pathways.names import english_names_of_version
 from engine.people.permissions import Principal, can_view_task
 from engine.store.models import Case, CaseTask
 from engine.store.uow import UnitOfWork
@@ -58,15 +59,16 @@ def _task_view(uow: UnitOfWork, who: Principal, task_public_id: str) -> tuple[Ta
     open_rows = uow.session.execute(
         task_query((CaseTask.case_id == case.id) & (CaseTask.status == "open"))
     ).all()
+    names_en = english_names_of_version(uow, case.pathway_version_id)
     view = TaskView(
-        task=task_summary(who, row),
+        task=task_summary(who, row, names_en),
         case_id=case.public_id,
         case_number=case.number,
         display_name=case.display_name,
         case_status=case.status,
         data=task.data,
         draft=task.draft,
-        case_open_tasks=[task_summary(who, r) for r in open_rows],
+        case_open_tasks=[task_summary(who, r, names_en) for r in open_rows],
         comments=comments_of(uow, task.id),
         follow_up_on=task.follow_up_on,
         can_follow_up=task.status == "open" and who.user_id is not None and task.assignee_id == who.user_id,

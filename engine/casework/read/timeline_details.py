@@ -3,13 +3,14 @@ comment's text. Read for a page of entries at once: one query for the names, one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
 
 from engine.casework.task_notes import comment_texts
-from engine.store.models import User
+from engine.pathways.names import english_names_of_version
+from engine.store.models import Case, CaseTask, User
 from engine.store.uow import UnitOfWork
 
 
@@ -18,10 +19,36 @@ class EntryDetail:
     to: str = ""  # the new holder's name, for a reassignment
     released: bool = False  # a reassignment to nobody, or a release
     note: str = ""  # a comment's text
+    subject_en: str = ""  # the subject (a task's name, as recorded) in English, where the diagram has it
 
 
-def details(uow: UnitOfWork, entries: list[tuple[str, dict[str, Any]]]) -> list[EntryDetail]:
-    """One detail per (action, audit detail) pair, in order."""
+def details(
+    uow: UnitOfWork,
+    entries: list[tuple[str, dict[str, Any]]],
+    case: Case | None = None,
+    subjects: list[str] | None = None,
+) -> list[EntryDetail]:
+    """One detail per (action, audit detail) pair, in order; given the case and each entry's subject,
+    the subjects that name a task of the case in English too."""
+    found = _details(uow, entries)
+    if case is None or subjects is None:
+        return found
+    english = english_subjects(uow, case)
+    return [replace(d, subject_en=english.get(s or "", "")) for d, s in zip(found, subjects, strict=True)]
+
+
+def english_subjects(uow: UnitOfWork, case: Case) -> dict[str, str]:
+    """A task's recorded name (the timeline's subject) → its English name, for the case's tasks."""
+    names_en = english_names_of_version(uow, case.pathway_version_id)
+    if not names_en:
+        return {}
+    rows = uow.session.execute(
+        select(CaseTask.name, CaseTask.element_id).where(CaseTask.case_id == case.id).distinct()
+    )
+    return {name: names_en[element] for name, element in rows if element in names_en}
+
+
+def _details(uow: UnitOfWork, entries: list[tuple[str, dict[str, Any]]]) -> list[EntryDetail]:
     usernames = {str(d.get("to")) for action, d in entries if action == "task.reassign" and d.get("to")}
     names: dict[str, str] = {}
     if usernames:
