@@ -38,6 +38,7 @@ LATIN_ALLOWED = {
     "JPEG",
     "DOCX",
     "XLSX",
+    "Excel",  # the spreadsheet program the XLSX link names
     "ODT",
     "XML",
     "JSON",
