@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.bpmn import properties
-from engine.pathways.importer import BPMN_NS, NS, parse_xml
+from engine.pathways.importer import BPMN_NS, NS, lanes_of, parse_xml
 
 # The fields of an element whose change needs a manager's approval; and a step's removal.
 CLOCK_FIELDS = frozenset({"timer", "due", "due_from", "legal_source"})
@@ -59,7 +59,7 @@ def summary(data: bytes) -> dict[str, dict[str, str]]:
     process = _executable_process(root)
     if process is None:
         return {}
-    lanes = _lanes(process)
+    lanes = lanes_of(process)
     elements: dict[str, dict[str, str]] = {}
     for element in process.iter(f"{{{BPMN_NS}}}*"):
         kind = etree.QName(element).localname
@@ -118,15 +118,6 @@ def _inside_definition(element: etree._Element) -> bool:
     return any(
         etree.QName(parent).localname.endswith("EventDefinition") for parent in element.iterancestors()
     )
-
-
-def _lanes(process: etree._Element) -> dict[str, str]:
-    lanes: dict[str, str] = {}
-    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
-        for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
-            if ref.text:
-                lanes[ref.text.strip()] = lane.get("name") or ""
-    return lanes
 
 
 def _fields(element: etree._Element, kind: str, lane: str) -> dict[str, str]:

@@ -73,3 +73,13 @@ _XINCLUDE = ("{http://www.w3.org/2001/XInclude}*", "{http://www.w3.org/2003/XInc
 
 def _refuse(label: str, title: str, message: str) -> NoReturn:
     raise PathwayInvalid(f"{label}: {title}", [Problem(label, message)])
+
+
+def lanes_of(process: etree._Element) -> dict[str, str]:
+    """Each element id of the process → the name of the lane it is drawn in (lanes are named after roles)."""
+    lanes: dict[str, str] = {}
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
+            if ref.text:
+                lanes[ref.text.strip()] = lane.get("name") or ""
+    return lanes

@@ -18,7 +18,7 @@ from engine.errors import PathwayInvalid, Problem
 from engine.pathways import decisions as dmn
 from engine.pathways.event_rules import event_problems
 from engine.pathways.forms import FormCatalog
-from engine.pathways.importer import BPMN_NS, NS, parse_xml
+from engine.pathways.importer import BPMN_NS, NS, lanes_of, parse_xml
 from engine.pathways.limits import lint_lengths
 from engine.people.roles import resolve_role
 
@@ -222,7 +222,7 @@ def _first_process_id(root: etree._Element) -> str:
 def lint_process(process: etree._Element, forms: FormCatalog) -> list[Problem]:
     """Casepath's rules for one executable process (see docs/pathway-authoring.md)."""
     problems = lint_lengths(process)  # ids and names the database columns can hold
-    lanes = _lane_of_elements(process)
+    lanes = lanes_of(process)
     ids = {str(value) for value in process.xpath(".//@id")}
     words = _Vocabulary(forms)
     for element in process.iter():
@@ -285,15 +285,6 @@ _CONTAINER_PARTS = frozenset({
 })  # fmt: skip
 _LOOPS = frozenset({"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"})
 _KNOWN = SUPPORTED | _CONTAINER_PARTS | _LOOPS
-
-
-def _lane_of_elements(process: etree._Element) -> dict[str, str]:
-    lanes: dict[str, str] = {}
-    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
-        for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
-            if ref.text:
-                lanes[ref.text.strip()] = lane.get("name") or ""
-    return lanes
 
 
 def verdict_for_file(
