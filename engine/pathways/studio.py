@@ -163,10 +163,18 @@ def list_versions(uow: UnitOfWork, who: Principal, key: str) -> list[VersionInfo
     ]
 
 
+MAX_VERSION = 2**31 - 1  # pathway_version.version is a 32-bit integer
+
+
 def version_xml(uow: UnitOfWork, who: Principal, key: str, number: int) -> str:
     require(can_read_studio(who), ONLY_READERS)
-    version = uow.session.scalar(
-        select(PathwayVersion).join(Pathway).where(Pathway.key == key, PathwayVersion.version == number)
+    in_range = 0 < number <= MAX_VERSION  # a number no column holds names no version (never a database error)
+    version = (
+        uow.session.scalar(
+            select(PathwayVersion).join(Pathway).where(Pathway.key == key, PathwayVersion.version == number)
+        )
+        if in_range
+        else None
     )
     if version is None:
         raise NotFound(f"pathway '{key}' has no version {number}")

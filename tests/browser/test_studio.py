@@ -169,7 +169,9 @@ def test_coordinator_adds_a_task_and_a_manager_approves_a_clock_change(browser, 
     browser.delete_all_cookies()
     sign_in(browser, live_server, user("kc-demo", "manager"))
     browser.get(approval_url)
-    assert "Timer_Monthly: timer R/P1M → R/P6W" in browser.find_element(By.ID, "approval-reasons").text
+    # the reasons read in the manager's language (web/studio_words.py), not as the engine's English line
+    assert "Timer_Monthly: Таймер: " in browser.find_element(By.ID, "approval-reasons").text
+    assert "6 седмици" in browser.find_element(By.ID, "approval-reasons").text
     assert "R/P6W" in browser.find_element(By.ID, "studio-changes").text
     wait(browser).until(
         EC.presence_of_element_located((By.CSS_SELECTOR, "[data-studio-diff][data-rendered=true]"))

@@ -50,7 +50,7 @@ def test_a_manager_sees_the_change_in_words_and_approves_it(as_role, services) -
     listed = html_of(as_role("manager", False).get("/pathway-approvals"))
     assert f"/pathway-approvals/{outcome.approval_id}" in listed
     page = html_of(as_role("manager").get(f"/pathway-approvals/{outcome.approval_id}"))
-    assert "wait_month: timer P1M → P6W" in page and 'value="approve"' in page
+    assert "wait_month: Таймер: 1 месец → 6 седмици" in page and 'value="approve"' in page
     coordinator_view = html_of(as_role("coordinator", False).get(f"/pathway-approvals/{outcome.approval_id}"))
     assert 'value="approve"' not in coordinator_view  # the one who asked does not decide
     refused = as_role("coordinator", False).post(
