@@ -85,7 +85,7 @@ async function api(url, options = {}) {
 async function load() {
   const started = performance.now();
   let xml;
-  const draft = await api(config.api);
+  const draft = config.has_draft ? await api(config.api) : { response: { ok: false } };
   if (draft.response.ok) {
     xml = draft.body.xml;
     serverProblems = draft.body.problems;
@@ -97,12 +97,25 @@ async function load() {
   }
   const result = await modeler.importXML(xml);
   if (result.warnings.length) console.warn(result.warnings);
-  canvas.zoom("fit-viewport");
+  fitBesidePalette();
   drawProblems();
   const ms = Math.round(performance.now() - started);
   $("studio-canvas").dataset.loadMs = String(ms);
   $("studio-canvas").dataset.ready = "true";
   if (draft.response.ok) status(say(texts.loaded, { ms }));
+}
+
+// "Fit" as bpmn-js does it puts the diagram's left edge under the palette: fit it into the space to
+// the palette's right instead.
+function fitBesidePalette() {
+  canvas.zoom("fit-viewport", "auto");
+  const palette = document.querySelector("#studio-canvas .djs-palette");
+  const width = $("studio-canvas").clientWidth;
+  const left = palette ? palette.getBoundingClientRect().width + 16 : 0;
+  if (!left || width <= left * 2) return; // a phone: the palette folds, the diagram keeps the whole width
+  canvas.zoom(canvas.zoom() * ((width - left) / width));
+  const box = canvas.viewbox();
+  canvas.viewbox({ x: box.inner.x - left / box.scale, y: box.y, width: box.width, height: box.height });
 }
 
 function drawProblems() {
@@ -361,7 +374,7 @@ $("studio-undo").addEventListener("click", () => commandStack.undo());
 $("studio-redo").addEventListener("click", () => commandStack.redo());
 $("studio-zoom-in").addEventListener("click", () => canvas.zoom(canvas.zoom() * 1.2));
 $("studio-zoom-out").addEventListener("click", () => canvas.zoom(canvas.zoom() / 1.2));
-$("studio-fit").addEventListener("click", () => canvas.zoom("fit-viewport"));
+$("studio-fit").addEventListener("click", () => fitBesidePalette());
 $("studio-download").addEventListener("click", () => download());
 $("studio-test").addEventListener("click", () => runTests().catch((error) => status(error.message)));
 $("studio-scenario-edit").addEventListener("submit", (event) => saveScenario(event).catch((error) => status(error.message)));
