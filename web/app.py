@@ -36,6 +36,10 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+# The studio's editor only: bpmn-js's modeller and its properties panel write style attributes (the panel's
+# layout, the align and distribute icons). Style attributes alone cannot read a page, unlike <style>
+# rules, which stay refused; scripts stay 'self'; the studio shows no case content.
+MODELER_CSP = CSP.replace("style-src 'self';", "style-src 'self'; style-src-attr 'unsafe-inline';")
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 

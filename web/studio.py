@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import support
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.bpmn import property_sheet
@@ -23,6 +23,7 @@ from engine.pathways import studio, studio_deploy
 from engine.pathways.versions import PathwayInfo, list_pathways
 from engine.people.permissions import can_edit_pathway, require
 from engine.people.roles import CASEWORK_ROLES, role_label
+from web.app import MODELER_CSP
 from web.db import current_services, reads_only, request_uow
 from web.i18n import locale
 from web.security import current_principal, require_sign_in
@@ -51,6 +52,13 @@ def _pathway(key: str) -> PathwayInfo:
     return found
 
 
+@bp.after_request
+def modeler_styles(response: Response) -> Response:
+    if request.endpoint == "studio.edit":
+        response.headers["Content-Security-Policy"] = MODELER_CSP
+    return response
+
+
 @bp.get("/pathways/<key>/edit")
 @reads_only
 def edit(key: str) -> Any:
@@ -70,6 +78,8 @@ def edit(key: str) -> Any:
         "api": url_for("api_studio.get_draft", key=key),
         "versions_api": url_for("api_studio.list_versions", key=key),
         "check_api": url_for("api_studio.check_expression"),
+        # without a draft the editor opens the latest version, and asks for no draft it would not find
+        "has_draft": studio.find_draft(request_uow(), studio.get_pathway(request_uow(), key)) is not None,
     }
     return render_template(
         "studio_edit.html",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -217,7 +216,7 @@ def diff_sides(uow: UnitOfWork, who: Principal, key: str, old: str, new: str) ->
     return diffs.compare(diffs.summary(side_xml(uow, key, old)), diffs.summary(side_xml(uow, key, new)))
 
 
-def _parsed_draft(uow: UnitOfWork, key: str, forms: FormCatalog) -> parsing.ParsedPathway:
+def parsed_draft(uow: UnitOfWork, key: str, forms: FormCatalog) -> parsing.ParsedPathway:
     data = side_xml(uow, key, DRAFT)
     verdict, parsed = verdict_of(uow, key, data, forms)
     if parsed is None:
@@ -231,39 +230,8 @@ def simulate_draft(
     """Run the draft through a scenario (the format of :mod:`engine.pathways.scenarios`)."""
     require(can_edit_pathway(who), ONLY_EDITORS)
     scenario = scenarios.parse(raw_scenario, "scenario")
-    outcome = scenarios.run(scenario, _parsed_draft(uow, key, forms), forms)
+    outcome = scenarios.run(scenario, parsed_draft(uow, key, forms), forms)
     return scenarios.steps_json(outcome.result.steps)
-
-
-@dataclass(frozen=True)
-class ScenarioReport:
-    passed: int
-    failed: list[dict[str, str]]
-
-
-def run_draft_tests(
-    uow: UnitOfWork, who: Principal, key: str, pathways_dir: Path, forms: FormCatalog
-) -> ScenarioReport:
-    """Every shipped scenario of the pathway, run against the draft."""
-    require(can_edit_pathway(who), ONLY_EDITORS)
-    return run_scenarios(_parsed_draft(uow, key, forms), key, pathways_dir, forms)
-
-
-def run_scenarios(
-    parsed: parsing.ParsedPathway, key: str, pathways_dir: Path, forms: FormCatalog
-) -> ScenarioReport:
-    passed, failed = 0, []
-    for path in scenarios.scenario_files(pathways_dir / key):
-        try:
-            outcome = scenarios.run(scenarios.load(path), parsed, forms)
-        except ValidationFailed as error:
-            failed.append({"scenario": path.name, "message": error.message})
-            continue
-        if outcome.passed:
-            passed += 1
-        else:
-            failed.append({"scenario": outcome.scenario.name, "message": "; ".join(outcome.failures)})
-    return ScenarioReport(passed, failed)
 
 
 EXPRESSION_KINDS = ("expression", "script", "timer", "due")

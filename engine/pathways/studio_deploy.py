@@ -22,7 +22,8 @@ from engine.notify.notifications import PATHWAY_APPROVAL, notify_centre
 from engine.pathways import diff as diffs
 from engine.pathways import versions
 from engine.pathways.forms import FormCatalog
-from engine.pathways.studio import DRAFT, ONLY_EDITORS, find_draft, get_pathway, run_scenarios, verdict_of
+from engine.pathways.studio import DRAFT, ONLY_EDITORS, find_draft, get_pathway, verdict_of
+from engine.pathways.studio_scenarios import run_scenarios, scenario_set, snapshot
 from engine.people.permissions import (
     PATHWAY_APPROVERS,
     Principal,
@@ -77,7 +78,7 @@ def deploy_draft(
         raise ValidationFailed(
             "nothing changed: the draft is the latest version", {"draft": ["nothing changed"]}
         )
-    report = run_scenarios(parsed, key, pathways_dir, forms)
+    report = run_scenarios(parsed, scenario_set(uow, pathway, pathways_dir), forms)
     if report.failed and not confirm_failures:
         names = [f"{item['scenario']}: {item['message']}" for item in report.failed]
         raise ValidationFailed(
@@ -85,9 +86,11 @@ def deploy_draft(
             {"confirm_failures": names},
         )
     reasons = diffs.approval_reasons(diffs.compare(diffs.summary(old), diffs.summary(data))) if old else []
+    deployed_scenarios = snapshot(uow, draft, pathways_dir)
     if reasons:
-        return _ask_for_approval(uow, who, draft, latest, note, reasons)
+        return _ask_for_approval(uow, who, draft, latest, note, reasons, deployed_scenarios)
     version = _deploy(uow, Principal(who.user_id, who.name), data, note, forms, key)
+    version.scenarios = deployed_scenarios
     uow.session.delete(draft)
     return DeployOutcome(version=version.version)
 
@@ -108,12 +111,14 @@ def _ask_for_approval(
     latest: PathwayVersion | None,
     note: str,
     reasons: list[str],
+    deployed_scenarios: dict[str, object] | None,
 ) -> DeployOutcome:
     now = uow.clock.now()
     approval = PathwayApproval(
         pathway_id=draft.pathway_id, base_version=latest.version if latest else None,
         bpmn_xml=draft.bpmn_xml, sha256=draft.sha256, note=note, reasons=reasons,
         requested_by_id=who.user_id, requested_at=now, status="pending", reason="",
+        scenarios=deployed_scenarios,
     )  # fmt: skip
     uow.session.add(approval)
     draft.status = AWAITING
@@ -247,6 +252,7 @@ def decide(
         author = uow.session.get(User, approval.requested_by_id) if approval.requested_by_id else None
         asker = Principal(author.id, author.username) if author else Principal(None, "system")
         version = _deploy(uow, asker, approval.bpmn_xml.encode("utf-8"), approval.note, forms, key)
+        version.scenarios = approval.scenarios
         approval.version_id = version.id
     approval.status = "approved" if decision == "approve" else "rejected"
     approval.decided_by_id, approval.decided_at, approval.reason = who.user_id, now, reason

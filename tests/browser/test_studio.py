@@ -8,6 +8,7 @@ properties panel, the buttons, the problems panel, the approval page.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
 from engine.pathways import diff, versions
-from engine.store.models import AuditEvent
+from engine.store.models import AuditEvent, Case, PathwayVersion
 from tests.browser.conftest import LiveServer, user
 from tests.browser.test_case_worker import button, sign_in
 
 pytestmark = pytest.mark.browser
 KEY = "crisis_centre_adult"
-WAIT = 30
+WAIT = 60  # a deploy runs every scenario of the pathway twice (refused, then confirmed)
 
 ADD_TASK = """
 const modeler = window.casepathModeler;
@@ -117,6 +118,36 @@ def deploy(browser: Any, note: str) -> str:
     return str(browser.find_element(By.ID, "studio-deploy-line").get_attribute("data-status"))
 
 
+DV_FILED = "11_dv_application_already_filed"
+
+
+def update_a_scenario_the_change_breaks(browser: Any) -> None:
+    """Six-weekly reviews move the first review from 30 Sep to 12 Oct: the coordinator runs the scenarios,
+    opens the one that now fails and corrects its expectation; it passes against the draft."""
+    button(browser, "Пусни сценариите").click()
+    failing = f"#studio-tests li[data-scenario='{DV_FILED}']"
+    passed = "const item = document.querySelector(arguments[0]); return item && item.dataset.passed;"
+    wait(browser).until(lambda b: b.execute_script(passed, failing) == "false")  # this run's answer
+    item = browser.find_element(By.CSS_SELECTOR, failing)
+    assert "не минава" in item.text
+    item.find_element(By.TAG_NAME, "button").click()
+    editor = wait(browser).until(EC.visibility_of_element_located((By.ID, "studio-scenario-json")))
+    scenario = json.loads(editor.get_attribute("value"))
+    scenario["until"] = "2025-10-13"
+    for expectation in scenario["expect"]:
+        if expectation.get("task") == "Task_PlanReview":
+            expectation["opened"] = "2025-10-12T10:00:00+03:00"
+    browser.execute_script(
+        "arguments[0].value = arguments[1]", editor, json.dumps(scenario, ensure_ascii=False)
+    )
+    button(browser, "Запази сценария и го изпълни").click()
+    wait(browser).until(
+        lambda b: b.find_element(By.ID, "studio-scenario-result").get_attribute("data-status") == "200"
+    )
+    assert "сценарият минава" in browser.find_element(By.ID, "studio-scenario-result").text
+    wait(browser).until(lambda b: b.execute_script(passed, failing) == "true")
+
+
 def test_coordinator_adds_a_task_and_a_manager_approves_a_clock_change(browser, live_server):
     if not live_server.shipped:
         pytest.skip("needs the shipped pathways")
@@ -162,6 +193,8 @@ def test_coordinator_adds_a_task_and_a_manager_approves_a_clock_change(browser, 
     open_casepath_group(browser)
     type_into(browser, "timer", "R/P6W")
     save(browser)
+    update_a_scenario_the_change_breaks(browser)
+    old_case, _ = live_server.open_case()  # opened before the change is approved
     assert deploy(browser, "Прегледът на всеки шест седмици") == "202"
     link = browser.find_element(By.CSS_SELECTOR, "#studio-deploy-result a")
     approval_url = link.get_attribute("href")
@@ -187,8 +220,26 @@ def test_coordinator_adds_a_task_and_a_manager_approves_a_clock_change(browser, 
         latest = versions.latest_version(uow, KEY)
         assert latest is not None and latest.version == first_version + 2
         assert "R/P6W" in latest.bpmn_xml and "Task_CallDSP" in latest.bpmn_xml
+        assert latest.scenarios is not None  # deployed with the updated scenario
+        assert latest.scenarios[DV_FILED]["until"] == "2025-10-13"
         actions = set(uow.session.scalars(select(AuditEvent.action)))
-    assert {"pathway.draft_save", "pathway.approval_request", "pathway.approved"} <= actions
+    assert {
+        "pathway.draft_save",
+        "pathway.scenario_save",
+        "pathway.approval_request",
+        "pathway.approved",
+    } <= actions
+    # a new case starts on the new version; the case opened before stays on its own
+    new_case, _ = live_server.open_case()
+    with live_server.services.uow() as uow:
+        on = dict(
+            uow.session.execute(
+                select(Case.public_id, PathwayVersion.version)
+                .join(PathwayVersion, Case.pathway_version_id == PathwayVersion.id)
+                .where(Case.public_id.in_([old_case, new_case]))
+            ).all()
+        )
+    assert on == {old_case: first_version + 1, new_case: first_version + 2}
     print(
         f"\neditor page {load_seconds * 1000:.0f} ms (fetch and import {import_ms} ms);"
         f" save and lint {round_trip} ms"

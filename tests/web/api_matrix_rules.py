@@ -136,6 +136,8 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ("api_studio.version_bpmn", "GET"): ApiRule(fixed(f"{P}/versions/1/bpmn"), for_roles(STUDIO)),
     ("api_studio.simulate", "POST"): ApiRule(fixed(f"{P}/draft/simulate"), signed_in(415)),
     ("api_studio.run_tests", "POST"): ApiRule(fixed(f"{P}/draft/test"), for_roles(PATHWAY_EDITORS, ok=404)),
+    ("api_studio.draft_scenarios", "GET"): ApiRule(fixed(f"{P}/draft/scenarios"), for_roles(STUDIO)),
+    ("api_studio.save_draft_scenario", "PUT"): ApiRule(fixed(f"{P}/draft/scenarios/s1"), signed_in(415)),
     ("api_studio.diff", "GET"): ApiRule(fixed(f"{P}/diff?from=1&to=1"), for_roles(STUDIO)),
     ("api_studio.deploy", "POST"): ApiRule(fixed(f"{P}/draft/deploy"), signed_in(422)),
     ("api_studio.check_expression", "POST"): ApiRule(fixed("/pathways/check-expression"), signed_in(422)),

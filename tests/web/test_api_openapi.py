@@ -33,6 +33,8 @@ ENDPOINTS = {
     ("get", "/api/v1/pathways/{key}/versions/{number}/bpmn"),
     ("post", "/api/v1/pathways/{key}/draft/simulate"),
     ("post", "/api/v1/pathways/{key}/draft/test"),
+    ("get", "/api/v1/pathways/{key}/draft/scenarios"),
+    ("put", "/api/v1/pathways/{key}/draft/scenarios/{name}"),
     ("get", "/api/v1/pathways/{key}/diff"),
     ("post", "/api/v1/pathways/{key}/draft/deploy"),
     ("post", "/api/v1/pathways/check-expression"),

@@ -95,7 +95,9 @@ def test_case_workers_see_no_versions_nor_diff(api: fx.Api) -> None:
 def test_simulate_test_and_check_an_expression(api: fx.Api) -> None:
     assert api.post(f"{P}/draft/test", "coordinator").status_code == 404  # no draft yet
     assert put(api, mini_pathway(KEY)).status_code == 200
-    assert api.post(f"{P}/draft/test", "coordinator").get_json() == {"passed": 1, "failed": []}
+    report = api.post(f"{P}/draft/test", "coordinator").get_json()
+    assert (report["passed"], report["failed"]) == (1, [])
+    assert [(s["passed"], s["message"]) for s in report["scenarios"]] == [(True, "")]
     steps = api.post(f"{P}/draft/simulate", "coordinator", json=SCENARIO).get_json()["steps"]
     assert steps[0]["element_id"] == "assess" and steps[0]["due_at"].startswith("2026-09-01")
     bad = api.post(f"{P}/draft/simulate", "coordinator", json={"name": "x"})
@@ -166,3 +168,33 @@ def test_deploy_a_label_then_a_timer_change_that_a_manager_approves(api: fx.Api,
     with services.uow() as uow:
         actions = set(uow.session.scalars(select(AuditEvent.action)))
     assert {"pathway.draft_save", "pathway.approval_request", "pathway.approved", "pathway.deploy"} <= actions
+
+
+def test_a_coordinator_updates_a_scenario_through_the_api(api: fx.Api) -> None:
+    assert (
+        put(api, mini_pathway(KEY, {"<bpmn:timeDuration>P1M<": "<bpmn:timeDuration>P6W<"})).status_code == 200
+    )
+    [listed] = api.get(f"{P}/draft/scenarios", "manager").get_json()["scenarios"]
+    assert (listed["name"], listed["edited"], listed["scenario"]) == ("01", False, SCENARIO)
+    assert api.get(f"{P}/draft/scenarios", "social_worker").status_code == 403
+    updated = {**SCENARIO, "expect": [{"timer": "wait_month", "fired": "2026-10-13"}]}
+    path = f"{P}/draft/scenarios/01"
+    for role in ("social_worker", "manager", "case_lead"):
+        assert api.call("PUT", path, role, True, json=updated).status_code == 403
+    wrong = api.call("PUT", path, "coordinator", True, json={**updated, "until": 5})
+    assert wrong.status_code == 422 and "until" in wrong.get_json()["fields"]
+    assert (
+        api.call("PUT", f"{P}/draft/scenarios/Bad%20Name", "coordinator", True, json=updated).status_code
+        == 422
+    )
+    not_json = api.call(
+        "PUT", path, "coordinator", True, data=b"{", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    saved = api.call("PUT", path, "coordinator", True, json=updated)
+    assert saved.get_json() == {"name": "01", "passed": True, "failures": []}
+    report = api.post(f"{P}/draft/test", "coordinator").get_json()
+    assert (report["passed"], report["failed"]) == (1, [])
+    asked = api.post(f"{P}/draft/deploy", "coordinator", json={"note": "six weeks"})
+    assert asked.status_code == 202
+    assert asked.get_json()["reasons_read"] == ["wait_month: Таймер: 1 месец → 6 седмици"]

@@ -23,6 +23,9 @@ def test_the_editor_is_built_from_the_property_declaration(as_role) -> None:  # 
     for own in (True, False):
         page = as_role("coordinator", own).get(f"/pathways/{KEY}/edit")
         assert page.status_code == 200
+        policy = page.headers["Content-Security-Policy"]  # the modeller's style attributes, nothing more
+        assert "style-src 'self'; style-src-attr 'unsafe-inline';" in policy
+        assert "script-src 'self';" in policy
         config = _config(html_of(page))
         names = [item["name"] for item in config["properties"]]
         assert {"role", "form", "due", "due_from", "legal_source", "notify"} <= set(names)

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from webargs.flaskparser import abort
 
-from engine.pathways import studio, studio_deploy
+from engine.pathways import studio, studio_deploy, studio_scenarios
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors, parse_json_body
 from web.api.studio_schemas import (
@@ -24,9 +24,11 @@ from web.api.studio_schemas import (
     DeployedVersionSchema,
     DiffQuerySchema,
     DiffSchema,
+    DraftScenariosSchema,
     DraftSchema,
     ExpressionBodySchema,
     ExpressionVerdictSchema,
+    ScenarioRunSchema,
     StepsSchema,
     TestReportSchema,
     VerdictSchema,
@@ -34,6 +36,7 @@ from web.api.studio_schemas import (
 )
 from web.db import current_services, reads_only, request_uow
 from web.studio_text import problem_json, verdict_word
+from web.studio_words import approval_reason
 
 blp = api_blueprint("studio", "The pathway studio: drafts, checks, versions, diff, deploy and approval")
 
@@ -124,10 +127,33 @@ def simulate(key: str) -> dict[str, Any]:
 def run_tests(key: str) -> dict[str, Any]:
     """Run every scenario of the pathway against the draft."""
     services = current_services()
-    report = studio.run_draft_tests(
+    report = studio_scenarios.run_draft_tests(
         request_uow(), caller(), key, services.settings.pathways_dir, services.forms
     )
-    return {"passed": report.passed, "failed": report.failed}
+    return {"passed": report.passed, "failed": report.failed, "scenarios": report.results}
+
+
+@blp.get(f"/pathways/{KEY}/draft/scenarios")
+@blp.response(200, DraftScenariosSchema)
+@errors(blp, 403, 404)
+@reads_only
+def draft_scenarios(key: str) -> dict[str, Any]:
+    """The scenarios the draft is tested with: the last deployed set (or the pathway's files) and the
+    draft's edits."""
+    settings = current_services().settings
+    return {"scenarios": studio_scenarios.list_scenarios(request_uow(), caller(), key, settings.pathways_dir)}
+
+
+@blp.put(f"/pathways/{KEY}/draft/scenarios/<string:name>")
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+@blp.response(200, ScenarioRunSchema)
+@errors(blp, 400, 403, 404, 422)
+def save_draft_scenario(key: str, name: str) -> dict[str, Any]:
+    """Keep a new or edited scenario with the draft (deployed with it) and run it against the draft."""
+    scenario = _json_body()
+    return studio_scenarios.save_scenario(
+        request_uow(), caller(), key, name, scenario, current_services().forms
+    )
 
 
 @blp.get(f"/pathways/{KEY}/diff")
@@ -158,7 +184,11 @@ def deploy(body: dict[str, Any], key: str) -> Any:
     )  # fmt: skip
     if outcome.approval_id is not None:
         asked = ApprovalAskedSchema().dump(
-            {"approval_id": outcome.approval_id, "reasons": list(outcome.reasons)}
+            {
+                "approval_id": outcome.approval_id,
+                "reasons": list(outcome.reasons),
+                "reasons_read": [approval_reason(line) for line in outcome.reasons],
+            }
         )
         response = jsonify(asked)
         response.status_code = 202  # a Response passes flask-smorest's 201 schema untouched

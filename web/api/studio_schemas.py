@@ -59,12 +59,38 @@ class StepsSchema(Schema):
 
 class FailureSchema(Schema):
     scenario = fields.String(required=True)
+    name = fields.String(metadata={"description": "the scenario's name (its file's name)"})
+    message = fields.String(required=True, metadata={"description": "the expectations that broke"})
+
+
+class ScenarioResultSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "the scenario's name (its file's name)"})
+    title = fields.String(required=True)
+    passed = fields.Boolean(required=True)
     message = fields.String(required=True, metadata={"description": "the expectations that broke"})
 
 
 class TestReportSchema(Schema):
     passed = fields.Integer(required=True, metadata={"description": "how many scenarios passed"})
     failed = fields.List(fields.Nested(FailureSchema), required=True)
+    scenarios = fields.List(fields.Nested(ScenarioResultSchema), required=True)
+
+
+class DraftScenarioSchema(Schema):
+    name = fields.String(required=True)
+    scenario = fields.Raw(required=True, allow_none=True, metadata={"description": "the scenario's JSON"})
+    error = fields.String(required=True, metadata={"description": "why its file cannot be read, or empty"})
+    edited = fields.Boolean(required=True, metadata={"description": "edited in the draft"})
+
+
+class DraftScenariosSchema(Schema):
+    scenarios = fields.List(fields.Nested(DraftScenarioSchema), required=True)
+
+
+class ScenarioRunSchema(Schema):
+    name = fields.String(required=True)
+    passed = fields.Boolean(required=True)
+    failures = fields.List(fields.String(), required=True)
 
 
 class DiffQuerySchema(Schema):
@@ -106,6 +132,9 @@ class ApprovalAskedSchema(Schema):
     approval_id = fields.Integer(required=True)
     reasons = fields.List(
         fields.String(), required=True, metadata={"description": "the changes that need it"}
+    )
+    reasons_read = fields.List(
+        fields.String(), required=True, metadata={"description": "the same, in the caller's language"}
     )
 
 

@@ -85,7 +85,7 @@ async function api(url, options = {}) {
 async function load() {
   const started = performance.now();
   let xml;
-  const draft = await api(config.api);
+  const draft = config.has_draft ? await api(config.api) : { response: { ok: false } };
   if (draft.response.ok) {
     xml = draft.body.xml;
     serverProblems = draft.body.problems;
@@ -97,12 +97,25 @@ async function load() {
   }
   const result = await modeler.importXML(xml);
   if (result.warnings.length) console.warn(result.warnings);
-  canvas.zoom("fit-viewport");
+  fitBesidePalette();
   drawProblems();
   const ms = Math.round(performance.now() - started);
   $("studio-canvas").dataset.loadMs = String(ms);
   $("studio-canvas").dataset.ready = "true";
   if (draft.response.ok) status(say(texts.loaded, { ms }));
+}
+
+// "Fit" as bpmn-js does it puts the diagram's left edge under the palette: fit it into the space to
+// the palette's right instead.
+function fitBesidePalette() {
+  canvas.zoom("fit-viewport", "auto");
+  const palette = document.querySelector("#studio-canvas .djs-palette");
+  const width = $("studio-canvas").clientWidth;
+  const left = palette ? palette.getBoundingClientRect().width + 16 : 0;
+  if (!left || width <= left * 2) return; // a phone: the palette folds, the diagram keeps the whole width
+  canvas.zoom(canvas.zoom() * ((width - left) / width));
+  const box = canvas.viewbox();
+  canvas.viewbox({ x: box.inner.x - left / box.scale, y: box.y, width: box.width, height: box.height });
 }
 
 function drawProblems() {
@@ -193,25 +206,72 @@ async function runTests() {
   const box = $("studio-tests");
   box.replaceChildren();
   const summary = document.createElement("p");
+  summary.id = "studio-tests-summary";
   if (!response.ok) {
     summary.textContent = say(texts.error, { message: body.message });
     box.append(summary);
     return;
   }
-  summary.textContent = say(texts.passed, { count: body.passed });
-  box.append(summary);
-  if (body.failed.length) {
-    const heading = document.createElement("p");
-    heading.textContent = texts.failed;
-    const list = document.createElement("ul");
-    list.className = "cp-failures";
-    for (const failure of body.failed) {
-      const item = document.createElement("li");
-      item.textContent = `${failure.scenario}: ${failure.message}`;
-      list.append(item);
-    }
-    box.append(heading, list);
+  summary.textContent = `${say(texts.passed, { count: body.passed })}${body.failed.length ? ` ${texts.failed} ${body.failed.length}` : ""}`;
+  const list = document.createElement("ul");
+  list.className = "cp-scenarios";
+  for (const result of body.scenarios) {
+    const item = document.createElement("li");
+    item.dataset.scenario = result.name;
+    item.dataset.passed = String(result.passed);
+    item.className = result.passed ? "cp-scenario-pass" : "cp-scenario-fail";
+    const edit = document.createElement("button");
+    edit.type = "button";
+    edit.className = "link";
+    edit.textContent = texts.edit_scenario;
+    edit.setAttribute("aria-label", `${texts.edit_scenario}: ${result.title}`);
+    edit.addEventListener("click", () => editScenario(result.name).catch((error) => status(error.message)));
+    const verdict = result.passed ? texts.scenario_passes : texts.scenario_fails;
+    item.append(`${verdict} · ${result.title}${result.message ? `: ${result.message}` : ""} `, edit);
+    list.append(item);
   }
+  box.append(summary, list);
+}
+
+async function editScenario(name) {
+  const { response, body } = await api(`${config.api}/scenarios`);
+  if (!response.ok) {
+    status(say(texts.error, { message: body.message }));
+    return;
+  }
+  const entry = body.scenarios.find((scenario) => scenario.name === name);
+  $("studio-scenario-name").value = name;
+  $("studio-scenario-json").value = entry && entry.scenario ? JSON.stringify(entry.scenario, null, 2) : "";
+  $("studio-scenario-result").textContent = entry && entry.error ? entry.error : "";
+  $("studio-scenario-edit").hidden = false;
+  $("studio-scenario-json").focus();
+}
+
+async function saveScenario(event) {
+  event.preventDefault();
+  const result = $("studio-scenario-result");
+  const name = $("studio-scenario-name").value.trim();
+  let scenario;
+  try {
+    scenario = JSON.parse($("studio-scenario-json").value);
+  } catch (error) {
+    result.textContent = say(texts.error, { message: error.message });
+    return;
+  }
+  await save(); // the scenario runs against what is on the screen
+  const { response, body } = await api(`${config.api}/scenarios/${encodeURIComponent(name)}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(scenario),
+  });
+  result.dataset.status = String(response.status);
+  if (!response.ok) {
+    const fields = Object.entries(body.fields || {}).map(([field, messages]) => `${field}: ${messages.join(", ")}`);
+    result.textContent = say(texts.error, { message: [body.message, ...fields].join("; ") });
+    return;
+  }
+  result.textContent = body.passed ? texts.scenario_saved : say(texts.scenario_saved_failing, { message: body.failures.join("; ") });
+  await runTests();
 }
 
 async function tryIt(event) {
@@ -273,7 +333,7 @@ async function deploy(event) {
   } else if (response.status === 202) {
     line.textContent = say(texts.awaiting, { id: body.approval_id });
     const list = document.createElement("ul");
-    for (const reason of body.reasons) {
+    for (const reason of body.reasons_read || body.reasons) {
       const item = document.createElement("li");
       item.textContent = reason;
       list.append(item);
@@ -314,9 +374,17 @@ $("studio-undo").addEventListener("click", () => commandStack.undo());
 $("studio-redo").addEventListener("click", () => commandStack.redo());
 $("studio-zoom-in").addEventListener("click", () => canvas.zoom(canvas.zoom() * 1.2));
 $("studio-zoom-out").addEventListener("click", () => canvas.zoom(canvas.zoom() / 1.2));
-$("studio-fit").addEventListener("click", () => canvas.zoom("fit-viewport"));
+$("studio-fit").addEventListener("click", () => fitBesidePalette());
 $("studio-download").addEventListener("click", () => download());
 $("studio-test").addEventListener("click", () => runTests().catch((error) => status(error.message)));
+$("studio-scenario-edit").addEventListener("submit", (event) => saveScenario(event).catch((error) => status(error.message)));
+$("studio-scenario-new").addEventListener("click", () => {
+  $("studio-scenario-name").value = "";
+  $("studio-scenario-json").value = $("studio-scenario").value;
+  $("studio-scenario-result").textContent = "";
+  $("studio-scenario-edit").hidden = false;
+  $("studio-scenario-name").focus();
+});
 $("studio-try").addEventListener("submit", (event) => tryIt(event).catch((error) => status(error.message)));
 $("studio-deploy").addEventListener("submit", (event) => deploy(event).catch((error) => status(error.message)));
 

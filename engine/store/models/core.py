@@ -157,6 +157,8 @@ class PathwayVersion(Base):
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")  # why it was deployed (the studio asks for one)
+    # the scenarios deployed with it from the studio (name → scenario); None: the files beside the pathway
+    scenarios: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
     pathway: Mapped[Pathway] = relationship(lazy="joined")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,6 +26,8 @@ class PathwayDraft(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # scenario name → the scenario as the coordinator edited it (engine/pathways/studio_scenarios.py)
+    scenarios: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     pathway: Mapped[Pathway] = relationship(lazy="joined")
 
@@ -53,5 +56,6 @@ class PathwayApproval(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     version_id: Mapped[int | None] = mapped_column(ForeignKey("pathway_version.id"), nullable=True)
+    scenarios: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # deployed with it
 
     pathway: Mapped[Pathway] = relationship(lazy="joined")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import ConcurrencyConflict, NotFound, PathwayInvalid, PermissionDenied, ValidationFailed
-from engine.pathways import studio, studio_deploy, versions
+from engine.pathways import studio, studio_deploy, studio_scenarios, versions
 from engine.pathways.forms import FormCatalog
 from engine.people.permissions import Principal
 from engine.store.models import AuditEvent, Notification, PathwayApproval, PathwayDraft
@@ -178,9 +178,9 @@ def test_simulate_and_test_the_draft(
     coordinator = world.staff["coordinator"]
     with make_uow() as uow:
         with pytest.raises(NotFound):
-            studio.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
+            studio_scenarios.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
         _save(uow, coordinator, mini_pathway(KEY), fixture_forms)
-        report = studio.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
+        report = studio_scenarios.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
         assert (report.passed, report.failed) == (1, [])
         scenario = {
             "name": "s",
@@ -192,4 +192,55 @@ def test_simulate_and_test_the_draft(
         assert steps[0]["element_id"] == "assess" and steps[0]["due_at"].startswith("2026-09-01")
         _save(uow, coordinator, mini_pathway(KEY, {'value="note"': 'value=""'}), fixture_forms)
         with pytest.raises(PathwayInvalid):
-            studio.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
+            studio_scenarios.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
+
+
+def test_a_coordinator_updates_the_scenarios_a_clock_change_breaks(
+    world: World, make_uow: Callable[[], UnitOfWork], fixture_forms: FormCatalog, scenarios_dir: Path
+) -> None:
+    """Six-weekly reviews break the file's expectation; the updated scenario travels with the draft to
+    the manager and is deployed with the version, and the next draft is tested with it."""
+    coordinator, manager = world.staff["coordinator"], world.staff["manager"]
+    with make_uow() as uow:
+        _save(
+            uow,
+            coordinator,
+            mini_pathway(KEY, {"<bpmn:timeDuration>P1M<": "<bpmn:timeDuration>P6W<"}),
+            fixture_forms,
+        )
+        before = studio_scenarios.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
+        assert before.passed == 0 and before.failed[0]["name"] == "01"
+        assert before.results[0]["passed"] is False and "2026-10-13" in before.results[0]["message"]
+        listed = studio_scenarios.list_scenarios(uow, manager, KEY, scenarios_dir)
+        assert [(s["name"], s["edited"]) for s in listed] == [("01", False)]
+        updated = dict(listed[0]["scenario"])
+        updated["expect"] = [
+            {"task": "assess", "due": "2026-09-01"},
+            {"timer": "wait_month", "fired": "2026-10-13"},
+        ]
+        for who in (world.staff["social_worker"], manager, world.outsider):
+            with pytest.raises(PermissionDenied):
+                studio_scenarios.save_scenario(uow, who, KEY, "01", updated, fixture_forms)
+        with pytest.raises(ValidationFailed) as bad_name:
+            studio_scenarios.save_scenario(uow, coordinator, KEY, "../01", updated, fixture_forms)
+        assert "name" in bad_name.value.fields
+        with pytest.raises(ValidationFailed) as bad_scenario:
+            studio_scenarios.save_scenario(uow, coordinator, KEY, "01", {"name": "x"}, fixture_forms)
+        assert bad_scenario.value.fields  # names what is missing
+        ran = studio_scenarios.save_scenario(uow, coordinator, KEY, "01", updated, fixture_forms)
+        assert ran == {"name": "01", "passed": True, "failures": []}
+        after = studio_scenarios.run_draft_tests(uow, coordinator, KEY, scenarios_dir, fixture_forms)
+        assert (after.passed, after.failed) == (1, [])
+        outcome = studio_deploy.deploy_draft(uow, coordinator, KEY, "six weeks", fixture_forms, scenarios_dir)
+        assert outcome.approval_id is not None  # no failing scenario to confirm: only the manager's eyes
+        with pytest.raises(ValidationFailed):  # frozen while it waits, the scenarios too
+            studio_scenarios.save_scenario(uow, coordinator, KEY, "01", updated, fixture_forms)
+        studio_deploy.decide(uow, manager, outcome.approval_id, "approve", "agreed", fixture_forms)
+        latest = versions.latest_version(uow, KEY)
+        assert latest is not None and latest.scenarios == {"01": updated}
+        # the next draft is tested with what was deployed, not with the file beside the pathway
+        studio.open_version_as_draft(uow, coordinator, KEY, latest.version, fixture_forms)
+        listed = studio_scenarios.list_scenarios(uow, coordinator, KEY, scenarios_dir)
+        assert listed == [{"name": "01", "scenario": updated, "error": "", "edited": False}]
+        actions = list(uow.session.scalars(select(AuditEvent.action)))
+        assert "pathway.scenario_save" in actions
