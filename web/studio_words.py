@@ -1,36 +1,30 @@
 """A change that waits for a manager's approval, in the reader's language.
 
-The engine stores each reason as one English line (``engine/pathways/diff.py``: "Task_X: due P7D →
-P9D", "Task_X: removed"); the approval page shows it with the property's label and the durations in
-words, so the manager reads "Task_X: Срок: 7 дни → 9 дни".
+The engine stores each reason as a structured change (``engine/pathways/diff.py``: element, field, old
+and new value; or a step added or removed); the approval page shows it with the property's label and
+the durations in words, so the manager reads "Task_X: Срок: 7 дни → 9 дни".
 """
 
 from __future__ import annotations
-
-import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.bpmn.properties import BY_NAME
 from engine.clock import is_duration
+from engine.pathways.diff import ApprovalReason
 from web.i18n import counted, duration_words
 
-_CHANGED = re.compile(r"^(?P<element>\S+): (?P<field>\w+) (?P<old>.*) → (?P<new>.*)$")
-_ADDED_OR_REMOVED = re.compile(r"^(?P<element>\S+): (?P<what>added|removed)$")
 _FIELDS = {"timer": _l("Timer")}
 _WHAT = {"added": _l("added"), "removed": _l("removed")}
 
 
-def approval_reason(line: str) -> str:
-    if match := _ADDED_OR_REMOVED.match(line):
-        return f"{match['element']}: {_WHAT[match['what']]}"
-    match = _CHANGED.match(line)
-    if match is None:
-        return line
-    name = match["field"]
+def approval_reason(reason: ApprovalReason) -> str:
+    if reason.change != "changed":
+        return f"{reason.element_id}: {_WHAT.get(reason.change, reason.change)}"
+    name = reason.field
     label = _(BY_NAME[name].label) if name in BY_NAME else str(_FIELDS.get(name, name))
-    return f"{match['element']}: {label}: {_value(match['old'])} → {_value(match['new'])}"
+    return f"{reason.element_id}: {label}: {_value(reason.old or '-')} → {_value(reason.new or '-')}"
 
 
 def _value(text: str) -> str:

@@ -10,7 +10,7 @@ a clock, a role, or a step taken away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from lxml import etree
 
@@ -89,18 +89,47 @@ def compare(old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) -> D
     return diff
 
 
-def approval_reasons(diff: Diff) -> list[str]:
-    """The changes that need a manager's approval, one line each (English; empty: none needed)."""
+@dataclass(frozen=True)
+class ApprovalReason:
+    """One change that needs a manager's approval: a field of an element changed (``field``, ``old``,
+    ``new``), or a step added or removed. Stored as JSON with the approval; the web says it in words."""
+
+    element_id: str
+    change: str  # changed | added | removed
+    field: str = ""
+    old: str = ""
+    new: str = ""
+
+    def line(self) -> str:
+        """The change as one English line ("Timer_Monthly: timer R/P1M → R/P6W"), for the API and audit."""
+        if self.change != "changed":
+            return f"{self.element_id}: {self.change}"
+        return f"{self.element_id}: {self.field} {self.old or '-'} → {self.new or '-'}"
+
+    def as_json(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, str]) -> ApprovalReason:
+        return cls(
+            **{name: str(raw.get(name, "")) for name in ("element_id", "change", "field", "old", "new")}
+        )
+
+
+def approval_reasons(diff: Diff) -> list[ApprovalReason]:
+    """The changes that need a manager's approval (empty: none needed)."""
     reasons = [
-        f"{item['id']}: {name} {values[0] or '-'} → {values[1] or '-'}"
+        ApprovalReason(str(item["id"]), "changed", name, values[0], values[1])
         for item in diff.changed
         for name, values in item["changes"].items()  # type: ignore[attr-defined]
         if name in CLOCK_FIELDS | ROLE_FIELDS
     ]
-    reasons += [f"{element_id}: removed" for element_id in diff.removed if _is_step(diff, element_id)]
+    reasons += [
+        ApprovalReason(element_id, "removed") for element_id in diff.removed if _is_step(diff, element_id)
+    ]
     for element_id in diff.added:  # a new timer or due date is a new clock
         if diff.kinds.get(element_id) in {"boundaryEvent", "intermediateCatchEvent"}:
-            reasons.append(f"{element_id}: added")
+            reasons.append(ApprovalReason(element_id, "added"))
     return reasons
 
 

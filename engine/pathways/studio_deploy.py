@@ -47,7 +47,7 @@ class DeployOutcome:
 
     version: int | None = None
     approval_id: int | None = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[diffs.ApprovalReason, ...] = ()
 
 
 def deploy_draft(
@@ -110,13 +110,14 @@ def _ask_for_approval(
     draft: PathwayDraft,
     latest: PathwayVersion | None,
     note: str,
-    reasons: list[str],
+    reasons: list[diffs.ApprovalReason],
     deployed_scenarios: dict[str, object] | None,
 ) -> DeployOutcome:
     now = uow.clock.now()
     approval = PathwayApproval(
         pathway_id=draft.pathway_id, base_version=latest.version if latest else None,
-        bpmn_xml=draft.bpmn_xml, sha256=draft.sha256, note=note, reasons=reasons,
+        bpmn_xml=draft.bpmn_xml, sha256=draft.sha256, note=note,
+        reasons=[reason.as_json() for reason in reasons],
         requested_by_id=who.user_id, requested_at=now, status="pending", reason="",
         scenarios=deployed_scenarios,
     )  # fmt: skip
@@ -126,7 +127,10 @@ def _ask_for_approval(
     _tell_the_managers(uow, who, draft.pathway.key, approval.id)
     record(
         uow.session, now, who, "pathway.approval_request", subject=draft.pathway.key,
-        detail={"approval": approval.id, "sha256": draft.sha256, "reasons": reasons[:50]},
+        detail={
+            "approval": approval.id, "sha256": draft.sha256,
+            "reasons": [reason.line() for reason in reasons[:50]],
+        },
     )  # fmt: skip
     return DeployOutcome(approval_id=approval.id, reasons=tuple(reasons))
 
@@ -156,7 +160,7 @@ class ApprovalView:
     status: str
     base_version: int | None
     note: str
-    reasons: list[str]
+    reasons: list[diffs.ApprovalReason]
     requested_by: str
     requested_at: object
     decided_by: str
@@ -218,9 +222,10 @@ def _approval_view(uow: UnitOfWork, who: Principal, approval: PathwayApproval) -
     }
     version = uow.session.get(PathwayVersion, approval.version_id) if approval.version_id else None
     used_by = versions.centres_using(uow, approval.pathway.key)
+    reasons = [diffs.ApprovalReason.from_json(raw) for raw in approval.reasons]
     return ApprovalView(
         approval.id, approval.pathway.key, approval.status, approval.base_version, approval.note,
-        list(approval.reasons), names.get(approval.requested_by_id or 0, "system"), approval.requested_at,
+        reasons, names.get(approval.requested_by_id or 0, "system"), approval.requested_at,
         names.get(approval.decided_by_id or 0, ""), approval.reason, version.version if version else None,
         approval.status == "pending" and can_approve_pathway(who, used_by, approval.requested_by_id),
     )  # fmt: skip

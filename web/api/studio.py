@@ -186,8 +186,8 @@ def deploy(body: dict[str, Any], key: str) -> Any:
         asked = ApprovalAskedSchema().dump(
             {
                 "approval_id": outcome.approval_id,
-                "reasons": list(outcome.reasons),
-                "reasons_read": [approval_reason(line) for line in outcome.reasons],
+                "reasons": [reason.line() for reason in outcome.reasons],
+                "reasons_read": [approval_reason(reason) for reason in outcome.reasons],
             }
         )
         response = jsonify(asked)

@@ -149,7 +149,15 @@ class ApprovalSchema(Schema):
     status = fields.String(required=True, metadata={"description": "pending, approved or rejected"})
     base_version = fields.Integer(allow_none=True)
     note = fields.String(required=True)
-    reasons = fields.List(fields.String(), required=True)
+    reasons = fields.Function(
+        lambda view: [reason.line() for reason in view.reasons],
+        required=True,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "the changes that need the approval, one English line each",
+        },
+    )
     requested_by = fields.String(required=True)
     requested_at = Instant(required=True)
     decided_by = fields.String(required=True)

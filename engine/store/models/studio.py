@@ -48,7 +48,7 @@ class PathwayApproval(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
-    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # diff.ApprovalReason
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="pending")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import ConcurrencyConflict, NotFound, PathwayInvalid, PermissionDenied, ValidationFailed
-from engine.pathways import studio, studio_deploy, studio_scenarios, versions
+from engine.pathways import diff, studio, studio_deploy, studio_scenarios, versions
 from engine.pathways.forms import FormCatalog
 from engine.people.permissions import Principal
 from engine.store.models import AuditEvent, Notification, PathwayApproval, PathwayDraft
@@ -130,7 +130,9 @@ def test_a_timer_change_waits_for_a_manager_who_is_not_its_author(
         outcome = studio_deploy.deploy_draft(
             uow, coordinator, KEY, "six weeks", fixture_forms, scenarios_dir, confirm_failures=True
         )
-        assert outcome.version is None and outcome.reasons == ("wait_month: timer P1M → P6W",)
+        assert outcome.version is None and [r.line() for r in outcome.reasons] == [
+            "wait_month: timer P1M → P6W"
+        ]
         assert outcome.approval_id is not None
         told = uow.session.scalars(
             select(Notification.user_id).where(Notification.kind == "pathway.approval")
@@ -162,7 +164,9 @@ def test_a_rejected_change_leaves_the_draft_editable(
     with make_uow() as uow:
         _save(uow, coordinator, no_role, fixture_forms)
         outcome = studio_deploy.deploy_draft(uow, coordinator, KEY, "lead", fixture_forms, scenarios_dir)
-        assert outcome.reasons == ("reassess: role psychologist → case_lead",)
+        assert outcome.reasons == (
+            diff.ApprovalReason("reassess", "changed", "role", "psychologist", "case_lead"),
+        )
         assert outcome.approval_id is not None
         view = studio_deploy.decide(
             uow, manager, outcome.approval_id, "reject", "keep the psychologist", fixture_forms
