@@ -21,6 +21,7 @@ from engine.people.permissions import (
     AUDIT_READERS,
     CASE_EXPORTERS,
     CENTRE_DASHBOARD,
+    DOCUMENT_WRITERS,
     INCIDENT_HANDLERS,
     INTAKE_ROLES,
     PATHWAY_APPROVERS,
@@ -194,6 +195,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("case_file.download", "GET"): Rule(fixed("/attachments/no-such-document"), signed_in(404)),
     ("case_file.preview", "GET"): Rule(fixed("/attachments/no-such-document/preview"), signed_in(404)),
+    # The fixture pathway has no completed source form: the reason is flashed and the case page shown.
+    ("documents.generate", "POST"): Rule(
+        case_url("/documents"), on_case(DOCUMENT_WRITERS, 302), lambda own: {"kind": "progress_note"}
+    ),
+    ("documents.download", "GET"): Rule(fixed("/documents/no-such-document"), signed_in(404)),
     ("cases.close", "POST"): Rule(
         case_url("/close"), on_case(REASSIGNERS, 302), lambda own: {"reason": "Напусна по свое желание."}
     ),
