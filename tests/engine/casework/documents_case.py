@@ -60,26 +60,39 @@ class DocumentsWorld:
 
 
 def build(make_uow: Callable[[], UnitOfWork], forms: FormCatalog, clock: FrozenClock) -> DocumentsWorld:
+    """The demo case worked until its final report."""
+    world = open_only(make_uow, forms)
+    _work(make_uow, forms, clock, world)
+    return world
+
+
+def open_only(
+    make_uow: Callable[[], UnitOfWork], forms: FormCatalog, code: str = "kc-docs"
+) -> DocumentsWorld:
+    """The demo case just opened: nothing done yet (``code``: its centre's, another for a second world)."""
     with make_uow() as uow:
-        centre = ensure_centre(uow, SYSTEM, "kc-docs", CENTRE_NAME, "crisis_centre", 12, CONFIDENTIAL)
+        centre = ensure_centre(uow, SYSTEM, code, CENTRE_NAME, "crisis_centre", 12, CONFIDENTIAL)
         centre.correspondence_address = CORRESPONDENCE
         centre.phone = "046 000 000"
         centre.email = "kc@example.org"
-        ensure_centre(uow, SYSTEM, "kc-else", "КЦ Друг", "crisis_centre", 10, "ул. Друга 2")
+        ensure_centre(uow, SYSTEM, f"{code}-else", "КЦ Друг", "crisis_centre", 10, "ул. Друга 2")
         staff = {
             (role, n): principal_for(
-                create_user(uow, SYSTEM, f"docs-{role}-{n}".replace("_", "-"), "correct horse battery",
-                            "kc-docs", role, f"Служител {role} {n}")
+                create_user(uow, SYSTEM, f"{code}-{role}-{n}".replace("_", "-"), "correct horse battery",
+                            code, role, f"Служител {role} {n}")
             )
             for role in ROLES
             for n in (1, 2)
         }  # fmt: skip
         outsider = principal_for(
-            create_user(uow, SYSTEM, "else-manager", "correct horse battery", "kc-else", "manager")
+            create_user(
+                uow, SYSTEM, f"{code}-else-manager", "correct horse battery", f"{code}-else", "manager"
+            )
         )
-        versions.deploy(uow, PATHWAY.read_bytes(), forms, SYSTEM, PATHWAY.name)
+        if code == "kc-docs":
+            versions.deploy(uow, PATHWAY.read_bytes(), forms, SYSTEM, PATHWAY.name)
         intake = cases.Intake(
-            centre_code="kc-docs",
+            centre_code=code,
             display_name=PERSON,
             legal_basis="urgent",
             target_group="domestic_violence",
@@ -89,9 +102,7 @@ def build(make_uow: Callable[[], UnitOfWork], forms: FormCatalog, clock: FrozenC
         )
         case = cases.open_case(uow, staff[("social_worker", 1)], intake)
         uow.commit()
-        world = DocumentsWorld(centre.id, staff, outsider, case.public_id, case.number)
-    _work(make_uow, forms, clock, world)
-    return world
+        return DocumentsWorld(centre.id, staff, outsider, case.public_id, case.number)
 
 
 def _work(
