@@ -212,3 +212,24 @@ def test_no_document_export_notification_or_log_line_carries_the_confidential_ad
         outbox = [repr((row.status, row.last_error)) for row in uow.session.scalars(select(OutboxEmail))]
     without_secrets("notifications and the e-mail outbox", "\n".join(notes + outbox))
     without_secrets("the log", "\n".join(record.getMessage() for record in caplog.records))
+
+
+def test_the_administrator_sets_the_letterhead_that_the_documents_print(docs_app, docs):
+    admin = signed_in(docs_app, "admin")
+    form = {"name": demo.CENTRE_NAME, "capacity": "12", "address": "", "phone": "0888 123 456"}
+    refused = admin.post("/admin/centres/kc-docs", data={**form, "correspondence_address": "", "email": "no"})
+    assert refused.status_code == 422 and 'id="edit_email-error"' in refused.get_data(as_text=True)
+    letterhead = {"correspondence_address": "ул. „Пощенска“ 3, 8600 Ямбол", "email": "kc@yambol.example"}
+    assert admin.post("/admin/centres/kc-docs", data={**form, **letterhead}).status_code == 302
+    page = admin.get("/admin").get_data(as_text=True)
+    assert "ул. „Пощенска“ 3, 8600 Ямбол" in page.replace("&#34;", '"')
+    without_secrets("the administrator's page", page)  # the address is never shown to them
+    manager = signed_in(docs_app, "manager")
+    assert (
+        manager.post(f"/cases/{docs.case_public_id}/documents", data={"kind": "final_report"}).status_code
+        == 302
+    )
+    page = manager.get(f"/cases/{docs.case_public_id}").get_data(as_text=True)
+    link = page.split('href="/documents/')[1].split('"')[0]
+    text = " ".join(pdf_text(assert_pdf_download(manager.get(f"/documents/{link}"))).split())
+    assert "ул. „Пощенска“ 3, 8600 Ямбол" in text and "0888 123 456" in text and "kc@yambol.example" in text
