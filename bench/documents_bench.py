@@ -2,8 +2,10 @@
 .service.generate`` (find its form, number it, compose, render the PDF with WeasyPrint, store it, audit)
 with its commit, on SQLite, for a demo case of the shipped adult pathway worked past its first review.
 
-``document_pdf_ms`` is the median, ``document_pdf_p95_ms`` the 95th percentile; the first generation
-in the process (pango and the fonts loading) is left out, as a server pays it once.
+``document_pdf_ms`` is the median, ``document_pdf_p95_ms`` the 95th percentile of the wall time;
+``document_pdf_cpu_ms`` the median CPU time of this process for one generation, which a busy shared
+machine inflates far less than the wall time. The first generation in the process (pango and the fonts
+loading) is left out, as a server pays it once.
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ def run(quick: bool) -> list[Result]:
             samples = _time_generate(services, case_id, writer, repeat + 1)[1:]
         finally:
             services.engine.dispose()
-    return [("document_pdf_ms", p50(samples), "ms"), ("document_pdf_p95_ms", p95(samples), "ms")]
+    wall, cpu = [sample[0] for sample in samples], [sample[1] for sample in samples]
+    return [
+        ("document_pdf_ms", p50(wall), "ms"),
+        ("document_pdf_p95_ms", p95(wall), "ms"),
+        ("document_pdf_cpu_ms", p50(cpu), "ms"),
+    ]
 
 
 def _world(services: Services) -> tuple[int, Principal]:
@@ -60,16 +67,19 @@ def _world(services: Services) -> tuple[int, Principal]:
     return case_id, Principal(None, "bench", {centre_id: "social_worker"})
 
 
-def _time_generate(services: Services, case_id: int, writer: Principal, repeat: int) -> list[float]:
+def _time_generate(
+    services: Services, case_id: int, writer: Principal, repeat: int
+) -> list[tuple[float, float]]:
+    """(wall, CPU) milliseconds of each generation with its commit."""
     with services.uow() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         public_id = case.public_id
     samples = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         with services.uow() as uow:
             service.generate(uow, writer, services.file_store, services.forms, public_id, "progress_note")
             uow.commit()
-        samples.append((time.perf_counter() - start) * 1000)
+        samples.append(((time.perf_counter() - start) * 1000, (time.process_time() - start_cpu) * 1000))
     return samples
