@@ -233,3 +233,20 @@ def test_the_administrator_sets_the_letterhead_that_the_documents_print(docs_app
     link = page.split('href="/documents/')[1].split('"')[0]
     text = " ".join(pdf_text(assert_pdf_download(manager.get(f"/documents/{link}"))).split())
     assert "ул. „Пощенска“ 3, 8600 Ямбол" in text and "0888 123 456" in text and "kc@yambol.example" in text
+
+
+def test_a_kind_whose_form_is_not_done_is_refused_with_the_reason_in_the_readers_language(
+    docs_app, docs_services
+):
+    fresh = demo.open_only(docs_services.uow, docs_services.forms, "kc-fresh")
+    client = docs_app.test_client()
+    login(client, "kc-fresh-social-worker-1", PASSWORD)
+    for kind, reason in (
+        ("progress_note", "Още няма извършен преглед на плана за подкрепа."),
+        ("letter", "Изберете някой от предложените видове."),
+    ):
+        response = client.post(f"/cases/{fresh.case_public_id}/documents", data={"kind": kind})
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert f"Вид документ: {reason}" in page
+        assert 'id="document-kind"' not in page  # nothing to offer yet: the reasons are listed instead
