@@ -17,6 +17,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CASEPATH_INSTANCE_DIR=/app/instance \
     CASEPATH_WORKFLOWS_DIR=/app/workflows
+# WeasyPrint (outgoing documents as PDF) needs pango, and the documents need a font with Cyrillic:
+# DejaVu, which the PDF embeds. Nothing else is added to the slim image.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin casepath
 WORKDIR /app
 COPY pyproject.toml README.md ./

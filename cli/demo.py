@@ -53,6 +53,9 @@ FIRST_NAMES = [
     "Васил",
 ]
 LAST_INITIALS = "АБВГДЕЖЗИКЛМНОПРСТУФ"
+# The letterhead of the demo centres' documents: a post-office box, never the confidential address.
+KC_CONTACT = ("п.к. 120, 8600 Ямбол", "046 000 112", "kc-nadezhda@example.org")
+COP_CONTACT = ("бул. „Розова долина“ 2, 6100 Казанлък", "0431 00 000", "cop-detstvo@example.org")
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def username_for(centre: str, role: str) -> str:
 def load_demo(services: Services, progress: Callable[[int, int], None] = lambda done, total: None) -> str:
     now = services.clock.now()
     with services.uow() as uow:
-        ensure_centre(
+        kc = ensure_centre(
             uow,
             SYSTEM,
             "kc-demo",
@@ -82,7 +85,7 @@ def load_demo(services: Services, progress: Callable[[int, int], None] = lambda 
             12,
             "ул. „Примерна“ 1, Ямбол (поверителен адрес)",
         )
-        ensure_centre(
+        cop = ensure_centre(
             uow,
             SYSTEM,
             "cop-demo",
@@ -91,6 +94,9 @@ def load_demo(services: Services, progress: Callable[[int, int], None] = lambda 
             60,
             "бул. „Образцов“ 5, Казанлък",
         )
+        for demo_centre, contact in ((kc, KC_CONTACT), (cop, COP_CONTACT)):
+            if not demo_centre.correspondence_address:  # outgoing documents carry it, never the address
+                demo_centre.correspondence_address, demo_centre.phone, demo_centre.email = contact
         versions.deploy_shipped(uow, services.settings.workflows_dir, services.forms, SYSTEM)
         for centre in CASES_PER_CENTRE:
             for role in ROLES:

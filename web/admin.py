@@ -52,6 +52,9 @@ def field_label(name: str) -> str:
         "kind": _("Kind"),
         "capacity": _("Places"),
         "address": _("Address"),
+        "correspondence_address": _("Correspondence address"),
+        "phone": _("Phone"),
+        "email": _("E-mail"),
     }
     return str(labels.get(plain, plain))
 
@@ -223,14 +226,25 @@ def update_centre(code: str) -> Any:
             name,
             _places(request.form.get("capacity", "")),
             address or None,
+            _letterhead(),
         )
     except ValidationFailed as error:
         discard_changes()
         errors = {f"edit_{name}": texts for name, texts in translated(error.fields).items()}
-        targets = {f"edit_{name}": f"edit-{name}-{code}" for name in ("name", "capacity", "address")}
+        shown = ("name", "capacity", "address", *administration.LETTERHEAD_LIMITS)
+        targets = {f"edit_{name}": f"edit-{name}-{code}" for name in shown}
         return _render(errors=errors, status=422, edit_centre=code, targets=targets)
     flash(_("The centre is saved."), "success")
     return redirect(url_for("admin.index"))
+
+
+def _letterhead() -> administration.Letterhead | None:
+    """The letterhead fields of the centre form; None when the form has none (kept as they are)."""
+    limits = administration.LETTERHEAD_LIMITS
+    if not all(key in request.form for key in limits):
+        return None
+    values = {key: request.form.get(key, "")[: limit + 100] for key, limit in limits.items()}
+    return administration.Letterhead(**values)
 
 
 def _places(text: str) -> int:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from engine.casework import attachments, inbox, notes
 from engine.casework.cases import close_case, retry_incident, signal_case
+from engine.casework.documents import service as documents
 from engine.casework.messages import Awaited, deliver_message, messages_for
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import CaseFilters, list_cases
@@ -125,6 +126,7 @@ def render_case(
         note_kinds=notes.KINDS,
         attachment_kinds=attachments.KINDS,
         upload_max_mb=current_services().settings.attachment_max_mb,
+        outgoing=documents.documents_for(request_uow(), who, case_id),
         messages=messages,
         message_error=bool(message_errors),
     )

@@ -35,6 +35,7 @@ MESSAGES = {
     administration.LAST_ROLE: _l("This is the user's only role: deactivate the account instead."),
     administration.NO_SUCH_ROLE: _l("The user has no role in this centre."),
     administration.PLACES: _l("Between 1 and 1000 places."),
+    administration.NOT_AN_EMAIL: _l("Not an e-mail address."),
     centres.CODE_FORM: _l("2–40 characters: lower-case Latin letters, digits or '-'."),
     notes.REQUIRED: _l("Required."),  # centres.REQUIRED too; centres.PLACES is administration.PLACES
     notes.TOO_LONG: _l("At most 10000 characters."),

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from engine.bpmn.properties import ANCHORS, STARTED
 from engine.bpmn.timers import is_cycle_literal
+from engine.casework.documents.kinds import find_kind
 from engine.clock import SOFIA, days_between, parse_duration
 from engine.people.users import LOCALES
 from web import labels
@@ -138,10 +139,17 @@ def init_app(app: Flask) -> None:
         note_kind=lambda code: labels.label(labels.NOTE_KINDS, code),
         note_visibility=lambda code: labels.label(labels.NOTE_VISIBILITIES, code),
         attachment_kind=lambda code: labels.label(labels.ATTACHMENT_KINDS, code),
+        document_kind=document_kind,
         file_size=file_size,
         duration_seconds=seconds_words,
     )
     app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title, named=named)
+
+
+def document_kind(code: str) -> str:
+    """An outgoing document's kind in the reader's language (declared in the engine, marked N_)."""
+    kind = find_kind(code)
+    return _(kind.name) if kind is not None else code
 
 
 def named(name: str, name_en: str = "") -> str:

@@ -77,6 +77,8 @@ ACTIONS = {
     "attachment.add": _l("Document attached"),
     "attachment.download": _l("Document downloaded"),
     "attachment.preview": _l("Document preview seen"),
+    "document.generate": _l("Outgoing document generated"),
+    "document.download": _l("Outgoing document downloaded"),
     "case.link": _l("Linked case opened"),
     "case.operation": _l("Pathway operation"),
     "case.outside_notice": _l("Notice to an outside body"),

@@ -31,6 +31,7 @@ TOO_LONG = "too long"
 LAST_ROLE = "the user's only role: deactivate the account instead"
 NO_SUCH_ROLE = "the user has no role in this centre"
 PLACES = "between 1 and 1000 places"
+NOT_AN_EMAIL = "not an e-mail address"
 MAX_SEARCH = 100
 
 
@@ -57,6 +58,10 @@ class CentreRow:
     capacity: int
     open_cases: int
     staff: int
+    # The letterhead of the centre's outgoing documents: public, unlike the confidential address.
+    correspondence_address: str = ""
+    phone: str = ""
+    email: str = ""
 
 
 def list_users(uow: UnitOfWork, who: Principal, search: str = "") -> list[UserRow]:
@@ -99,6 +104,9 @@ def list_centres(uow: UnitOfWork, who: Principal) -> list[CentreRow]:
             Centre.capacity,
             func.coalesce(open_cases.c.n, 0),
             func.coalesce(staff.c.n, 0),
+            Centre.correspondence_address,
+            Centre.phone,
+            Centre.email,
         )
         .outerjoin(open_cases, open_cases.c.centre_id == Centre.id)
         .outerjoin(staff, staff.c.centre_id == Centre.id)
@@ -234,11 +242,30 @@ def reset_password(uow: UnitOfWork, who: Principal, username: str) -> str:
     return temporary
 
 
+@dataclass(frozen=True)
+class Letterhead:
+    """What the centre's outgoing documents carry (engine/casework/documents): never the address."""
+
+    correspondence_address: str
+    phone: str
+    email: str
+
+
+LETTERHEAD_LIMITS = {"correspondence_address": 1000, "phone": 60, "email": 255}
+
+
 def update_centre(
-    uow: UnitOfWork, who: Principal, code: str, name: str, capacity: int, address: str | None = None
+    uow: UnitOfWork,
+    who: Principal,
+    code: str,
+    name: str,
+    capacity: int,
+    address: str | None = None,
+    letterhead: Letterhead | None = None,
 ) -> Centre:
-    """Change a centre's name and places, and its address when one is given (``None`` keeps it: the
-    administrator never sees the address, only replaces it). Audited without the address."""
+    """Change a centre's name and places, its letterhead when one is given, and its address when one is
+    given (``None`` keeps it: the administrator never sees the address, only replaces it). Audited
+    without the address."""
     require(can_manage_users(who), "only an administrator manages centres")
     centre = find_centre(uow, code.strip().lower())
     if centre is None or not can_administer(who, centre.id):
@@ -250,6 +277,7 @@ def update_centre(
         fields["capacity"] = [PLACES]
     if address is not None and len(address) > 1000:
         fields["address"] = [TOO_LONG]
+    fields.update(_letterhead_problems(letterhead))
     if fields:
         raise ValidationFailed("the centre has errors", fields)
     changed = [
@@ -261,6 +289,22 @@ def update_centre(
     if address is not None and address.strip() != centre.address:
         centre.address = address.strip()
         changed.append("address")
+    for key, value in (vars(letterhead) if letterhead is not None else {}).items():
+        if value.strip() != getattr(centre, key):
+            setattr(centre, key, value.strip())
+            changed.append(key)
     detail = {"changed": changed}
     record(uow.session, uow.clock.now(), who, "centre.update", subject=centre.code, detail=detail)
     return centre
+
+
+def _letterhead_problems(letterhead: Letterhead | None) -> dict[str, list[str]]:
+    if letterhead is None:
+        return {}
+    fields = {
+        key: [TOO_LONG] for key, limit in LETTERHEAD_LIMITS.items() if len(getattr(letterhead, key)) > limit
+    }
+    email = letterhead.email.strip()
+    if email and ("@" not in email or any(ch.isspace() for ch in email)) and "email" not in fields:
+        fields["email"] = [NOT_AN_EMAIL]
+    return fields

@@ -37,6 +37,7 @@ THERAPY_NOTE_READERS = codes_where(lambda role: role.reads_therapy_notes)
 CENTRE_DASHBOARD = codes_where(lambda role: role.reads_centre_dashboard)
 TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
 CASE_EXPORTERS = codes_where(lambda role: role.exports_case_list)
+DOCUMENT_WRITERS = codes_where(lambda role: role.generates_documents)
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,11 @@ def can_use_dashboard(who: Principal) -> bool:
 def can_export_case_list(who: Principal) -> bool:
     """Managers export the case list of the centres they manage (and only of those)."""
     return bool(who.centres_with(CASE_EXPORTERS))
+
+
+def can_generate_documents(who: Principal, case: CaseLike) -> bool:
+    """The case's social workers, case leads and managers (of its centre) generate its documents."""
+    return can_view_case(who, case) and who.role_in(case.centre_id) in DOCUMENT_WRITERS
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

@@ -52,6 +52,9 @@ class Role:
     reads_team_dashboard: bool = False
     # Exports the centre's case list (CSV, XLSX) with the list's filters; every export is audited.
     exports_case_list: bool = False
+    # Generates the outgoing documents of the centre's cases (progress notes, final reports, notices
+    # to ДСП and ОЗД) from their completed forms; whoever reads a case reads and downloads them.
+    generates_documents: bool = False
 
 
 ROLES: tuple[Role, ...] = (
@@ -62,6 +65,7 @@ ROLES: tuple[Role, ...] = (
         casework=True,
         reads_cases=True,
         may_intake=True,
+        generates_documents=True,
     ),
     Role(
         "psychologist",
@@ -82,6 +86,7 @@ ROLES: tuple[Role, ...] = (
         may_intake=True,
         leads_cases=True,
         reads_team_dashboard=True,
+        generates_documents=True,
     ),
     Role(
         "coordinator",
@@ -107,6 +112,7 @@ ROLES: tuple[Role, ...] = (
         approves_pathway_changes=True,
         reads_centre_dashboard=True,
         exports_case_list=True,
+        generates_documents=True,
     ),
     Role("admin", "Администратор", "Administrator", administers=True),
 )

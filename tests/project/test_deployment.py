@@ -82,6 +82,9 @@ def test_dockerfile_builds_assets_installs_and_drops_root():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM python:3.11-slim" in text and "npm ci" in text and "npm run build" in text
     assert "pip install ." in text
+    # WeasyPrint's system libraries and a Cyrillic font for the outgoing documents (engine/casework/documents)
+    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"):
+        assert package in text
     users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
     assert users and users[-1] != "root"
 

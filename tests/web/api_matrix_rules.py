@@ -119,6 +119,12 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         lambda own: {"kind": "referral", "file": (BytesIO(documents.png()), "referral.png")},
     ),
     ("api_case_file.download", "GET"): ApiRule(fixed("/attachments/no-such-document"), signed_in(404)),
+    ("api_documents.list_documents", "GET"): ApiRule(case_url("/documents"), on_case(READERS)),
+    # A form body is not the JSON the endpoint reads: refused before anything else for everyone signed in.
+    ("api_documents.generate", "POST"): ApiRule(
+        case_url("/documents"), signed_in(422), lambda own: {"kind": "progress_note"}
+    ),
+    ("api_documents.download", "GET"): ApiRule(fixed("/documents/no-such-document"), signed_in(404)),
     # The fixture pathway waits for no message: 409 with the reason for those who read the case.
     ("api_cases.message", "POST"): ApiRule(case_url("/messages/court_decision"), on_case(READERS, ok=409)),
     ("api_pathways.list_pathways", "GET"): ApiRule(fixed("/pathways"), signed_in(200)),

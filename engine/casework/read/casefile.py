@@ -19,6 +19,7 @@ from engine.bpmn import spiff
 from engine.casework import attachments, notes
 from engine.casework.case_links import LinkView, links_of
 from engine.casework.cases import get_case, load_workflow
+from engine.casework.documents import service as documents
 from engine.casework.read.timeline_details import EntryDetail, details
 from engine.clock import add_duration, days_between
 from engine.pathways.names import english_names_of_version
@@ -40,7 +41,8 @@ from engine.store.uow import UnitOfWork
 
 STAY_CAP = "P6M"
 # Reads, and note changes (the notes themselves are on the timeline, each for those who may read it).
-READ_ACTIONS = ("case.read", "case.audit_read", *attachments.READ_ACTIONS, "note.add", "note.edit")
+FILE_READS = (*attachments.READ_ACTIONS, *documents.READ_ACTIONS)  # downloads and previews of its files
+READ_ACTIONS = ("case.read", "case.audit_read", *FILE_READS, "note.add", "note.edit")
 TIMELINE_LIMIT = 300
 
 

@@ -34,6 +34,7 @@ from engine.store.models.core import (
     new_public_id,
     new_security_stamp,
 )
+from engine.store.models.documents import CaseDocument, DocumentCounter
 from engine.store.models.places import OccupancyDay, Place, PlaceStay, Room, TurnAway, WaitingEntry
 from engine.store.models.studio import PathwayApproval, PathwayDraft
 
@@ -45,12 +46,14 @@ __all__ = [
     "Case",
     "CaseAttachment",
     "CaseCounter",
+    "CaseDocument",
     "CaseLink",
     "CaseNote",
     "CaseNoteRevision",
     "CaseTask",
     "Centre",
     "Deadline",
+    "DocumentCounter",
     "Membership",
     "Notification",
     "NotificationPreference",

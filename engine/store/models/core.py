@@ -76,6 +76,10 @@ class Centre(Base):
     kind: Mapped[str] = mapped_column(String(30))  # crisis_centre | community_support
     capacity: Mapped[int] = mapped_column(Integer)
     address: Mapped[str] = mapped_column(Text, default="")  # confidential: only this centre's staff
+    # What outgoing documents carry in their letterhead (never the confidential address above).
+    correspondence_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

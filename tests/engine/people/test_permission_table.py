@@ -200,6 +200,12 @@ ROWS = [
     row("can_view_dashboard", "centre B", at("B", "manager", "case_lead"), B),
     row("can_use_dashboard", "any", {*at("A", "manager", "case_lead"), *at("B", "manager", "case_lead")}),
     row("can_export_case_list", "any", {*at("A", "manager"), *at("B", "manager")}),
+    row(
+        "can_generate_documents",
+        "case of A",
+        {*at("A", "social_worker", "case_lead", "manager"), "AB"},
+        CASE_A,
+    ),
 ]
 
 

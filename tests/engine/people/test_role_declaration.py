@@ -42,6 +42,7 @@ EXPECTED: dict[str, set[str]] = {
     "reads_centre_dashboard": {"manager"},
     "reads_team_dashboard": {"case_lead"},
     "exports_case_list": {"manager"},
+    "generates_documents": {"social_worker", "case_lead", "manager"},
 }
 
 # The named sets the engine and the permission matrix use, and the capability each stands for.
@@ -61,6 +62,7 @@ DERIVED = [
     (permissions.CENTRE_DASHBOARD, "reads_centre_dashboard"),
     (permissions.TEAM_DASHBOARD, "reads_team_dashboard"),
     (permissions.CASE_EXPORTERS, "exports_case_list"),
+    (permissions.DOCUMENT_WRITERS, "generates_documents"),
 ]
 
 

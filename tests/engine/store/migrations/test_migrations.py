@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.store import schema
 from engine.store.db import make_engine, normalise_url
-from engine.store.models import Base
+from engine.store.models import Base, UTCDateTime
 from tests.conftest import need_service
 
 
@@ -65,6 +65,12 @@ _AT_0004_PATHWAY_VERSION = sa.table(
         "id", "pathway_id", "version", "process_id", "bpmn_xml", "sha256", "spec_json", "deployed_at"
     )),
 )  # fmt: skip
+# The centre as revision 0004 has it: the model's later columns (the letterhead, 0018) are not there yet.
+_AT_0004_CENTRE = sa.table(
+    "centre",
+    *(sa.column(name) for name in ("id", "code", "name", "kind", "capacity", "address")),
+    sa.column("created_at", UTCDateTime()),
+)
 
 
 def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(empty_url: str) -> None:
@@ -73,14 +79,14 @@ def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(
     from sqlalchemy import func, insert, select
 
     from engine.audit import chain
-    from engine.store.models import AuditEvent, Case, CaseCounter, Centre, Pathway
+    from engine.store.models import AuditEvent, Case, CaseCounter, Pathway
 
     schema.upgrade(empty_url, "0004_outbox")
     engine = make_engine(empty_url)
     at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     with engine.begin() as connection:
         connection.execute(
-            insert(Centre),
+            insert(_AT_0004_CENTRE),
             [
                 {
                     "id": 1,
@@ -88,6 +94,7 @@ def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(
                     "name": "A",
                     "kind": "crisis_centre",
                     "capacity": 9,
+                    "address": "",
                     "created_at": at,
                 },
                 {
@@ -96,6 +103,7 @@ def test_0005_audit_keeps_the_old_chain_and_numbers_and_downgrades_without_loss(
                     "name": "B",
                     "kind": "crisis_centre",
                     "capacity": 9,
+                    "address": "",
                     "created_at": at,
                 },
             ],
