@@ -34,6 +34,7 @@ from engine.store.models.core import (
     new_public_id,
     new_security_stamp,
 )
+from engine.store.models.migration import MigrationBatch, MigrationCase
 from engine.store.models.places import OccupancyDay, Place, PlaceStay, Room, TurnAway, WaitingEntry
 from engine.store.models.studio import PathwayApproval, PathwayDraft
 
@@ -52,6 +53,8 @@ __all__ = [
     "Centre",
     "Deadline",
     "Membership",
+    "MigrationBatch",
+    "MigrationCase",
     "Notification",
     "NotificationPreference",
     "OccupancyDay",
