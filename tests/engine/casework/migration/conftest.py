@@ -52,7 +52,8 @@ class Demo:
 
 
 def build_demo(factory: sessionmaker[Session], plans: int) -> Demo:
-    """kc-demo with its users and the shipped pathways, and its first ``plans`` adult cases."""
+    """kc-demo with its users and the shipped pathways, and its first ``plans`` adult cases (those that
+    are still open today: the ones admitted 170 days ago or more have left)."""
     clock = FrozenClock(TODAY)
     settings = Settings(database_url="sqlite://")
     services = Services(settings, factory.kw["bind"], factory, _forms(), clock)
@@ -62,7 +63,7 @@ def build_demo(factory: sessionmaker[Session], plans: int) -> Demo:
         for role in ROLES:
             create_user(uow, SYSTEM, username_for("kc-demo", role.code), "correct horse battery", "kc-demo", role.code)
         uow.commit()
-    adults = [p for p in case_plans(random.Random(20261122)) if p.centre == "kc-demo" and p.birth_date.year < 2007]
+    adults = [p for p in case_plans(random.Random(20261122)) if p.centre == "kc-demo" and p.birth_date.year < 2007 and p.days_ago < 170]
     for plan in adults[:plans]:
         make_case(services, plan, clock.now())
     with services.uow() as uow:
