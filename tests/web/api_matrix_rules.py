@@ -149,5 +149,5 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ("api_migrations.progress", "GET"): ApiRule(fixed("/migrations/1"), signed_in(404)),
     ("api_migrations.approve", "POST"): ApiRule(fixed("/migrations/1/approve"), signed_in(404)),
     ("api_migrations.run", "POST"): ApiRule(fixed("/migrations/1/run"), signed_in(404)),
-    ("api_migrations.revert", "POST"): ApiRule(fixed("/migrations/1/revert"), signed_in(422)),
+    ("api_migrations.revert", "POST"): ApiRule(fixed("/migrations/1/revert"), signed_in(404)),
 }
