@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         pathways,
         studio,
+        studio_migrations,
         task,
     )
 
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         pathways,
         studio,
+        studio_migrations,
         admin,
     )
     for module in modules:

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext
 
 from engine.casework.migration.batch import CaseOutcome
-from engine.casework.migration.texts import CHANGES
+from engine.casework.migration.texts import CHANGES, TIMELINE_TIMER
 from web.i18n import locale
 
 
@@ -43,3 +43,16 @@ def outcome_json(outcome: CaseOutcome) -> dict[str, Any]:
             for item in outcome.changes
         ],
     }
+
+
+def timeline_line(line: str, params: dict[str, Any] | None) -> str:
+    """A migrated or reverted case's timeline line: "Pathway updated to version 3: Monthly review: next
+    on 12.01.2027"."""
+    params = params or {}
+    text = gettext(line, version=params.get("version", ""))
+    moved = [
+        gettext(TIMELINE_TIMER, **_params({k: v for k, v in item.items()}))
+        for item in params.get("moved", [])
+        if isinstance(item, dict)
+    ]
+    return f"{text}: {'; '.join(moved)}" if moved else text

@@ -56,6 +56,19 @@ class CaseOutcome:
     position: list[dict[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BatchView:
+    id: int
+    key: str
+    from_version: int
+    to_version: int
+    status: str
+    moves_clocks: bool
+    may_approve: bool
+    progress: dict[str, int]
+    cases: list[CaseOutcome]
+
+
 @dataclass
 class Outcome:
     batch: int | None
@@ -110,6 +123,7 @@ def plan(
         uow.session.add(
             MigrationCase(
                 batch_id=batch.id, case_id=preview.case_id, changes=preview.changes, reason="",
+                position=preview.position,
                 status="planned" if preview.verdict == "migratable" else preview.verdict,
             )
         )  # fmt: skip
@@ -125,6 +139,26 @@ def get_batch(uow: UnitOfWork, who: Principal, batch_id: int) -> MigrationBatch:
     if batch is None or (who is not SYSTEM and not can_read_studio(who)):
         raise NotFound(f"no migration batch {batch_id}")
     return batch
+
+
+def view_batch(uow: UnitOfWork, who: Principal, batch_id: int) -> BatchView:
+    """A batch as its page shows it: each case's number, position, changes and state."""
+    batch = get_batch(uow, who, batch_id)
+    key = uow.session.get_one(Pathway, batch.pathway_id).key
+    rows = uow.session.execute(
+        select(Case.number, MigrationCase.status, MigrationCase.changes, MigrationCase.position)
+        .join(Case, Case.id == MigrationCase.case_id)
+        .where(MigrationCase.batch_id == batch.id)
+        .order_by(MigrationCase.id)
+    )
+    cases = [CaseOutcome(number, status, list(changes), list(position)) for number, status, changes, position in rows]
+    may_approve = batch.status == AWAITING and can_approve_pathway(
+        who, centres_using(uow, key), batch.requested_by_id
+    )
+    return BatchView(
+        batch.id, key, batch.from_version, batch.to_version, batch.status, batch.moves_clocks, may_approve,
+        progress_of(uow, batch), cases,
+    )  # fmt: skip
 
 
 def approve(uow: UnitOfWork, who: Principal, batch_id: int) -> MigrationBatch:

@@ -240,7 +240,7 @@ def task_changes(
         if update is None:
             continue
         named = _named(versions, row.element_id, row.name)
-        if update.element_id != row.element_id:
+        if update.element_id != row.element_id or update.name != row.name:
             found.append(
                 change(
                     "task_mapped", **named, to=update.name, to_en=versions.names_en.get(update.element_id, "")

@@ -50,6 +50,7 @@ class MigrationCase(Base):
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    position: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # the steps it was at
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     case_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     migrated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

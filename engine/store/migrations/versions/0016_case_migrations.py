@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("position", sa.JSON(), nullable=False),
         sa.Column("snapshot", sa.JSON(), nullable=True),
         sa.Column("case_version", sa.Integer(), nullable=True),
         sa.Column("migrated_at", sa.DateTime(timezone=True), nullable=True),
