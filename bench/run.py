@@ -18,6 +18,7 @@ SUITES = (
     "bench.intake_bench",
     "bench.http_bench",
     "bench.constructs_bench",
+    "bench.migration_bench",
 )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from engine.audit.chain import record
 from engine.bpmn import migration as moving
 from engine.bpmn import spiff
-from engine.casework.cases import load_workflow, lock_case
+from engine.casework.cases import lock_case
 from engine.casework.migration import plan as plans
 from engine.casework.migration import snapshots
 from engine.casework.migration.texts import change
@@ -151,7 +151,10 @@ def view_batch(uow: UnitOfWork, who: Principal, batch_id: int) -> BatchView:
         .where(MigrationCase.batch_id == batch.id)
         .order_by(MigrationCase.id)
     )
-    cases = [CaseOutcome(number, status, list(changes), list(position)) for number, status, changes, position in rows]
+    cases = [
+        CaseOutcome(number, status, list(changes), list(position))
+        for number, status, changes, position in rows
+    ]
     may_approve = batch.status == AWAITING and can_approve_pathway(
         who, centres_using(uow, key), batch.requested_by_id
     )
@@ -221,6 +224,10 @@ def run(
 ) -> list[CaseOutcome]:
     """Move every planned case of the batch, each in its own transaction; the outcome of each."""
     start(make_uow, who, batch_id)
+    with make_uow() as uow:  # read once: versions never change
+        batch = uow.session.get_one(MigrationBatch, batch_id)
+        key = uow.session.get_one(Pathway, batch.pathway_id).key
+        versions = plans.versions_of(uow, key, batch.from_version, batch.to_version, batch.mapping)
     outcomes: list[CaseOutcome] = []
     while True:
         with make_uow() as uow:
@@ -229,7 +236,7 @@ def run(
                 break
             row_id, number = claimed
             try:
-                outcome = _migrate(uow, who, row_id, forms)
+                outcome = _migrate(uow, who, row_id, versions, forms)
                 uow.commit()
             except moving.Unmovable as gone:  # changed since the preview
                 uow.rollback()
@@ -290,57 +297,45 @@ def _mark(make_uow: UowFactory, row_id: int, number: str, verdict: str, item: di
     return CaseOutcome(number, verdict, [item])
 
 
-def _migrate(uow: UnitOfWork, who: Principal, row_id: int, forms: FormCatalog) -> CaseOutcome:
+def _migrate(
+    uow: UnitOfWork, who: Principal, row_id: int, versions: plans.Versions, forms: FormCatalog
+) -> CaseOutcome:
     row = uow.session.get_one(MigrationCase, row_id)
-    batch = uow.session.get_one(MigrationBatch, row.batch_id)
-    key = uow.session.get_one(Pathway, batch.pathway_id).key
-    versions = plans.versions_of(uow, key, batch.from_version, batch.to_version, batch.mapping)
     case = _lock(uow, row.case_id)
     preview = plans.preview_case(uow, case, versions, forms)  # again, under the lock: the case as it is now
-    if preview.verdict != "migratable":
+    if preview.verdict != "migratable" or preview.rebound is None:
         row.status, row.changes = preview.verdict, preview.changes
         return CaseOutcome(case.number, preview.verdict, preview.changes, preview.position)
     snapshot = snapshots.take(uow, case)
-    workflow = load_workflow(uow, case)
-    rebound = moving.rebind(
-        workflow, versions.target_parsed, versions.mapping, versions.changed_timers, uow.clock, uow.limits
-    )
-    rows = plans._open_rows(uow, case.id)
-    for task_id, update in plans.task_updates(uow, rows, rebound.workflow).items():
-        task = rows[task_id]
-        task.element_id, task.name, task.form_key, task.due_at = (
-            update.element_id,
-            update.name,
-            update.form_key,
-            update.due_at,
-        )
-        task.due_duration, task.due_from, task.legal_source = (
-            update.due_duration,
-            update.due_from,
-            update.legal_source,
-        )
-    case.pathway_version_id = versions.target.id
-    case.pathway_version = versions.target
+    workflow = preview.rebound.workflow
+    rows = plans.open_rows(uow, case.id)
+    for task_id, update in plans.task_updates(uow, rows, workflow).items():
+        update.apply(rows[task_id])
+    case.pathway_version_id = versions.target_id
+    uow.session.flush()
+    uow.session.expire(case, ["pathway_version"])
     try:
-        sync_case(uow, case, rebound.workflow)
+        sync_case(uow, case, workflow)
     except (spiff.RuntimeFailure, ExpressionError) as failure:
         raise _Failed(getattr(failure, "problem", "engine")) from failure
     uow.session.flush()
     snapshots.remember_inserted(uow, case, snapshot)
     now = uow.clock.now()
     moved = [
-        {
-            "name": item["params"]["name"],
-            "name_en": item["params"].get("name_en", ""),
-            "due": item["params"]["due"],
-        }
+        {key: item["params"].get(key, "") for key in ("name", "name_en", "due")}
         for item in preview.changes
         if item["code"] in ("timer_moved", "task_due", "deadline_new")
     ]
+    detail = {"batch": row.batch_id, "from": versions.source_version, "to": versions.target_version}
     record(
-        uow.session, now, who, "case.migrated", case_id=case.id, subject=case.number,
-        detail={"batch": batch.id, "from": batch.from_version, "to": batch.to_version, "moved": moved[:20]},
-    )  # fmt: skip
+        uow.session,
+        now,
+        who,
+        "case.migrated",
+        case_id=case.id,
+        subject=case.number,
+        detail={**detail, "moved": moved[:20]},
+    )
     uow.session.flush()
     row.status, row.changes, row.snapshot, row.migrated_at = "migrated", preview.changes, snapshot, now
     row.case_version = case.version

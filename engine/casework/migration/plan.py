@@ -42,6 +42,10 @@ class Versions:
     mapping: dict[str, str]
     changed_timers: set[str]
     names_en: dict[str, str]
+    source_id: int = 0
+    target_id: int = 0
+    source_version: int = 0
+    target_version: int = 0
 
 
 @dataclass
@@ -50,6 +54,7 @@ class CasePreview:
     number: str
     position: list[dict[str, str]]  # {name, name_en} of each step the case is at
     changes: list[dict[str, Any]] = field(default_factory=list)
+    rebound: moving.Rebound | None = None  # the workflow moved in memory, for the execution to store
 
     @property
     def blocked(self) -> bool:
@@ -98,7 +103,20 @@ def versions_of(
     names_en = english_names_of_version(uow, found[target].id) | english_names_of_version(
         uow, found[source].id
     )
-    return Versions(pathway, found[source], found[target], old, new, clean, changed, names_en)
+    return Versions(
+        pathway,
+        found[source],
+        found[target],
+        old,
+        new,
+        clean,
+        changed,
+        names_en,
+        found[source].id,
+        found[target].id,
+        source,
+        target,
+    )
 
 
 def _checked_mapping(
@@ -115,15 +133,15 @@ def _checked_mapping(
 
 def cases_of(uow: UnitOfWork, versions: Versions, numbers: Sequence[str] | None) -> list[Case]:
     """The open cases (and cases stopped by an incident) on the source version, or the ones named."""
-    query = select(Case).where(Case.pathway_version_id == versions.source.id, Case.status != "closed")
+    query = select(Case).where(Case.pathway_version_id == versions.source_id, Case.status != "closed")
     if numbers:
         wanted = sorted(set(numbers))
         rows = list(uow.session.scalars(select(Case).where(Case.number.in_(wanted)).order_by(Case.id)))
         unknown = sorted(set(wanted) - {row.number for row in rows})
-        other = [row.number for row in rows if row.pathway_version_id != versions.source.id]
+        other = [row.number for row in rows if row.pathway_version_id != versions.source_id]
         if unknown or other:
             errors = [f"{n}: no such case" for n in unknown]
-            errors += [f"{n}: not on version {versions.source.version}" for n in other]
+            errors += [f"{n}: not on version {versions.source_version}" for n in other]
             raise ValidationFailed("some cases cannot be in this migration", {"cases": errors})
         return rows
     return list(uow.session.scalars(query.order_by(Case.id)))
@@ -132,14 +150,14 @@ def cases_of(uow: UnitOfWork, versions: Versions, numbers: Sequence[str] | None)
 def preview_case(uow: UnitOfWork, case: Case, versions: Versions, forms: FormCatalog) -> CasePreview:
     """What moving ``case`` changes, and whether it is blocked; the case is not changed."""
     preview = CasePreview(case.id, case.number, [])
-    if case.pathway_version_id != versions.source.id or case.status == "closed":
-        preview.changes.append(change("blocked_not_on_source", version=versions.source.version))
+    if case.pathway_version_id != versions.source_id or case.status == "closed":
+        preview.changes.append(change("blocked_not_on_source", version=versions.source_version))
         return preview
     try:
         workflow = load_workflow(uow, case)
     except UnknownSerializer as error:
         preview.changes.append(
-            change("failed", problem=type(error).__name__, version=versions.source.version)
+            change("failed", problem=type(error).__name__, version=versions.source_version)
         )
         return preview
     preview.position = [
@@ -151,7 +169,7 @@ def preview_case(uow: UnitOfWork, case: Case, versions: Versions, forms: FormCat
         preview.changes.append(change("blocked_incident"))
         return preview
     before = spiff.waiting_timers(workflow)
-    tasks = _open_rows(uow, case.id)
+    tasks = open_rows(uow, case.id)
     try:
         rebound = moving.rebind(
             workflow, versions.target_parsed, versions.mapping, versions.changed_timers, uow.clock
@@ -161,16 +179,17 @@ def preview_case(uow: UnitOfWork, case: Case, versions: Versions, forms: FormCat
             change(
                 "blocked_gone",
                 **_named(versions, gone.element_id, gone.name),
-                version=versions.target.version,
+                version=versions.target_version,
             )
         )
         return preview
     except (ExpressionError, spiff.RuntimeFailure) as error:
         problem = getattr(error, "problem", "") or type(error).__name__
-        preview.changes.append(change("failed", problem=problem, version=versions.source.version))
+        preview.changes.append(change("failed", problem=problem, version=versions.source_version))
         return preview
     preview.changes += task_changes(uow, versions, tasks, rebound.workflow, forms)
     preview.changes += timer_changes(versions, before, rebound)
+    preview.rebound = rebound
     return preview
 
 
@@ -178,7 +197,7 @@ def _named(versions: Versions, element: str, name: str) -> dict[str, str]:
     return {"name": name or element, "name_en": versions.names_en.get(element, "")}
 
 
-def _open_rows(uow: UnitOfWork, case_id: int) -> dict[str, CaseTask]:
+def open_rows(uow: UnitOfWork, case_id: int) -> dict[str, CaseTask]:
     rows = uow.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.status == "open"))
     return {row.workflow_task_id: row for row in rows}
 
@@ -199,6 +218,15 @@ class TaskUpdate:
     due_duration: str
     due_from: str
     legal_source: str
+
+    def apply(self, row: CaseTask) -> None:
+        row.element_id, row.name, row.form_key, row.due_at = (
+            self.element_id,
+            self.name,
+            self.form_key,
+            self.due_at,
+        )
+        row.due_duration, row.due_from, row.legal_source = self.due_duration, self.due_from, self.legal_source
 
 
 def task_updates(
