@@ -51,7 +51,9 @@ def run(quick: bool) -> list[Result]:
             moved = sum(item.verdict == "migrated" for item in outcomes)
             assert moved == size, f"{moved} of {size} cases migrated"
             results.append((f"migrate_cases_per_second_{backend}", round(moved / seconds, 1), "cases/s"))
-            results.append((f"migrate_preview_cases_per_second_{backend}", round(size / planned, 1), "cases/s"))
+            results.append(
+                (f"migrate_preview_cases_per_second_{backend}", round(size / planned, 1), "cases/s")
+            )
         finally:
             services.engine.dispose()
     return results
@@ -67,21 +69,34 @@ def _load(services: Services, clock: FrozenClock, size: int) -> None:
     clock.set(NOW)
     with services.uow() as uow:
         case = uow.session.get_one(Case, template)
-        base = {c.key: getattr(case, c.key) for c in Case.__table__.columns if c.key not in {"id", "public_id", "number"}}
+        base = {
+            c.key: getattr(case, c.key)
+            for c in Case.__table__.columns
+            if c.key not in {"id", "public_id", "number"}
+        }
         tasks = [
-            {c.key: getattr(t, c.key) for c in CaseTask.__table__.columns if c.key not in {"id", "case_id", "public_id"}}
-            for t in uow.session.scalars(select(CaseTask).where(CaseTask.case_id == template, CaseTask.status == "open"))
+            {
+                c.key: getattr(t, c.key)
+                for c in CaseTask.__table__.columns
+                if c.key not in {"id", "case_id", "public_id"}
+            }
+            for t in uow.session.scalars(
+                select(CaseTask).where(CaseTask.case_id == template, CaseTask.status == "open")
+            )
         ]
         pending = [
             {c.key: getattr(d, c.key) for c in Deadline.__table__.columns if c.key not in {"id", "case_id"}}
-            for d in uow.session.scalars(select(Deadline).where(Deadline.case_id == template, Deadline.status == "pending"))
+            for d in uow.session.scalars(
+                select(Deadline).where(Deadline.case_id == template, Deadline.status == "pending")
+            )
         ]
     with services.engine.begin() as connection:
         rows = [{**base, "public_id": new_public_id(), "number": f"BENCH-{n:05d}"} for n in range(1, size)]
         ids = connection.execute(insert(Case).returning(Case.id), rows).scalars().all()
         if tasks:
             connection.execute(
-                insert(CaseTask), [{**t, "case_id": i, "public_id": new_public_id()} for i in ids for t in tasks]
+                insert(CaseTask),
+                [{**t, "case_id": i, "public_id": new_public_id()} for i in ids for t in tasks],
             )
         if pending:
             connection.execute(insert(Deadline), [{**d, "case_id": i} for i in ids for d in pending])
@@ -101,7 +116,9 @@ def _template_case(services: Services, clock: FrozenClock) -> int:
     for _ in range(200):
         with services.uow() as uow:
             task = uow.session.scalar(
-                select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.status == "open").order_by(CaseTask.id)
+                select(CaseTask)
+                .where(CaseTask.case_id == case_id, CaseTask.status == "open")
+                .order_by(CaseTask.id)
             )
             due = uow.session.scalar(
                 select(Deadline)
@@ -111,11 +128,17 @@ def _template_case(services: Services, clock: FrozenClock) -> int:
             if due is not None and (task is None or due.due_at <= task.created_at + timedelta(days=1)):
                 clock.set(max(clock.now(), due.due_at))
                 deadlines.fire_deadline(uow, due.id)
-            elif task is not None and task.created_at + timedelta(days=1) <= NOW and task.element_id != "Task_PlanReview":
+            elif (
+                task is not None
+                and task.created_at + timedelta(days=1) <= NOW
+                and task.element_id != "Task_PlanReview"
+            ):
                 clock.set(max(clock.now(), task.created_at + timedelta(days=1)))
                 form = services.forms.get(task.form_key) if task.form_key else None
                 data = {**form.defaults(), **{n: True for n in form.required_when()}} if form else {}
-                cases.complete_task(uow, Principal(None, "bench", {1: task.role}), task.public_id, data, services.forms)
+                cases.complete_task(
+                    uow, Principal(None, "bench", {1: task.role}), task.public_id, data, services.forms
+                )
             else:
                 return case_id
             uow.commit()

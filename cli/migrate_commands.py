@@ -41,7 +41,9 @@ def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--pathway", "key", default=None, help="the pathway's key (crisis_centre_adult)")
 @click.option("--from", "source", type=int, default=None, help="the version the cases are on")
 @click.option("--to", "target", type=int, default=None, help="the version to move them to")
-@click.option("--case", "numbers", multiple=True, help="only this case (repeat for more); default: every open case")
+@click.option(
+    "--case", "numbers", multiple=True, help="only this case (repeat for more); default: every open case"
+)
 @click.option("--map", "pairs", multiple=True, help="OLD=NEW: an element renamed or moved in the new version")
 @click.option("--dry-run", is_flag=True, help="preview each case; change nothing")
 @click.option("--revert", "revert", type=int, default=None, help="revert this batch (or its --case cases)")
@@ -65,9 +67,8 @@ def migrate(
             outcomes = revert_batch(services.uow, SYSTEM, revert, list(numbers) or None)
             _print(outcomes, as_json)
             failed = sum(o.verdict == "not_revertible" for o in outcomes)
-            console.print(
-                f"reverted {sum(o.verdict == 'reverted' for o in outcomes)}, not revertible {failed}, batch {revert}"
-            )
+            done = sum(o.verdict == "reverted" for o in outcomes)
+            console.print(f"reverted {done}, not revertible {failed}, batch {revert}")
             sys.exit(1 if failed else 0)
         if key is None or source is None or target is None:
             fail("give --pathway, --from and --to (or --revert BATCH)")
@@ -80,7 +81,9 @@ def migrate(
         outcomes = plan.cases
         if not dry_run and plan.batch is not None:
             with _progress() as tick:
-                ran = {o.number: o for o in batches.run(services.uow, SYSTEM, plan.batch, services.forms, tick)}
+                ran = {
+                    o.number: o for o in batches.run(services.uow, SYSTEM, plan.batch, services.forms, tick)
+                }
             outcomes = [ran.get(o.number, o) for o in plan.cases]
     except ValidationFailed as error:
         fields = "; ".join(f"{name}: {', '.join(texts)}" for name, texts in sorted(error.fields.items()))
@@ -123,5 +126,3 @@ def _progress() -> Iterator[Callable[[int, int], None]]:
             progress.update(task, completed=done, total=total or None)
 
         yield tick
-
-

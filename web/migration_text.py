@@ -25,7 +25,7 @@ def change_text(item: dict[str, Any]) -> str:
     template = CHANGES.get(str(item.get("code", "")))
     if template is None:
         return ""
-    return gettext(template, **_params(dict(item.get("params", {}))))
+    return str(gettext(template, **_params(dict(item.get("params", {})))))
 
 
 def named(item: dict[str, str]) -> str:

@@ -146,7 +146,8 @@ def rebind(
     clock: Clock,
     limits: RunLimits | None = None,
 ) -> Rebound:
-    """The workflow re-bound to ``target`` (see the module); raises Unmovable, leaves ``workflow`` unusable."""
+    """The workflow re-bound to ``target`` (see the module); raises Unmovable. ``workflow`` is changed
+    on the way: use only the one returned."""
     dropped: list[str] = []
     for sub in _workflows(workflow):
         specs = target.spec if sub is workflow else target.subprocess_specs.get(sub.spec.name)

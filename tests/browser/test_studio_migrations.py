@@ -30,7 +30,9 @@ def _renamed_version(live: LiveServer) -> tuple[int, int]:
     with live.services.uow() as uow:
         latest = versions.latest_version(uow, KEY)
         assert latest is not None
-        xml = latest.bpmn_xml.replace('name="Приемане: документи, съгласие, декларации', 'name="Приемане: документи и съгласие', 1)
+        xml = latest.bpmn_xml.replace(
+            'name="Приемане: документи, съгласие, декларации', 'name="Приемане: документи и съгласие', 1
+        )
         assert xml != latest.bpmn_xml
         new = versions.deploy(uow, xml.encode("utf-8"), live.services.forms, SYSTEM, "adult.bpmn")
         uow.commit()
@@ -63,7 +65,9 @@ def test_preview_execute_run_and_revert(browser: Any, live_server: LiveServer) -
     progress = browser.find_element(By.ID, "batch-progress")
     assert progress.get_attribute("value") == progress.get_attribute("max")
     for number in numbers:
-        state = browser.find_element(By.XPATH, f"//table[@id='batch-table']//tr[td[1][normalize-space(.)='{number}']]/td[4]")
+        state = browser.find_element(
+            By.XPATH, f"//table[@id='batch-table']//tr[td[1][normalize-space(.)='{number}']]/td[4]"
+        )
         assert state.text == "преместен"
     with live_server.services.uow() as uow:
         names = set(
@@ -75,8 +79,12 @@ def test_preview_execute_run_and_revert(browser: Any, live_server: LiveServer) -
     browser.find_element(By.ID, "batch-revert").click()
     wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".state-reverted")))
     with live_server.services.uow() as uow:
-        versions_now = set(uow.session.scalars(select(Case.pathway_version_id).where(Case.public_id.in_(opened))))
+        versions_now = set(
+            uow.session.scalars(select(Case.pathway_version_id).where(Case.public_id.in_(opened)))
+        )
         latest = versions.latest_version(uow, KEY)
         assert latest is not None and latest.id not in versions_now
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    errors = [
+        e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]
+    ]
     assert not errors

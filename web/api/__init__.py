@@ -87,7 +87,15 @@ def register(app: Flask) -> CasepathApi:
         },
     )
     api = CasepathApi(app)
-    blueprints = (tasks.blp, cases.blp, case_file.blp, pathways.blp, studio.blp, migrations.blp, dashboard.blp)
+    blueprints = (
+        tasks.blp,
+        cases.blp,
+        case_file.blp,
+        pathways.blp,
+        studio.blp,
+        migrations.blp,
+        dashboard.blp,
+    )
     for blp in blueprints:
         api.register_blueprint(blp)
     app.register_error_handler(405, method_not_allowed)

@@ -46,7 +46,9 @@ class MigrationCaseSchema(Schema):
 
 class MigrationSchema(Schema):
     batch = fields.Integer(allow_none=True, required=True, metadata={"description": "null for a dry run"})
-    status = fields.String(required=True, metadata={"description": "dry_run, awaiting_approval, done, reverted"})
+    status = fields.String(
+        required=True, metadata={"description": "dry_run, awaiting_approval, done, reverted"}
+    )
     cases = fields.List(fields.Nested(MigrationCaseSchema), required=True)
 
 

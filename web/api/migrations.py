@@ -65,9 +65,10 @@ def _ran(
 
 
 def _dump(batch: int | None, status: str, cases: list[batches.CaseOutcome]) -> dict[str, Any]:
-    return MigrationSchema().dump(
+    dumped: dict[str, Any] = MigrationSchema().dump(
         {"batch": batch, "status": status, "cases": [outcome_json(item) for item in cases]}
     )
+    return dumped
 
 
 @blp.post("/migrations/<int:batch>/approve")

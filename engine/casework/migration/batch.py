@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,10 +264,8 @@ def run(
         batch = uow.session.get_one(MigrationBatch, batch_id)
         if progress_of(uow, batch).get("planned", 0) == 0 and batch.status != DONE:
             batch.status = DONE
-            try:
+            with suppress(ConcurrencyConflict):  # the other worker marked it done
                 uow.commit()
-            except ConcurrencyConflict:
-                pass  # the other worker marked it done
     return outcomes
 
 

@@ -14,7 +14,6 @@ from engine.pathways.names import english_names_of_version
 from engine.store.models import Case, CaseTask, User
 from engine.store.uow import UnitOfWork
 
-
 MIGRATION_LINES = {"case.migrated": TIMELINE_MIGRATED, "case.migration_reverted": TIMELINE_REVERTED}
 
 

@@ -14,7 +14,8 @@ from engine.store.models.core import Base, UTCDateTime
 class MigrationBatch(Base):
     """Cases of one pathway moved from version ``from_version`` to ``to_version``, with a mapping of
     renamed elements. ``status``: awaiting_approval (it moves clocks: a manager who did not ask approves
-    it) | ready | running | done | rejected. ``total`` is how many cases it has (its progress: how many are no longer planned)."""
+    it) | ready | running | done. ``total`` is how many cases it has; its progress is how many of its
+    cases are no longer planned."""
 
     __tablename__ = "migration_batch"
 

@@ -61,22 +61,30 @@ def build_demo(factory: sessionmaker[Session], plans: int) -> Demo:
         ensure_centre(uow, SYSTEM, "kc-demo", "КЦ демо", "crisis_centre", 12, "ул. Тайна 1")
         versions.deploy_shipped(uow, settings.workflows_dir, services.forms, SYSTEM)
         for role in ROLES:
-            create_user(uow, SYSTEM, username_for("kc-demo", role.code), "correct horse battery", "kc-demo", role.code)
+            create_user(
+                uow, SYSTEM, username_for("kc-demo", role.code), "correct horse battery", "kc-demo", role.code
+            )
         uow.commit()
-    adults = [p for p in case_plans(random.Random(20261122)) if p.centre == "kc-demo" and p.birth_date.year < 2007 and p.days_ago < 170]
+    adults = [
+        p
+        for p in case_plans(random.Random(20261122))
+        if p.centre == "kc-demo" and p.birth_date.year < 2007 and p.days_ago < 170
+    ]
     for plan in adults[:plans]:
         make_case(services, plan, clock.now())
     with services.uow() as uow:
         people = {
-            role: principal_for(uow.session.scalar(select(User).where(User.username == username_for("kc-demo", role))))
+            role: principal_for(
+                uow.session.scalar(select(User).where(User.username == username_for("kc-demo", role)))
+            )
             for role in ("coordinator", "manager", "social_worker")
         }
     return Demo(services, clock, people["coordinator"], people["manager"], people["social_worker"])
 
 
 def _forms():  # type: ignore[no-untyped-def]
-    from tests.conftest import WORKFLOWS
     from engine.pathways.forms import FormCatalog
+    from tests.conftest import WORKFLOWS
 
     return FormCatalog(WORKFLOWS / "forms")
 

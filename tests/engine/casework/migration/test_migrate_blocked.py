@@ -32,10 +32,14 @@ def test_a_removed_element_blocks_and_a_mapping_unblocks(make_demo):
         assert case.verdict == "blocked"
         assert case.changes[-1]["code"] == "blocked_gone" and case.changes[-1]["params"]["version"] == 2
         with pytest.raises(ValidationFailed) as refused:
-            batches.plan(uow, demo.coordinator, "crisis_centre_adult", 1, 2, demo.services.forms, mapping={"Nope": "X"})
+            batches.plan(
+                uow, demo.coordinator, "crisis_centre_adult", 1, 2, demo.services.forms, mapping={"Nope": "X"}
+            )
         assert "mapping" in refused.value.fields
         mapping = {"Task_NotifyDSP": "Task_InformDSP"}
-        mapped = batches.plan(uow, SYSTEM, "crisis_centre_adult", 1, 2, demo.services.forms, [number], mapping, dry_run=False)
+        mapped = batches.plan(
+            uow, SYSTEM, "crisis_centre_adult", 1, 2, demo.services.forms, [number], mapping, dry_run=False
+        )
         assert mapped.cases[0].verdict == "migratable" and mapped.status == "ready"
         assert mapped.cases[0].changes[0]["code"] == "task_mapped"
         uow.commit()
@@ -94,6 +98,8 @@ def test_two_workers_on_one_batch_migrate_each_case_once(db_engine, committed_fa
     assert sorted(migrated) == sorted(c.number for c in plan.cases)  # every case, none twice
     with demo.uow() as uow:
         counts = uow.session.execute(
-            select(AuditEvent.case_id, func.count()).where(AuditEvent.action == "case.migrated").group_by(AuditEvent.case_id)
+            select(AuditEvent.case_id, func.count())
+            .where(AuditEvent.action == "case.migrated")
+            .group_by(AuditEvent.case_id)
         ).all()
         assert len(counts) == len(plan.cases) and {n for _, n in counts} == {1}

@@ -1,4 +1,5 @@
-"""§5 of issue 13: the demo's open adult cases moved from the shipped version to a six-weekly one, and back."""
+"""§5 of issue 13: the demo's open adult cases moved from the shipped version to a six-weekly one, and
+back."""
 
 from __future__ import annotations
 
@@ -56,7 +57,9 @@ def test_six_weekly_reviews_reach_every_open_adult_case_and_revert_restores_them
         assert all(c.verdict == "migratable" for c in dry.cases)
         monthly = [c for c in dry.cases if any(i["code"] == "timer_moved" for i in c.changes)]
         assert len(monthly) >= 6
-        asked = batches.plan(uow, demo.coordinator, "crisis_centre_adult", 1, 2, demo.services.forms, dry_run=False)
+        asked = batches.plan(
+            uow, demo.coordinator, "crisis_centre_adult", 1, 2, demo.services.forms, dry_run=False
+        )
         assert asked.status == "awaiting_approval"
         uow.commit()
     with demo.uow() as uow:
@@ -73,7 +76,9 @@ def test_six_weekly_reviews_reach_every_open_adult_case_and_revert_restores_them
             assert case.pathway_version_id == v2_id
             row = uow.session.scalar(
                 select(Deadline).where(
-                    Deadline.case_id == case_id, Deadline.element_id == "Timer_Monthly", Deadline.status == "pending"
+                    Deadline.case_id == case_id,
+                    Deadline.element_id == "Timer_Monthly",
+                    Deadline.status == "pending",
                 )
             )
             if row is None:
