@@ -160,11 +160,7 @@ def preview_case(uow: UnitOfWork, case: Case, versions: Versions, forms: FormCat
             change("failed", problem=type(error).__name__, version=versions.source_version)
         )
         return preview
-    preview.position = [
-        _named(versions, p.element_id, p.name)
-        for p in moving.positions(workflow)
-        if p.kind in ("task", "timer", "event") and not p.boundary
-    ]
+    preview.position = _position(versions, moving.positions(workflow))
     if case.status == "incident":
         preview.changes.append(change("blocked_incident"))
         return preview
@@ -191,6 +187,14 @@ def preview_case(uow: UnitOfWork, case: Case, versions: Versions, forms: FormCat
     preview.changes += timer_changes(versions, before, rebound)
     preview.rebound = rebound
     return preview
+
+
+def _position(versions: Versions, found: list[moving.Position]) -> list[dict[str, str]]:
+    """Where a case is, for people: its open tasks and the timers on its path; else the sub-processes it
+    runs in (its stay), never the events it merely listens for."""
+    steps = [p for p in found if p.kind == "task" or (p.kind == "timer" and not p.boundary)]
+    steps = steps or [p for p in found if p.kind == "subprocess"]
+    return [_named(versions, p.element_id, p.name) for p in steps]
 
 
 def _named(versions: Versions, element: str, name: str) -> dict[str, str]:
