@@ -106,6 +106,7 @@ def plan(
     previews = []
     for done, case in enumerate(found, start=1):
         previews.append(plans.preview_case(uow, case, versions, forms))
+        uow.session.expunge(case)  # read only: a thousand cases kept would slow every later autoflush
         if progress is not None:
             progress(done, len(found))
     clocks = any(item.moves_clocks for item in previews)

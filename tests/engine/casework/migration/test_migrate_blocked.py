@@ -8,11 +8,13 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from engine.casework import deadlines
 from engine.casework.migration import batch as batches
+from engine.casework.migration.revert import revert
 from engine.errors import ValidationFailed
 from engine.pathways import versions
 from engine.people.permissions import SYSTEM
-from engine.store.models import AuditEvent, Case, CaseTask, MigrationCase
+from engine.store.models import AuditEvent, Case, CaseTask, Deadline, MigrationCase
 from tests.engine.casework.migration.conftest import build_demo, six_weekly
 
 RENAMED = {"Task_NotifyDSP": "Task_InformDSP"}  # the task new cases wait at first, under another id
@@ -103,3 +105,25 @@ def test_two_workers_on_one_batch_migrate_each_case_once(db_engine, committed_fa
             .group_by(AuditEvent.case_id)
         ).all()
         assert len(counts) == len(plan.cases) and {n for _, n in counts} == {1}
+
+
+def test_a_case_that_moved_on_since_is_not_revertible_and_says_why(make_demo):
+    demo = make_demo(3)
+    with demo.uow() as uow:
+        versions.deploy(uow, six_weekly(), demo.services.forms, SYSTEM, "adult.bpmn")
+        plan = batches.plan(uow, SYSTEM, "crisis_centre_adult", 1, 2, demo.services.forms, dry_run=False)
+        uow.commit()
+    batches.run(demo.services.uow, SYSTEM, plan.batch, demo.services.forms)
+    with demo.uow() as uow:
+        first = uow.session.scalar(
+            select(Deadline).where(Deadline.status == "pending").order_by(Deadline.due_at)
+        )
+        moved_on = uow.session.get(Case, first.case_id).number
+        demo.clock.set(first.due_at)
+        deadlines.fire_deadline(uow, first.id)
+        uow.commit()
+    outcomes = {o.number: o for o in revert(demo.services.uow, SYSTEM, plan.batch)}
+    assert outcomes[moved_on].verdict == "not_revertible"
+    assert outcomes[moved_on].changes[0]["code"] == "moved_on"
+    assert outcomes[moved_on].changes[0]["params"]["what"] == "deadline.fired"
+    assert {o.verdict for n, o in outcomes.items() if n != moved_on} == {"reverted"}
