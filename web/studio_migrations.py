@@ -68,6 +68,8 @@ def _field_errors(error: ValidationFailed) -> str:
 def execute(key: str) -> Any:
     discard_changes()
     services, who = current_services(), current_principal()
+    with services.uow(writer=False) as uow:
+        batches.authorise(uow, who, key)
     source, target = _number("from"), _number("to")
     if source is None or target is None:
         flash(_("Choose the version the cases are on and the one to move them to."), "error")
