@@ -19,6 +19,7 @@ SUITES = (
     "bench.http_bench",
     "bench.constructs_bench",
     "bench.documents_bench",
+    "bench.migration_bench",
 )
 
 

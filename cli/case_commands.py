@@ -16,6 +16,9 @@ from engine.people.users import get_user, principal_for
 
 
 def register(main: click.Group) -> None:
+    from cli import migrate_commands
+
+    migrate_commands.register(cases_group)
     main.add_command(cases_group)
 
 

@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         pathways,
         studio,
+        studio_migrations,
         task,
     )
 
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         pathways,
         studio,
+        studio_migrations,
         admin,
     )
     for module in modules:

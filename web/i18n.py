@@ -143,7 +143,11 @@ def init_app(app: Flask) -> None:
         file_size=file_size,
         duration_seconds=seconds_words,
     )
-    app.jinja_env.globals.update(locale=locale, locales=LOCALES, form_title=form_title, named=named)
+    from web.migration_text import timeline_line
+
+    app.jinja_env.globals.update(
+        locale=locale, locales=LOCALES, form_title=form_title, named=named, timeline_line=timeline_line
+    )
 
 
 def document_kind(code: str) -> str:

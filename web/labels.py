@@ -59,6 +59,8 @@ ACTIONS = {
     "case.close": _l("Case closed"),
     "case.incident": _l("Pathway stopped by an error"),
     "case.retry": _l("Pathway resumed"),
+    "case.migrated": _l("Pathway updated"),
+    "case.migration_reverted": _l("Pathway update reverted"),
     "task.complete": _l("Task completed"),
     "task.claim": _l("Task taken"),
     "task.unclaim": _l("Task released"),

@@ -153,4 +153,9 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         fixed("/pathway-approvals/1/bpmn"), for_roles(STUDIO, ok=404)
     ),
     ("api_studio.decide", "POST"): ApiRule(fixed("/pathway-approvals/1"), signed_in(422)),
+    ("api_migrations.plan", "POST"): ApiRule(fixed(f"{P}/migrations"), signed_in(422)),
+    ("api_migrations.progress", "GET"): ApiRule(fixed("/migrations/1"), signed_in(404)),
+    ("api_migrations.approve", "POST"): ApiRule(fixed("/migrations/1/approve"), signed_in(404)),
+    ("api_migrations.run", "POST"): ApiRule(fixed("/migrations/1/run"), signed_in(404)),
+    ("api_migrations.revert", "POST"): ApiRule(fixed("/migrations/1/revert"), signed_in(404)),
 }

@@ -48,6 +48,11 @@ ENDPOINTS = {
     ("get", "/api/v1/centres/{code}/dashboard"),
     ("get", "/api/v1/centres/{code}/occupancy"),
     ("get", "/api/v1/cases/export"),
+    ("post", "/api/v1/pathways/{key}/migrations"),
+    ("get", "/api/v1/migrations/{batch}"),
+    ("post", "/api/v1/migrations/{batch}/approve"),
+    ("post", "/api/v1/migrations/{batch}/run"),
+    ("post", "/api/v1/migrations/{batch}/revert"),
 }
 
 

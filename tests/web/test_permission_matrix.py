@@ -248,6 +248,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("studio.decide", "POST"): Rule(
         fixed("/pathway-approvals/1"), signed_in(404), lambda own: {"decision": "approve", "reason": "x"}
     ),
+    # Migrating running cases: coordinators plan and execute; the fixture has no batch 1.
+    ("migrations.plan", "GET"): Rule(fixed(f"{STUDIO_PATH}/migrate"), for_roles(PATHWAY_EDITORS)),
+    ("migrations.execute", "POST"): Rule(fixed(f"{STUDIO_PATH}/migrate"), for_roles(PATHWAY_EDITORS, ok=302)),
+    ("migrations.batch", "GET"): Rule(fixed("/migrations/1"), signed_in(404)),
+    ("migrations.run", "POST"): Rule(fixed("/migrations/1/run"), signed_in(404)),
+    ("migrations.approve", "POST"): Rule(fixed("/migrations/1/approve"), signed_in(404)),
+    ("migrations.revert", "POST"): Rule(fixed("/migrations/1/revert"), signed_in(404)),
     ("admin.index", "GET"): Rule(fixed("/admin"), for_roles(ADMINS)),
     # An administrator manages only the centres it administers: another centre is refused (422 on the
     # form, naming the centre), and its people do not exist for it (404).

@@ -8,10 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from engine.casework.migration.texts import TIMELINE_MIGRATED, TIMELINE_REVERTED
 from engine.casework.task_notes import comment_texts
 from engine.pathways.names import english_names_of_version
 from engine.store.models import Case, CaseTask, User
 from engine.store.uow import UnitOfWork
+
+MIGRATION_LINES = {"case.migrated": TIMELINE_MIGRATED, "case.migration_reverted": TIMELINE_REVERTED}
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,8 @@ class EntryDetail:
     released: bool = False  # a reassignment to nobody, or a release
     note: str = ""  # a comment's text
     subject_en: str = ""  # the subject (a task's name, as recorded) in English, where the diagram has it
+    line: str = ""  # a message id of engine/casework/migration/texts.py (a migrated or reverted case)
+    params: dict[str, Any] | None = None  # its parameters
 
 
 def details(
@@ -66,6 +71,9 @@ def _detail(action: str, detail: dict[str, Any], names: dict[str, str], texts: d
         return EntryDetail(to=names.get(to, to), released=not to)
     if action == "task.unclaim":
         return EntryDetail(released=True)
+    if action in MIGRATION_LINES:
+        params = {"version": detail.get("to", ""), "moved": list(detail.get("moved", []))[:20]}
+        return EntryDetail(line=MIGRATION_LINES[action], params=params)
     if action == "task.comment" and "comment" in detail:
         return EntryDetail(note=texts.get(int(detail["comment"]), ""))
     return EntryDetail()
