@@ -26,6 +26,7 @@ PATHWAY_NAMES = {
     CATALOGUE["crisis_centre_adult"][0]: _l("Crisis centre – adults"),
     CATALOGUE["crisis_centre_child"][0]: _l("Crisis centre – children"),
     CATALOGUE["community_support"][0]: _l("Community support centre – child and family"),
+    CATALOGUE["monthly_review"][0]: _l("Monthly plan review (shared)"),
 }
 
 TARGET_GROUPS = {

@@ -29,6 +29,7 @@ from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import parse_xml
 from engine.pathways.lint import Verdict, check_document
 from engine.pathways.problem_codes import coded
+from engine.pathways.versions import deployed_callees
 from engine.people.permissions import Principal, can_edit_pathway, can_read_studio, require
 from engine.store.models import Case, Pathway, PathwayDraft, PathwayVersion, User
 from engine.store.uow import UnitOfWork
@@ -79,7 +80,8 @@ def find_draft(uow: UnitOfWork, pathway: Pathway) -> PathwayDraft | None:
 
 def verdict_of(uow: UnitOfWork, key: str, data: bytes, forms: FormCatalog) -> tuple[Verdict, Any]:
     """The verdict on a draft with every problem coded; a draft of another process is a problem too."""
-    verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle)
+    # a draft calls the deployed shared sub-pathways, as its deployment will
+    verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle, callees=deployed_callees(uow))
     if verdict.process_id and verdict.process_id != key:
         message = f"the executable process is '{verdict.process_id}': the pathway's process id is '{key}'"
         verdict.problems.append(Problem(verdict.process_id, message, code="process_id_mismatch"))

@@ -87,6 +87,8 @@ CATALOGUE = {
     "crisis_centre_adult": ("Кризисен център – пълнолетни", "crisis_centre", "adult"),
     "crisis_centre_child": ("Кризисен център – деца", "crisis_centre", "child"),
     "community_support": ("Център за обществена подкрепа – дете и семейство", "community_support", "any"),
+    # a shared sub-pathway the crisis-centre pathways call (no case opens on it): their coordinators keep it
+    "monthly_review": ("Месечен преглед на плана (споделен)", "crisis_centre", "any"),
 }
 
 
