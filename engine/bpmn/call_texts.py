@@ -62,15 +62,20 @@ def _text_slots(root: etree._Element) -> list[tuple[etree._Element, str]]:
         qname = etree.QName(element)
         if qname.namespace == BPMN_NS and element.get("name") is not None:
             slots.append((element, "name"))
-        elif qname.namespace == SPIFF_NS and qname.localname == "property":
-            if element.get("name") in TEXT_PROPERTIES and element.get("value") is not None:
-                slots.append((element, "value"))
+        elif (
+            qname.namespace == SPIFF_NS
+            and qname.localname == "property"
+            and element.get("name") in TEXT_PROPERTIES
+            and element.get("value") is not None
+        ):
+            slots.append((element, "value"))
     return slots
 
 
 def placeholders(root: etree._Element) -> set[str]:
     """The names of the placeholders the callee's texts use."""
-    return {name for element, attr in _text_slots(root) for name in PLACEHOLDER.findall(element.get(attr, ""))}
+    slots = _text_slots(root)
+    return {name for element, attr in slots for name in PLACEHOLDER.findall(element.get(attr, ""))}
 
 
 def with_texts(root: etree._Element, texts: dict[str, str]) -> etree._Element:

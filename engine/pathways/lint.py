@@ -15,9 +15,9 @@ from engine.bpmn import call_texts, checks, parsing, properties, property_checks
 from engine.config import RunLimits
 from engine.errors import PathwayInvalid, Problem
 from engine.pathways import decisions as dmn
+from engine.pathways.callees import Callees, pathway_files
 from engine.pathways.event_rules import event_problems
 from engine.pathways.forms import FormCatalog
-from engine.pathways.callees import Callees, pathway_files
 from engine.pathways.importer import BPMN_NS, NS, lanes_of, parse_xml
 from engine.pathways.limits import lint_lengths
 from engine.people.roles import resolve_role
@@ -211,7 +211,7 @@ def _outside_callees(
         texts = call_texts.parse_texts(properties.raw_of_element(activity).get("texts", ""))
         first = texts_by.setdefault(target, (element_id, texts))
         if first[1] != texts:
-            message = f"calls '{target}' with other texts than {first[0]} does: one set of texts per called pathway"
+            message = f"calls '{target}' with other texts than {first[0]}: one set of texts per callee"
             problems.append(Problem(element_id, message))
         if target in found:
             continue

@@ -81,7 +81,8 @@ def find_draft(uow: UnitOfWork, pathway: Pathway) -> PathwayDraft | None:
 def verdict_of(uow: UnitOfWork, key: str, data: bytes, forms: FormCatalog) -> tuple[Verdict, Any]:
     """The verdict on a draft with every problem coded; a draft of another process is a problem too."""
     # a draft calls the deployed shared sub-pathways, as its deployment will
-    verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle, callees=deployed_callees(uow))
+    callees = deployed_callees(uow)
+    verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle, callees=callees)
     if verdict.process_id and verdict.process_id != key:
         message = f"the executable process is '{verdict.process_id}': the pathway's process id is '{key}'"
         verdict.problems.append(Problem(verdict.process_id, message, code="process_id_mismatch"))
