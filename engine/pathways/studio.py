@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.audit.chain import record
-from engine.bpmn import checks, parsing
+from engine.bpmn import checks, parsing, state
 from engine.clock import is_duration
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem, ValidationFailed
 from engine.pathways import diff as diffs
@@ -65,6 +65,7 @@ class VersionInfo:
     note: str
     sha256: str
     open_cases: int
+    calls: dict[str, int]  # the shared sub-pathways it calls → the version it pins
 
 
 def get_pathway(uow: UnitOfWork, key: str) -> Pathway:
@@ -161,7 +162,15 @@ def list_versions(uow: UnitOfWork, who: Principal, key: str) -> list[VersionInfo
         .order_by(PathwayVersion.version.desc())
     ).all()
     return [
-        VersionInfo(v.version, name or "system", v.deployed_at, v.note, v.sha256, int(n or 0))
+        VersionInfo(
+            v.version,
+            name or "system",
+            v.deployed_at,
+            v.note,
+            v.sha256,
+            int(n or 0),
+            state.called_of(v.spec_json),
+        )
         for v, name, n in rows
     ]
 
