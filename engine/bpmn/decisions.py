@@ -95,7 +95,9 @@ class DecisionEngine(DMNEngine):  # type: ignore[misc]
         policy = str(self.decision_table.hit_policy).upper()
         rules = self.matching(task, first_only=policy == "FIRST")
         outputs = [_outputs_of(rule, evaluator, names) for rule in rules]
-        return hit(policy, _decision_name(task, self.decision_table), [str(rule.id) for rule in rules], outputs)
+        return hit(
+            policy, _decision_name(task, self.decision_table), [str(rule.id) for rule in rules], outputs
+        )
 
     def matching(self, task: Any, first_only: bool = False) -> list[Any]:
         """Every rule whose input cells all pass, in table order (the library's walk stops at the first
