@@ -255,6 +255,8 @@ def _raw_workflow(data: bytes) -> tuple[Any, Any]:
     parser = SpiffBpmnParser()
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
     parser.add_bpmn_xml(root, filename=Path(PATHWAY).name)
+    shared = PATHWAY.parents[1] / "monthly_review" / "monthly_review.bpmn"  # the sub-pathway it calls
+    parser.add_bpmn_xml(etree.fromstring(shared.read_bytes()), filename=shared.name)
     process_id = parsing.process_ids(root)[0]
     workflow = BpmnWorkflow(
         parser.get_spec(process_id), parser.get_subprocess_specs(process_id), script_engine=engine

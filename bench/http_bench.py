@@ -117,7 +117,9 @@ def _seed(url: str, clients: int, cases_per_client: int) -> list[Client]:
     try:
         with services.uow() as uow:
             centre = ensure_centre(uow, SYSTEM, CENTRE, "КЦ HTTP", "crisis_centre", 1000)
-            versions.deploy(uow, PATHWAY.read_bytes(), services.forms, SYSTEM, "http-bench")
+            versions.deploy_shipped_pathway(
+                uow, PATHWAY.parents[2], "crisis_centre_adult", services.forms, SYSTEM
+            )
             seeded = [
                 _client(uow, i, CASEWORK_ROLES if i < clients else READERS) for i in range(INBOX_CLIENTS)
             ]

@@ -70,7 +70,9 @@ def _world(services: Services) -> Principal:
     with services.uow() as uow:
         for index in range(1, CENTRES + 1):
             ensure_centre(uow, SYSTEM, f"kc-b{index:02d}", f"КЦ {index}", "crisis_centre", 1000)
-        versions.deploy(uow, PATHWAY.read_bytes(), services.forms, SYSTEM, PATHWAY.name)
+        versions.deploy_shipped_pathway(
+            uow, PATHWAY.parents[2], "crisis_centre_adult", services.forms, SYSTEM
+        )
         uow.commit()
         return Principal(None, "bench", {index: "manager" for index in range(1, CENTRES + 1)})
 

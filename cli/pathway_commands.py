@@ -15,7 +15,7 @@ from babel import support
 from cli.main import Context, console, err, fail, parse_when, pass_ctx
 from engine.bpmn import property_sheet
 from engine.errors import CasepathError, ValidationFailed
-from engine.pathways import decisions, lint, scenarios, simulation
+from engine.pathways import callees, decisions, lint, scenarios, simulation
 from engine.pathways.forms import FormCatalog
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "web" / "translations"
@@ -44,8 +44,8 @@ def check(ctx: Context, files: tuple[str, ...]) -> None:
             if name.lower().endswith(".dmn"):
                 verdict = decisions.check_decision_document(Path(name).read_bytes(), name)[0]
             else:
-                callees = lint.pathway_files(ctx.settings.pathways_dir)
-                verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle, callees)
+                found = callees.pathway_files(ctx.settings.pathways_dir)
+                verdict = lint.verdict_for_file(Path(name), forms, ctx.settings.run_limits.min_cycle, found)
         except OSError as error:
             err.print(f"{name}: cannot read: {error.strerror or error}")
             io_errors += 1
@@ -176,8 +176,11 @@ def test(ctx: Context, target: str | None, scenario_file: str | None) -> None:
     elif target is not None:
         plan.append((target, scenarios.scenario_files(_pathway_file(ctx, target).parent)))
     else:
+        called = callees.sub_pathways(ctx.settings.pathways_dir)  # proved by their callers' scenarios
         for bpmn in sorted(ctx.settings.pathways_dir.glob("*/*.bpmn")):
-            plan.append((str(bpmn), scenarios.scenario_files(bpmn.parent)))
+            files = scenarios.scenario_files(bpmn.parent)
+            if files or bpmn.stem not in called:
+                plan.append((str(bpmn), files))
     if not plan:
         fail(f"no pathways in {ctx.settings.pathways_dir}", 1)
     failed = ran = 0
@@ -216,8 +219,8 @@ def _load_target(ctx: Context, target: str, forms: FormCatalog) -> Any:
         data = path.read_bytes()
     except OSError:
         fail(f"{target}: no such file or shipped pathway")
-    callees, min_cycle = lint.pathway_files(ctx.settings.pathways_dir), ctx.settings.run_limits.min_cycle
-    verdict, parsed = lint.check_document(data, forms, str(target), min_cycle, callees=callees)
+    found, min_cycle = callees.pathway_files(ctx.settings.pathways_dir), ctx.settings.run_limits.min_cycle
+    verdict, parsed = lint.check_document(data, forms, str(target), min_cycle, callees=found)
     if parsed is None:
         console.print(verdict.summary(), markup=False)
         sys.exit(1)

@@ -26,6 +26,7 @@ PATHWAY_NAMES = {
     CATALOGUE["crisis_centre_adult"][0]: _l("Crisis centre – adults"),
     CATALOGUE["crisis_centre_child"][0]: _l("Crisis centre – children"),
     CATALOGUE["community_support"][0]: _l("Community support centre – child and family"),
+    CATALOGUE["monthly_review"][0]: _l("Monthly plan review (shared)"),
 }
 
 TARGET_GROUPS = {
@@ -131,6 +132,12 @@ INCIDENT_PROBLEMS = {
     "operation_input": _l("The operation lacks case data it needs (see the service task's operation)."),
     "no_such_centre": _l("The centre chosen for the linked case does not exist."),
     "wrong_centre_kind": _l("The centre chosen for the linked case is not a crisis centre."),
+    "decision_not_unique": _l(
+        "More than one rule of a UNIQUE decision table matched the case: correct the table."
+    ),
+    "decision_conflict": _l(
+        "Rules of an ANY decision table matched the case with different outputs: correct the table."
+    ),
 }
 
 

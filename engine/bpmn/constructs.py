@@ -50,8 +50,8 @@ CONSTRUCTS: tuple[Construct, ...] = (
     Construct("timer_start", "Timer start events", "`startEvent` with `timerEventDefinition`"),
     Construct(
         "event_based_gateway_timer",
-        "Timers behind an event-based gateway",
-        "`eventBasedGateway` → timer `intermediateCatchEvent`",
+        "Timers (and messages, conditions) behind an event-based gateway",
+        "`eventBasedGateway` → timer, message or conditional `intermediateCatchEvent`",
     ),
     Construct(
         "transaction_cancel",

@@ -89,17 +89,51 @@ class DecisionEngine(DMNEngine):  # type: ignore[misc]
         return cell_matches(evaluator, match_expr, value, task.data)
 
     def result(self, task: Any) -> dict[str, Any]:
-        """The outputs of the first matching rule (all matching rules' outputs as lists for COLLECT)."""
+        """The outputs of the rules that match, as the table's hit policy says (see :func:`hit`)."""
         evaluator = engine_of(task.workflow).environment.evaluator
         names = {**FEEL_WORDS, **task.data}
-        rules = self.decide(task)
-        if self.decision_table.hit_policy != "COLLECT":
-            rules = rules[:1]
+        policy = str(self.decision_table.hit_policy).upper()
+        rules = self.matching(task, first_only=policy == "FIRST")
         outputs = [_outputs_of(rule, evaluator, names) for rule in rules]
-        if self.decision_table.hit_policy != "COLLECT":
-            return outputs[0] if outputs else {}
-        keys = [output.name or output.label for output in self.decision_table.outputs]
+        return hit(
+            policy, _decision_name(task, self.decision_table), [str(rule.id) for rule in rules], outputs
+        )
+
+    def matching(self, task: Any, first_only: bool = False) -> list[Any]:
+        """Every rule whose input cells all pass, in table order (the library's walk stops at the first
+        for UNIQUE, which would hide the second match that makes a UNIQUE table wrong)."""
+        found = []
+        for rule in self.decision_table.rules:
+            if self._DMNEngine__check_rule(rule, task):
+                found.append(rule)
+                if first_only:
+                    break
+        return found
+
+
+def hit(policy: str, table: str, rule_ids: list[str], outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a decision gives, by its hit policy: UNIQUE the one matching rule (two or more stop the case
+    with ``decision_not_unique``), FIRST the first in table order, ANY the matching rules' common outputs
+    (different outputs stop the case with ``decision_conflict``), COLLECT a list per output. No rule
+    matching gives no outputs: the case data keep what they had."""
+    if policy == "COLLECT":
+        keys = list(dict.fromkeys(key for row in outputs for key in row))
         return {key: [row[key] for row in outputs if key in row] for key in keys}
+    if policy == "UNIQUE" and len(outputs) > 1:
+        detail = f"{table}: rules {', '.join(rule_ids)} all match"
+        raise ExpressionError(
+            f"more than one rule of the UNIQUE decision {detail}", detail, problem="decision_not_unique"
+        )
+    if policy == "ANY" and any(row != outputs[0] for row in outputs[1:]):
+        detail = f"{table}: rules {', '.join(rule_ids)} match with different outputs"
+        raise ExpressionError(f"the ANY decision {detail}", detail, problem="decision_conflict")
+    return outputs[0] if outputs else {}
+
+
+def _decision_name(task: Any, table: Any) -> str:
+    """The decision's id as the business rule task calls it (the table's own id if it has none)."""
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    return str(extensions.get("calledDecisionId") or getattr(table, "id", "") or "decision")
 
 
 def _outputs_of(rule: Any, evaluator: Evaluator, names: Mapping[str, Any]) -> dict[str, Any]:

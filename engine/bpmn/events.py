@@ -29,6 +29,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.task import Task, TaskState
 
 from engine.bpmn.properties import (
@@ -204,6 +205,19 @@ def refresh_conditions(workflow: BpmnWorkflow, case_data: dict[str, Any]) -> boo
         if not any(isinstance(item, ConditionalEventDefinition) for item in definitions):
             continue
         task.data.update(case_data)
+        if isinstance(task.task_spec.event_definition, MultipleEventDefinition):
+            _catch_conditions_that_hold(task, task.task_spec.event_definition)
         task.task_spec._update(task)
         fired = fired or task.state != TaskState.WAITING
     return fired
+
+
+def _catch_conditions_that_hold(task: Task, multiple: MultipleEventDefinition) -> None:
+    """The library's multiple event (an event-based gateway's branches) reads only its timers by itself:
+    a condition among them is caught here when it holds, as the library catches a due timer."""
+    seen = list(task.internal_data.get("seen_events", []))
+    for item in multiple.event_definitions:
+        already = any(event.event_definition is item for event in seen)
+        if isinstance(item, ConditionalEventDefinition) and not already and item.has_fired(task):
+            seen.append(BpmnEvent(item))
+    task._set_internal_data(seen_events=seen)

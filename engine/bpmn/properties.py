@@ -50,6 +50,7 @@ class PropertyType(StrEnum):
     OPERATION = "operation"  # one of the closed list of Casepath operations (engine/bpmn/operations.py)
     OUTSIDE_BODY = "outside_body"  # an authority outside the centre: one of OUTSIDE_BODIES
     EXPRESSION = "expression"  # a safe expression, evaluated on the task's data
+    TEXTS = "texts"  # a JSON object of texts by name (engine/bpmn/call_texts.py)
 
 
 # Which BPMN elements a property may sit on, by their local names.
@@ -60,6 +61,7 @@ EVENTS = frozenset(
 SERVICE_TASKS = frozenset({"serviceTask"})
 MESSAGE_CATCHERS = EVENTS - {"endEvent", "intermediateThrowEvent"} | {"receiveTask"}
 THROWERS = EVENTS | {"sendTask"}
+CALL_ACTIVITIES = frozenset({"callActivity"})
 FLOW_ELEMENTS = HUMAN_TASKS | EVENTS | frozenset({
     "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "callActivity", "subProcess",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
@@ -227,6 +229,17 @@ PROPERTIES: tuple[Property, ...] = (
         N_(
             "On an element that waits for a message: the key of the form (a file in workflows/forms/) "
             "whose JSON Schema the message's data must fit; without it the message carries no data."
+        ),
+    ),
+    Property(
+        "texts",
+        CALL_ACTIVITIES,
+        PropertyType.TEXTS,
+        N_("Texts for the called pathway"),
+        N_(
+            "On a call activity: the words the called pathway's placeholders stand for, as a JSON object "
+            '(for example {"authority": "ДСП"} fills {authority} in its names, name_en and legal_source). '
+            "One shared sub-pathway then reads in each caller's words."
         ),
     ),
     Property(

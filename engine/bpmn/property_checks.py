@@ -7,7 +7,7 @@ import ast
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from engine.bpmn import operations
+from engine.bpmn import call_texts, operations
 from engine.bpmn.expressions.syntax import parse_expression
 from engine.bpmn.properties import (
     ANCHOR_NAMES,
@@ -135,6 +135,7 @@ _CHECKS: dict[PropertyType, Callable[[Property, str, Vocabulary], str]] = {
     PropertyType.ANCHOR: _check_anchor,
     PropertyType.FLAG: _check_flag,
     PropertyType.EXPRESSION: _check_expression,
+    PropertyType.TEXTS: lambda prop, value, words: call_texts.texts_problem(value),
     PropertyType.OPERATION: lambda prop, value, words: operations.operation_problem(prop.name, value),
     PropertyType.OUTSIDE_BODY: lambda prop, value, words: operations.outside_body_problem(prop.name, value),
 }

@@ -8,6 +8,7 @@ from typing import Any
 from engine.bpmn import operations
 from engine.bpmn.properties import (
     ANCHORS,
+    CALL_ACTIVITIES,
     EVENTS,
     FLOW_ELEMENTS,
     HUMAN_TASKS,
@@ -63,6 +64,7 @@ _TYPE_WORDS = {
     PropertyType.OPERATION: "operation name",
     PropertyType.OUTSIDE_BODY: "outside body",
     PropertyType.EXPRESSION: "expression",
+    PropertyType.TEXTS: "JSON object of texts",
 }
 
 
@@ -76,6 +78,7 @@ def _carrier_words(carriers: frozenset[str]) -> str:
         ("events", EVENTS),
         ("send tasks", frozenset({"sendTask"})),
         ("service tasks", SERVICE_TASKS),
+        ("call activities", CALL_ACTIVITIES),
     ]
     return ", ".join(words for words, group in groups if group <= carriers)
 

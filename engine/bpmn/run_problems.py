@@ -34,6 +34,12 @@ PROBLEMS: dict[str, str] = {
     "operation_input": "The operation lacks case data it needs (see the service task's operation).",
     "no_such_centre": "The centre chosen for the linked case does not exist.",
     "wrong_centre_kind": "The centre chosen for the linked case is not a crisis centre.",
+    "decision_not_unique": (
+        "More than one rule of a UNIQUE decision table matched the case: correct the table."
+    ),
+    "decision_conflict": (
+        "Rules of an ANY decision table matched the case with different outputs: correct the table."
+    ),
 }
 DEFAULT = "expression"
 

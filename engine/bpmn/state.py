@@ -82,6 +82,17 @@ def dump_spec(parsed: ParsedPathway) -> str:
     )
 
 
+def called_of(spec_json: str) -> dict[str, int]:
+    """The pinned versions of the pathways a version calls, without rebuilding its specs: ``called`` is
+    the last key :func:`dump_spec` writes, so only the end of the JSON is read."""
+    at = spec_json.rfind(',"called":')
+    try:
+        found = json.loads(spec_json[at + len(',"called":') : -1]) if at >= 0 else {}
+    except ValueError:
+        found = json.loads(spec_json).get("called", {})
+    return {str(key): int(value) for key, value in dict(found).items()}
+
+
 @lru_cache(maxsize=64)
 def load_spec(spec_json: str) -> ParsedPathway:
     """Specs rebuilt from JSON; cached, since specs are immutable and shared by every case."""

@@ -6,16 +6,16 @@ verdict too, never a traceback. The rules are documented in docs/pathway-authori
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
-from engine.bpmn import checks, parsing, properties, property_checks
+from engine.bpmn import call_texts, checks, parsing, properties, property_checks
 from engine.config import RunLimits
 from engine.errors import PathwayInvalid, Problem
 from engine.pathways import decisions as dmn
+from engine.pathways.callees import Callees, pathway_files
 from engine.pathways.event_rules import event_problems
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import BPMN_NS, NS, lanes_of, parse_xml
@@ -36,8 +36,6 @@ SUPPORTED_EVENTS = frozenset({
     "errorEventDefinition", "escalationEventDefinition", "conditionalEventDefinition",
     "cancelEventDefinition", "linkEventDefinition",
 })  # fmt: skip
-# Where a deployed pathway that this one calls is found: its id → (its document, its version), or None.
-Callees = Callable[[str], tuple[bytes, int] | None]
 
 
 @dataclass
@@ -74,10 +72,13 @@ def check_document(
 
     ``min_cycle`` is the shortest repeating timer allowed (``RunLimits.min_cycle``); ``decisions`` the
     DMN decisions business rule tasks may call (by default ``decisions/`` beside the forms folder);
-    ``callees`` finds the deployed pathways a call activity may call when the called process is not
-    in the file.
+    ``callees`` finds the pathways a call activity may call when the called process is not in the file
+    (by default the pathway files beside the forms folder, :func:`pathway_files`; deploying passes the
+    deployed versions, which the caller then pins).
     """
     verdict = Verdict(label)
+    if callees is None:
+        callees = pathway_files(forms.forms_dir.parent / "pathways")
     try:
         root = parse_xml(data, label)
     except PathwayInvalid as error:
@@ -104,6 +105,9 @@ def check_document(
         verdict.problems.extend(lint_process(called, forms))
         trees.extend(_decisions_called(called, catalog, verdict))
     outside, problems = _outside_callees(root, label, callees)
+    for callee, _version in outside.values():  # a shared sub-pathway's business rules decide here too
+        for called in callee.xpath("//bpmn:process", namespaces=NS):
+            trees.extend(_decisions_called(called, catalog, verdict))
     verdict.problems.extend(problems)
     if len(ids) > 1:
         verdict.problems.append(
@@ -191,16 +195,25 @@ def _local_callees(root: etree._Element, entry: str) -> list[etree._Element]:
 def _outside_callees(
     root: etree._Element, label: str, callees: Callees | None
 ) -> tuple[dict[str, tuple[etree._Element, int]], list[Problem]]:
-    """The deployed pathways the call activities call, read safely; a callee found nowhere is a problem."""
+    """The deployed pathways the call activities call, read safely and given the callers' texts
+    (engine/bpmn/call_texts.py); a callee found nowhere, or its texts missing, is a problem."""
     local = parsing.local_processes(root)
     found: dict[str, tuple[etree._Element, int]] = {}
+    texts_by: dict[str, tuple[str, dict[str, str]]] = {}  # callee → (the first caller's id, its texts)
     problems = []
     for activity in root.xpath("//bpmn:callActivity", namespaces=NS):
         element_id, target = str(activity.get("id")), str(activity.get("calledElement") or "")
         if not target:
             problems.append(Problem(element_id, "the call activity names no called process (calledElement)"))
             continue
-        if target in local or target in found:
+        if target in local:
+            continue
+        texts = call_texts.parse_texts(properties.raw_of_element(activity).get("texts", ""))
+        first = texts_by.setdefault(target, (element_id, texts))
+        if first[1] != texts:
+            message = f"calls '{target}' with other texts than {first[0]}: one set of texts per callee"
+            problems.append(Problem(element_id, message))
+        if target in found:
             continue
         stored = callees(target) if callees is not None else None
         if stored is None:
@@ -208,9 +221,22 @@ def _outside_callees(
             problems.append(Problem(element_id, message))
             continue
         try:
-            found[target] = (parse_xml(stored[0], target), stored[1])
+            callee = parse_xml(stored[0], target)
         except PathwayInvalid as error:
             problems.extend(Problem(element_id, f"calls '{target}': {p.message}") for p in error.problems)
+            continue
+        missing = sorted(call_texts.placeholders(callee) - set(texts))
+        if missing:
+            message = f"calls '{target}' without the texts it needs: add {', '.join(missing)} to its texts"
+            problems.append(Problem(element_id, message))
+            continue
+        callee = call_texts.with_texts(callee, texts)
+        for process in callee.xpath("//bpmn:process", namespaces=NS):  # the callee in the caller's words
+            problems.extend(
+                Problem(element_id, f"calls '{target}': {p.element_id}: {p.message}")
+                for p in lint_lengths(process)
+            )
+        found[target] = (callee, stored[1])
     return found, problems
 
 
@@ -294,19 +320,3 @@ def verdict_for_file(
     data = path.read_bytes()
     verdict, _ = check_document(data, forms, str(path), min_cycle, callees=callees)
     return verdict
-
-
-def pathway_files(pathways_dir: Path) -> Callees:
-    """Finds a called pathway as a file, ``<pathways_dir>/<id>/<id>.bpmn`` (the shipped layout), for
-    checking and simulating before anything is deployed; its version is 0 (not deployed)."""
-
-    def find(key: str) -> tuple[bytes, int] | None:
-        if not key or "/" in key or "\\" in key or key.startswith("."):
-            return None
-        path = pathways_dir / key / f"{key}.bpmn"
-        try:
-            return (path.read_bytes(), 0) if path.is_file() else None
-        except OSError:
-            return None
-
-    return find

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.audit.chain import record
-from engine.bpmn import checks, parsing
+from engine.bpmn import checks, parsing, state
 from engine.clock import is_duration
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem, ValidationFailed
 from engine.pathways import diff as diffs
@@ -28,6 +28,7 @@ from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import parse_xml
 from engine.pathways.lint import Verdict, check_document
 from engine.pathways.problem_codes import coded
+from engine.pathways.versions import deployed_callees
 from engine.people.permissions import Principal, can_edit_pathway, can_read_studio, require
 from engine.store.models import Case, Pathway, PathwayDraft, PathwayVersion, User
 from engine.store.uow import UnitOfWork
@@ -63,6 +64,7 @@ class VersionInfo:
     note: str
     sha256: str
     open_cases: int
+    calls: dict[str, int]  # the shared sub-pathways it calls → the version it pins
 
 
 def get_pathway(uow: UnitOfWork, key: str) -> Pathway:
@@ -78,7 +80,9 @@ def find_draft(uow: UnitOfWork, pathway: Pathway) -> PathwayDraft | None:
 
 def verdict_of(uow: UnitOfWork, key: str, data: bytes, forms: FormCatalog) -> tuple[Verdict, Any]:
     """The verdict on a draft with every problem coded; a draft of another process is a problem too."""
-    verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle)
+    # a draft calls the deployed shared sub-pathways, as its deployment will
+    callees = deployed_callees(uow)
+    verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle, callees=callees)
     if verdict.process_id and verdict.process_id != key:
         message = f"the executable process is '{verdict.process_id}': the pathway's process id is '{key}'"
         verdict.problems.append(Problem(verdict.process_id, message, code="process_id_mismatch"))
@@ -157,7 +161,15 @@ def list_versions(uow: UnitOfWork, who: Principal, key: str) -> list[VersionInfo
         .order_by(PathwayVersion.version.desc())
     ).all()
     return [
-        VersionInfo(v.version, name or "system", v.deployed_at, v.note, v.sha256, int(n or 0))
+        VersionInfo(
+            v.version,
+            name or "system",
+            v.deployed_at,
+            v.note,
+            v.sha256,
+            int(n or 0),
+            state.called_of(v.spec_json),
+        )
         for v, name, n in rows
     ]
 

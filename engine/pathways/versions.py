@@ -19,7 +19,9 @@ from engine.bpmn import parsing, state
 from engine.errors import NotFound, PathwayInvalid, ValidationFailed
 from engine.notify.notifications import PATHWAY_DEPLOYED, notify_centre
 from engine.pathways import names
+from engine.pathways.callees import sub_pathways
 from engine.pathways.forms import FormCatalog
+from engine.pathways.importer import parse_xml
 from engine.pathways.lint import check_document
 from engine.people.permissions import Principal, can_deploy_pathway, can_edit_pathway, require
 from engine.people.roles import TOLD_OF_DEPLOYMENTS
@@ -87,6 +89,8 @@ CATALOGUE = {
     "crisis_centre_adult": ("Кризисен център – пълнолетни", "crisis_centre", "adult"),
     "crisis_centre_child": ("Кризисен център – деца", "crisis_centre", "child"),
     "community_support": ("Център за обществена подкрепа – дете и семейство", "community_support", "any"),
+    # a shared sub-pathway the crisis-centre pathways call (no case opens on it): their coordinators keep it
+    "monthly_review": ("Месечен преглед на плана (споделен)", "crisis_centre", "any"),
 }
 
 
@@ -223,6 +227,17 @@ def deploy_shipped(
 ) -> list[PathwayVersion]:
     """Deploy every shipped diagram whose content is not yet the latest version."""
     return [deploy(uow, path.read_bytes(), forms, actor, path.name) for path in shipped_files(workflows_dir)]
+
+
+def deploy_shipped_pathway(
+    uow: UnitOfWork, workflows_dir: Path, key: str, forms: FormCatalog, actor: Actor
+) -> PathwayVersion:
+    """Deploy one shipped pathway, after the shipped pathways it calls (whose versions it then pins)."""
+    pathways_dir = workflows_dir / "pathways"
+    data = (pathways_dir / key / f"{key}.bpmn").read_bytes()
+    for called in sorted(parsing.called_elements(parse_xml(data, key)) & sub_pathways(pathways_dir)):
+        deploy(uow, (pathways_dir / called / f"{called}.bpmn").read_bytes(), forms, actor, f"{called}.bpmn")
+    return deploy(uow, data, forms, actor, f"{key}.bpmn")
 
 
 def parsed_version(version: PathwayVersion) -> parsing.ParsedPathway:

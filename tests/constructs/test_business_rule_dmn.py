@@ -192,3 +192,45 @@ def test_a_decision_runs_without_eval(clock: FrozenClock, no_eval):
     workflow = spiff.start(parsed, {"admitted_at": "2025-01-01T10:00:00+02:00"}, clock)
     workflow = spiff.complete(workflow, spiff.ready_human_tasks(workflow)[0].id, {"risk": "low"})
     assert spiff.workflow_data(workflow)["risk_score"] == 1
+
+
+def decide_with(policy: str, clock: FrozenClock, other_score: str = "1") -> Any:
+    """The fixture table under ``policy``, its second rule matching anything: "high" matches both."""
+    from engine.bpmn import parsing
+    from engine.pathways.decisions import check_decision_document
+    from engine.pathways.importer import parse_xml
+
+    text = (
+        DECISION.replace('hitPolicy="UNIQUE"', f'hitPolicy="{policy}"')
+        .replace('<text>"low", "medium"</text>', "<text>-</text>")
+        .replace("<text>1</text>", f"<text>{other_score}</text>")
+    )
+    verdict, decision = check_decision_document(text.encode("utf-8"), "risk_score.dmn")
+    assert decision is not None, verdict.summary()  # the hit policy passes the import
+    parsed = parsing.parse_pathway(parse_xml(mini_pathway(replace={SCRIPT: RULE})), None, [decision])
+    parsed = state.load_spec(state.dump_spec(parsed))
+    workflow = spiff.start(parsed, {"admitted_at": "2025-01-01T10:00:00+02:00"}, clock)
+    return spiff.complete(workflow, spiff.ready_human_tasks(workflow)[0].id, {"risk": "high"})
+
+
+def test_a_unique_table_with_two_matching_rules_stops_the_case_naming_them(clock: FrozenClock, no_eval):
+    with pytest.raises(spiff.RuntimeFailure) as failure:
+        decide_with("UNIQUE", clock)
+    assert (failure.value.element_id, failure.value.problem) == ("score", "decision_not_unique")
+    assert failure.value.expression == "risk_score: rules Rule_high, Rule_other all match"
+
+
+@pytest.mark.parametrize(
+    ("policy", "other", "outcome"),
+    [("FIRST", "1", 3), ("ANY", "3", 3), ("COLLECT", "1", [3, 1])],
+)
+def test_first_any_and_collect_decide_as_their_hit_policy_says(
+    clock: FrozenClock, no_eval, policy, other, outcome
+):
+    assert spiff.workflow_data(decide_with(policy, clock, other))["risk_score"] == outcome
+
+
+def test_an_any_table_whose_matching_rules_disagree_stops_the_case(clock: FrozenClock, no_eval):
+    with pytest.raises(spiff.RuntimeFailure) as failure:
+        decide_with("ANY", clock)
+    assert failure.value.problem == "decision_conflict"

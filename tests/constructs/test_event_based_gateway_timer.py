@@ -8,14 +8,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine.casework.messages import deliver_message
-from engine.store.models import Deadline
+from engine.casework.deadlines import sweep
+from engine.casework.messages import awaited_messages, deliver_message
+from engine.store.models import Case, Deadline
 from tasks.celery_app import FIRE_DEADLINE
 from tests.constructs.conftest import (
     case_status,
     complete,
     deadlines,
     deploy_construct,
+    in_inboxes,
     inbox_tasks,
     notifications,
     open_adult_case,
@@ -71,4 +73,51 @@ def test_the_message_branch_wins_and_cancels_the_gateway_timer(make_uow, world, 
     assert deadlines(make_uow, case_id) == [("week_passes", "cancelled")]
     assert inbox_tasks(make_uow, world.staff["case_lead"], public_id) == ["act_on_order"]
     complete(make_uow, world.staff["case_lead"], case_id, "act_on_order", {"note": "done"}, fixture_forms)
+    assert case_status(make_uow, case_id)[0] == "closed"
+
+
+def _waiting_for_three(make_uow, world, forms, clock):
+    """Open a case on the diagram whose event-based gateway waits for an order (message), seven days
+    (timer) or a high risk (condition), beside a risk check that may change the data."""
+    deploy_construct(make_uow, world, forms, "event_based_gateway_conditional")
+    case_id, public_id = open_adult_case(make_uow, world, clock.now())
+    assert deadlines(make_uow, case_id) == [("week_passes", "pending")]  # scheduled as the gateway waits
+    with make_uow() as uow:
+        row = uow.session.scalar(select(Deadline).where(Deadline.case_id == case_id))
+        assert (row.due_at, row.legal_source) == (clock.now() + timedelta(days=7), "ЗЗДет чл. 27")
+    assert case_status(make_uow, case_id)[0] == "open"  # `risk` unknown yet: the condition is "not yet"
+    return case_id, public_id
+
+
+def test_a_data_change_takes_the_conditional_branch_and_cancels_the_timer(
+    make_uow, world, fixture_forms, clock
+):
+    case_id, public_id = _waiting_for_three(make_uow, world, fixture_forms, clock)
+    staff = world.staff
+    complete(
+        make_uow, staff["social_worker"], case_id, "risk_check", {"note": "x", "risk": "high"}, fixture_forms
+    )
+    assert deadlines(make_uow, case_id) == [("week_passes", "cancelled")]
+    assert inbox_tasks(make_uow, staff["manager"], public_id) == ["safety_plan"]
+    with make_uow() as uow:  # the other branches are gone: the order is no longer awaited
+        assert awaited_messages(uow, uow.session.get_one(Case, case_id)) == []
+    complete(make_uow, staff["manager"], case_id, "safety_plan", {"note": "ok"}, fixture_forms)
+    assert case_status(make_uow, case_id)[0] == "closed"
+
+
+def test_a_data_change_that_does_not_meet_the_condition_leaves_the_gateway_waiting(
+    make_uow, world, fixture_forms, clock
+):
+    case_id, public_id = _waiting_for_three(make_uow, world, fixture_forms, clock)
+    staff = world.staff
+    complete(
+        make_uow, staff["social_worker"], case_id, "risk_check", {"note": "x", "risk": "low"}, fixture_forms
+    )
+    assert deadlines(make_uow, case_id) == [("week_passes", "pending")]
+    assert in_inboxes(make_uow, world, public_id) == []
+    clock.set(clock.now() + timedelta(days=7, seconds=1))
+    assert sweep(make_uow) == 1
+    assert deadlines(make_uow, case_id) == [("week_passes", "fired")]
+    assert inbox_tasks(make_uow, staff["case_lead"], public_id) == ["follow_up"]
+    complete(make_uow, staff["case_lead"], case_id, "follow_up", {"note": "asked"}, fixture_forms)
     assert case_status(make_uow, case_id)[0] == "closed"

@@ -18,13 +18,11 @@ from engine.people.permissions import SYSTEM
 from engine.people.users import create_user, principal_for
 from engine.store.models import Case, CaseTask
 
-CHILD = PROJECT_ROOT / "workflows" / "pathways" / "crisis_centre_child" / "crisis_centre_child.bpmn"
-
 
 def test_an_appealed_order_waits_for_the_court_and_the_case_lead_records_it(make_uow, world, forms, clock):
     with make_uow() as uow:
-        versions.deploy(
-            uow, CHILD.read_bytes(), forms, world.staff["coordinator"], "crisis_centre_child.bpmn"
+        versions.deploy_shipped_pathway(
+            uow, PROJECT_ROOT / "workflows", "crisis_centre_child", forms, world.staff["coordinator"]
         )
         people = dict(world.staff)
         for role in ("medical", "educator"):

@@ -40,6 +40,12 @@ class VersionSchema(Schema):
     note = fields.String(required=True)
     sha256 = fields.String(required=True)
     open_cases = fields.Integer(required=True, metadata={"description": "cases not closed that run on it"})
+    calls = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "the pathways it calls (call activities) → the version of each it pins"},
+    )
 
 
 class VersionListSchema(Schema):

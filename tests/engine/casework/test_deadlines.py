@@ -48,7 +48,6 @@ FIXTURE = StayPathway("exit_planning_due", "cap", "exit_planning", "exit_decisio
 SHIPPED = StayPathway(
     "Timer_ExitPlanning", "Timer_Cap", "Task_ExitPlanning", "Task_ExitDecision", shipped=True
 )
-SHIPPED_ADULT = WORKFLOWS / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
 
 
 def open_case_in_stay(make_uow, world, pathway: StayPathway, fixture_forms, forms, clock) -> int:
@@ -56,8 +55,8 @@ def open_case_in_stay(make_uow, world, pathway: StayPathway, fixture_forms, form
     if not pathway.shipped:
         return open_in_stay(make_uow, world, fixture_forms, clock)[0]
     with make_uow() as uow:
-        versions.deploy(
-            uow, SHIPPED_ADULT.read_bytes(), forms, world.staff["coordinator"], SHIPPED_ADULT.name
+        versions.deploy_shipped_pathway(
+            uow, WORKFLOWS, "crisis_centre_adult", forms, world.staff["coordinator"]
         )
         case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now())).id
         uow.commit()

@@ -18,8 +18,9 @@ from tests.timer_support import DISPLAY_NAME, intake
 
 def test_overdue_review_gives_case_lead_a_task_and_notifies_the_manager(make_uow, world, forms, clock):
     with make_uow() as uow:
-        path = WORKFLOWS / "pathways" / "crisis_centre_adult" / "crisis_centre_adult.bpmn"
-        versions.deploy(uow, path.read_bytes(), forms, world.staff["coordinator"], path.name)
+        versions.deploy_shipped_pathway(
+            uow, WORKFLOWS, "crisis_centre_adult", forms, world.staff["coordinator"]
+        )
         case_id = cases.open_case(uow, world.staff["social_worker"], intake(clock.now())).id
         uow.commit()
     review_ready_at = _work_until_open(make_uow, forms, clock, case_id, "Task_PlanReview")
