@@ -37,6 +37,7 @@ THERAPY_NOTE_READERS = codes_where(lambda role: role.reads_therapy_notes)
 CENTRE_DASHBOARD = codes_where(lambda role: role.reads_centre_dashboard)
 TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
 CASE_EXPORTERS = codes_where(lambda role: role.exports_case_list)
+ROOM_EDITORS = codes_where(lambda role: role.edits_rooms)
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,11 @@ def can_use_dashboard(who: Principal) -> bool:
 def can_export_case_list(who: Principal) -> bool:
     """Managers export the case list of the centres they manage (and only of those)."""
     return bool(who.centres_with(CASE_EXPORTERS))
+
+
+def can_edit_rooms(who: Principal, centre_id: int) -> bool:
+    """Managers and administrators edit the rooms and places of their centre (taken or free only)."""
+    return who.role_in(centre_id) in ROOM_EDITORS
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

@@ -69,6 +69,13 @@ def _taken() -> object:
     )
 
 
+def age_on(birth_date: date | None, day: date) -> int | None:
+    """Completed years on ``day``; None when the birth date is not known."""
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
 def has_places(uow: UnitOfWork, centre_id: int) -> bool:
     return uow.session.scalar(select(Place.id).where(Place.centre_id == centre_id).limit(1)) is not None
 

@@ -52,6 +52,8 @@ class Role:
     reads_team_dashboard: bool = False
     # Exports the centre's case list (CSV, XLSX) with the list's filters; every export is audited.
     exports_case_list: bool = False
+    # Edits the centre's rooms and places and their constraints (never who stays on a place).
+    edits_rooms: bool = False
 
 
 ROLES: tuple[Role, ...] = (
@@ -107,8 +109,9 @@ ROLES: tuple[Role, ...] = (
         approves_pathway_changes=True,
         reads_centre_dashboard=True,
         exports_case_list=True,
+        edits_rooms=True,
     ),
-    Role("admin", "Администратор", "Administrator", administers=True),
+    Role("admin", "Администратор", "Administrator", administers=True, edits_rooms=True),
 )
 
 

@@ -200,6 +200,8 @@ ROWS = [
     row("can_view_dashboard", "centre B", at("B", "manager", "case_lead"), B),
     row("can_use_dashboard", "any", {*at("A", "manager", "case_lead"), *at("B", "manager", "case_lead")}),
     row("can_export_case_list", "any", {*at("A", "manager"), *at("B", "manager")}),
+    row("can_edit_rooms", "centre A", at("A", "manager", "admin"), A),
+    row("can_edit_rooms", "centre B", at("B", "manager", "admin"), B),
 ]
 
 
