@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         notifications,
         pathways,
+        rooms,
         studio,
         task,
     )
@@ -141,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
         pathways,
         studio,
         admin,
+        rooms,
     )
     for module in modules:
         app.register_blueprint(module.bp)
