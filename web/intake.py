@@ -280,7 +280,7 @@ def _children(values: dict[str, str]) -> list[family.Child]:
         if not (name.strip() or values[f"children-{row}-birth_date"].strip() or sex):
             continue
         born = _date(values, f"children-{row}-birth_date", errors)
-        children.append(family.Child(name, born, sex if sex in SEXES else "other"))
+        children.append(family.Child(name, born, sex if sex in SEXES or not sex else "other"))
     if children and values.get("with_case", "").strip():
         errors["with_case"] = ["children are admitted with the person: leave this empty"]
     if errors:

@@ -78,6 +78,7 @@ ACTIONS = {
     "attachment.download": _l("Document downloaded"),
     "attachment.preview": _l("Document preview seen"),
     "case.link": _l("Linked case opened"),
+    "case.family": _l("Family case linked"),
     "case.operation": _l("Pathway operation"),
     "case.outside_notice": _l("Notice to an outside body"),
 }

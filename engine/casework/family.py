@@ -195,8 +195,8 @@ def _link(uow: UnitOfWork, who: Principal, parent: Case, child: Case, how: str) 
                  created_by_id=who.user_id)
     )  # fmt: skip
     detail = {"kind": FAMILY, "how": how}
-    record(uow.session, now, who, "case.link", case_id=parent.id, subject=child.number,
+    record(uow.session, now, who, "case.family", case_id=parent.id, subject=child.number,
            detail={**detail, "to": child.number, "centre": child.centre.code})  # fmt: skip
-    record(uow.session, now, who, "case.link", case_id=child.id, subject=parent.number,
+    record(uow.session, now, who, "case.family", case_id=child.id, subject=parent.number,
            detail={**detail, "from": parent.number, "centre": parent.centre.code})  # fmt: skip
     uow.session.flush()

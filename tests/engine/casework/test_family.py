@@ -82,7 +82,7 @@ def test_a_mother_and_her_children_open_linked_cases_on_their_pathways_in_one_ro
             ("with", kids[0].number),
         ]
         actions = uow.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == kids[0].id)).all()
-        assert "case.open" in actions and "case.link" in actions
+        assert "case.open" in actions and "case.family" in actions
 
 
 def test_a_family_no_room_holds_is_refused_unless_admitted_over_capacity(make_uow, furnished, clock):
