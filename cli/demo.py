@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from cli.demo_places import demo_sex, furnish
-from engine.casework import cases, deadlines, intake_data
+from cli.demo_places import build_rooms, demo_sex, furnish
+from engine.casework import cases, deadlines, family, intake_data
 from engine.clock import FrozenClock, local_date
 from engine.pathways import versions
 from engine.pathways.forms import Form
 from engine.people.centres import ensure_centre
 from engine.people.permissions import SYSTEM, Principal
+from engine.people.places import ADULT_AGE
 from engine.people.roles import ROLES
 from engine.people.users import create_user
 from engine.services import Services
@@ -56,6 +57,7 @@ LAST_INITIALS = "АБВГДЕЖЗИКЛМНОПРСТУФ"
 # The letterhead of the demo centres' documents: a post-office box, never the confidential address.
 KC_CONTACT = ("п.к. 120, 8600 Ямбол", "046 000 112", "kc-nadezhda@example.org")
 COP_CONTACT = ("бул. „Розова долина“ 2, 6100 Казанлък", "0431 00 000", "cop-detstvo@example.org")
+MEN = ["Иван", "Георги", "Николай", "Стоян", "Борис", "Калин", "Христо", "Тодор", "Васил"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,46 @@ class CasePlan:
     target_group: str
     days_ago: int
     lag_days: int  # how long staff take to do a task; a long lag leaves overdue work
+    sex: str = ""  # "" lets demo_sex choose
+    leaves: bool = False  # the plan's goals are met at the first review: the person leaves
+    children: tuple[tuple[str, int, str], ...] = ()  # (name, age, sex) admitted with her, a family
+
+    @property
+    def cases(self) -> int:
+        return 1 + len(self.children)
+
+
+# The crisis centre's year, told so that it is coherent: 11 residents on its 12 places (a mother with
+# her two children in the family room, six women, two men exploited for labour), the last child's place
+# in the family room free, two women waiting for a woman's place, and seven people who have left.
+# (days ago, adult age or child age, sex, legal basis, target group, lag days, leaves, children)
+KC_ROSTER: tuple[tuple[int, int, str, str, str, int, bool, tuple[tuple[str, int, str], ...]], ...] = (
+    (
+        25,
+        34,
+        "female",
+        "referral",
+        "domestic_violence",
+        1,
+        False,
+        (("Ани", 7, "female"), ("Боян", 4, "male")),
+    ),
+    (1, 29, "female", "urgent", "domestic_violence", 1, False, ()),
+    (3, 23, "female", "referral", "trafficking", 1, False, ()),
+    (15, 41, "female", "referral", "domestic_violence", 30, False, ()),
+    (40, 37, "female", "urgent", "domestic_violence", 30, False, ()),
+    (100, 26, "female", "trafficking_referral", "trafficking", 1, False, ()),
+    (165, 52, "female", "referral", "domestic_violence", 1, False, ()),
+    (9, 44, "male", "urgent", "exploitation", 1, False, ()),
+    (70, 31, "male", "referral", "exploitation", 30, False, ()),
+    (130, 33, "female", "referral", "domestic_violence", 1, True, ()),
+    (155, 48, "female", "urgent", "domestic_violence", 1, True, ()),
+    (190, 27, "female", "referral", "trafficking", 1, True, ()),
+    (200, 58, "female", "referral", "domestic_violence", 1, False, ()),  # reaches the 6-month cap
+    (145, 39, "male", "referral", "exploitation", 1, True, ()),
+    (120, 12, "female", "order", "child_at_risk", 1, True, ()),
+    (175, 15, "male", "police", "child_at_risk", 1, True, ()),
+)
 
 
 def username_for(centre: str, role: str) -> str:
@@ -119,20 +161,24 @@ def load_demo(services: Services, progress: Callable[[int, int], None] = lambda 
         uow.commit()
     if existing:
         return f"demo data already loaded ({existing} cases)"
+    build_rooms(services)
     plans = case_plans(random.Random(20261122))
-    for done, plan in enumerate(plans, start=1):
+    total, done = sum(plan.cases for plan in plans), 0
+    for plan in plans:
         make_case(services, plan, now)
-        progress(done, len(plans))
+        done += plan.cases
+        progress(done, total)
     furnish(services, now)
     return (
-        f"loaded {len(plans)} demo cases in kc-demo and cop-demo; "
-        f"users <centre>-<role>, password {DEMO_PASSWORD}"
+        f"loaded {total} demo cases in kc-demo and cop-demo; users <centre>-<role>, password {DEMO_PASSWORD}"
     )
 
 
 def case_plans(rng: random.Random) -> list[CasePlan]:
-    plans = []
+    plans = [_kc_plan(rng, *row) for row in KC_ROSTER]
     for centre, count in CASES_PER_CENTRE.items():
+        if centre == "kc-demo":
+            continue
         for index in range(count):
             child = centre == "cop-demo" or index % 3 == 0
             age = rng.randint(3, 16) if child else rng.randint(19, 60)
@@ -148,7 +194,41 @@ def case_plans(rng: random.Random) -> list[CasePlan]:
                     lag_days=30 if index % 4 == 1 else 1,
                 )
             )
-    return plans
+    return sorted(plans, key=lambda plan: (plan.centre, -plan.days_ago))  # numbers follow admissions
+
+
+def _kc_plan(
+    rng: random.Random,
+    days_ago: int,
+    age: int,
+    sex: str,
+    legal_basis: str,
+    target_group: str,
+    lag_days: int,
+    leaves: bool,
+    children: tuple[tuple[str, int, str], ...],
+) -> CasePlan:
+    initials = LAST_INITIALS
+    name = ""
+    if sex == "male":
+        name = f"{rng.choice(MEN)} {rng.choice(initials)}."
+    elif age >= ADULT_AGE or sex == "female":
+        name = f"{rng.choice([n for n in FIRST_NAMES if n not in MEN])} {rng.choice(initials)}."
+    family = tuple(
+        (f"{child} {name.split()[-1]}", child_age, child_sex) for child, child_age, child_sex in children
+    )
+    return CasePlan(
+        centre="kc-demo",
+        display_name=name,
+        birth_date=date(2026 - age, rng.randint(1, 10), rng.randint(1, 28)),
+        legal_basis=legal_basis,
+        target_group=target_group,
+        days_ago=days_ago,
+        lag_days=lag_days,
+        sex=sex,
+        leaves=leaves,
+        children=family,
+    )
 
 
 def _legal_basis(centre: str, child: bool, index: int) -> str:
@@ -178,13 +258,23 @@ def make_case(services: Services, plan: CasePlan, now: datetime) -> int:
             birth_date=plan.birth_date,
             referral_number=f"ДСП-{local_date(clock.now()).year}-{1000 + plan.days_ago}",
             referral_date=local_date(clock.now()),
-            sex=demo_sex(plan.target_group, _age(plan, clock.now()) < 18, plan.days_ago),
+            sex=plan.sex or demo_sex(plan.target_group, _age(plan, clock.now()) < 18, plan.days_ago),
         )
-        case = cases.open_case(uow, _staff(uow, plan.centre, centre.id, "manager"), intake)
+        manager = _staff(uow, plan.centre, centre.id, "manager")
+        if plan.children:  # a mother with her children: linked cases in the family room
+            children = [
+                family.Child(name, date(plan.birth_date.year + (_age(plan, clock.now()) - age), 6, 1), sex)
+                for name, age, sex in plan.children
+            ]
+            case, kids = family.admit_family(uow, manager, replace(intake, admitted_at=clock.now()), children)
+        else:
+            case, kids = cases.open_case(uow, manager, intake), []
         uow.commit()
-        case_id = case.id
-    work_case(services, clock, plan, case_id, now)
-    return case_id
+        case_ids = [case.id, *(kid.id for kid in kids)]
+    start = clock.now()
+    for case_id in case_ids:
+        work_case(services, FrozenClock(start), plan, case_id, now)
+    return case_ids[0]
 
 
 def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: int, until: datetime) -> None:
@@ -214,6 +304,8 @@ def work_case(services: Services, clock: FrozenClock, plan: CasePlan, case_id: i
                 clock.set(max(clock.now(), task_at))
                 who = _staff(uow, plan.centre, task.centre_id, task.role)
                 data = _answers(services.forms.get(task.form_key)) if task.form_key else {}
+                if plan.leaves and "goals_met" in data:  # the plan's goals are met: the stay ends
+                    data["goals_met"] = True
                 cases.complete_task(uow, who, task.public_id, data, services.forms)
             else:
                 return

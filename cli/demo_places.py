@@ -1,5 +1,8 @@
 """Demo places: rooms and places for the demo crisis centre, who stays where, a waiting list,
-turn-aways, tasks held by the team and a year of occupancy history, so the dashboard is alive."""
+turn-aways, tasks held by the team and a year of occupancy history, so the dashboard is alive.
+
+Every resident of the demo crisis centre has a place (cli/demo.py's roster fits its rooms); the two
+women waiting want a woman's place, and the only free place is a child's in the family room."""
 
 from __future__ import annotations
 
@@ -48,15 +51,25 @@ def demo_sex(target_group: str, child: bool, number: int) -> str:
     return "female"
 
 
-def furnish(services: Services, now: datetime) -> None:
-    rng = random.Random(20261203)
-    today = local_date(now)
-    with services.uow(FrozenClock(now)) as uow:
+def build_rooms(services: Services) -> None:
+    """The rooms, before anybody is admitted: a family admitted together is put in the family room."""
+    with services.uow() as uow:
         for code, rooms in ROOMS.items():
             centre = find_centre(uow, code)
             assert centre is not None
             for name, family, specs in rooms:
                 places.ensure_room(uow, centre, name, specs, family=family)
+        uow.commit()
+
+
+def furnish(services: Services, now: datetime) -> None:
+    """Settle the residents who came alone, then the waiting list, turn-aways, held tasks and history."""
+    rng = random.Random(20261203)
+    today = local_date(now)
+    with services.uow(FrozenClock(now)) as uow:
+        for code in ROOMS:
+            centre = find_centre(uow, code)
+            assert centre is not None
             _settle_residents(uow, centre.id)
         kc = find_centre(uow, "kc-demo")
         assert kc is not None

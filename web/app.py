@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         notifications,
         pathways,
+        rooms,
         studio,
         studio_migrations,
         task,
@@ -149,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         studio,
         studio_migrations,
         admin,
+        rooms,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from engine.casework import attachments, inbox, notes
-from engine.casework.cases import close_case, retry_incident, signal_case
+from engine.casework import attachments, family, inbox, notes
+from engine.casework.cases import close_case, get_case, retry_incident, signal_case
 from engine.casework.documents import service as documents
 from engine.casework.messages import Awaited, deliver_message, messages_for
 from engine.casework.read import case_audit, casefile
@@ -87,6 +88,8 @@ def render_case(
     message_values: dict[str, Any] | None = None,
     message_errors: dict[str, list[str]] | None = None,
     status: int = 200,
+    family_values: dict[str, str] | None = None,
+    family_errors: dict[str, list[str]] | None = None,
 ) -> Any:
     """The case page; after a refused message, with that message's form filled in and its errors."""
     who = current_principal()
@@ -129,6 +132,8 @@ def render_case(
         outgoing=documents.documents_for(request_uow(), who, case_id),
         messages=messages,
         message_error=bool(message_errors),
+        family_values=family_values or {},
+        family_errors=family_errors or {},
     )
     return page, status
 
@@ -165,6 +170,35 @@ def message(case_id: str, name: str) -> Any:
         flash(error.message, "error")
         return redirect(url_for("cases.show", case_id=case_id))
     flash(_("The message is recorded and the pathway moved on."), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+FAMILY_MESSAGES = {
+    family.NO_SUCH_CASE: _l("No case you may open has this number."),
+    family.SAME_CASE: _l("This is the same case."),
+    family.ALREADY_IN_FAMILY: _l("The child is already linked to a family."),
+    family.NOT_A_FAMILY: _l(
+        "A family links a parent with her children: one adult's case and a child's (or a child's whose "
+        "brother or sister is already linked)."
+    ),
+}
+
+
+@bp.post("/cases/<case_id>/family")
+def link_family(case_id: str) -> Any:
+    """Link an existing case to this case's family (a mother and her child admitted one by one)."""
+    number = request.form.get("number", "")[:40]
+    case = get_case(request_uow(), current_principal(), case_id)
+    try:
+        other = family.link_family(request_uow(), current_principal(), case, number)
+    except ValidationFailed as error:
+        discard_changes()
+        errors = {
+            name: [str(FAMILY_MESSAGES.get(text, text)) for text in texts]
+            for name, texts in error.fields.items()
+        }
+        return render_case(case_id, status=422, family_values={"number": number}, family_errors=errors)
+    flash(_("The case %(number)s is linked as family.", number=other.number), "success")
     return redirect(url_for("cases.show", case_id=case_id))
 
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.casework.read.stays import this_month
 from engine.people import places
-from engine.people.permissions import can_use_dashboard, require
+from engine.people.permissions import can_edit_rooms, can_use_dashboard, require
 from engine.reports import charts
 from engine.reports.dashboard import dashboard_centres, get_dashboard_centre, month_start, read_dashboard
 from web.db import current_services, reads_only, request_uow
@@ -105,6 +105,8 @@ def centre_places(code: str) -> Any:
         "places.html",
         centre=centre,
         places=places.list_places(uow, centre.id),
+        unplaced=places.residents_without_place(uow, centre.id),
+        can_edit_rooms=can_edit_rooms(who, centre.id),
         waiting=places.list_waiting(uow, centre.id),
         turn_aways=places.list_turn_aways(uow, centre.id, month_start(now)),
         month=this_month(now),

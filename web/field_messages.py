@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.casework import file_checks, notes
 from engine.pathways import versions
-from engine.people import administration, centres, passwords, users
+from engine.people import administration, centres, passwords, rooms, users
 
 MESSAGES = {
     passwords.TOO_SHORT: _l("At least 10 characters."),
@@ -49,6 +49,18 @@ MESSAGES = {
     file_checks.EMPTY: _l("The file is empty."),
     file_checks.TOO_LARGE: _l("The file is larger than allowed."),
     versions.NO_FILE: _l("Choose a .bpmn file."),
+    rooms.REQUIRED_NAME: _l("Required, at most 80 characters."),
+    rooms.REQUIRED_LABEL: _l("Required, at most 40 characters."),
+    rooms.ROOM_EXISTS: _l("The centre already has a room of this name."),
+    rooms.PLACE_EXISTS: _l("The room already has a place of this name."),
+    rooms.ROOM_TAKEN: _l(
+        "A place in this room is taken: the room cannot be removed until the person leaves or moves."
+    ),
+    rooms.PLACE_TAKEN: _l("The place is taken: it cannot be removed until the person leaves or moves."),
+    rooms.OCCUPANT_UNFIT: _l(
+        "The person staying on this place does not fit these constraints: the place keeps its old ones."
+    ),
+    rooms.OCCUPANT_CHOICE: _l("Choose one of the options."),
 }
 # Messages that name a value: known by how they begin.
 PREFIXES = {

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine.casework import family
 from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS, Intake, validate_intake
 from engine.casework.intake import (
     admit,
@@ -44,6 +45,8 @@ FIELDS = (
     "waiting",
 )
 SEXES = {"female": _l("woman or girl"), "male": _l("man or boy")}
+CHILD_ROWS = 4  # rows for children admitted with the person; the engine takes up to family.MAX_CHILDREN
+CHILD_FIELDS = ("display_name", "birth_date", "sex")
 
 
 # The engine's messages for intake fields, in the reader's language.
@@ -62,6 +65,19 @@ ENGINE_MESSAGES = {
     ),
     "no resident of this centre has that number": _l("No resident of this centre has that case number."),
     "not on this centre's waiting list": _l("This person is no longer on the centre's waiting list."),
+    family.CHILD_BORN: _l("A child's date of birth: under 18 on the day of admission."),
+    family.CHILD_SEX: _l("Choose one of the options."),
+    family.FULL_FOR_FAMILY: _l(
+        "The centre has too few free places for the whole family. Tick the box below to admit them over "
+        "capacity."
+    ),
+    family.NO_FAMILY_ROOM: _l(
+        "No room has free places for the mother and all her children together. Put the family on the "
+        "waiting list, or tick the box below to admit them over capacity (without places)."
+    ),
+    "children are admitted with the person: leave this empty": _l(
+        "Children admitted with the person get places in her room: leave this field empty."
+    ),
 }
 
 
@@ -88,6 +104,9 @@ def _render(values: dict[str, str], errors: dict[str, list[str]], status: int = 
         target_groups=TARGET_GROUPS,
         sexes=SEXES,
         reasons=TURN_AWAY_REASONS,
+        child_rows=range(1, CHILD_ROWS + 1),
+        family_open=any(name.startswith("children") for name in errors)
+        or any(values.get(name) for name in _child_names()),
         values=values,
         errors=_translated(errors),
     )
@@ -189,6 +208,8 @@ def create() -> Any:
     """Admit the person (a case on a free place), put them on the waiting list, or record that the
     centre turned them away (``outcome``: admit, wait, turn_away)."""
     values = {name: request.form.get(name, "")[:500] for name in FIELDS}
+    for name in _child_names():
+        values[name] = request.form.get(name, "")[:500]
     outcome = request.form.get("outcome", "admit")
     try:
         if outcome == "turn_away":
@@ -198,15 +219,73 @@ def create() -> Any:
             flash(_("%(name)s is on the waiting list.", name=values["display_name"].strip()), "success")
             return redirect(url_for("intake.new"))
         over_capacity = request.form.get("over_capacity") == "yes"
-        intake = _intake(values)
-        case = admit(
-            request_uow(), current_principal(), intake, over_capacity, values["with_case"], values["waiting"]
-        )
+        children, intake = _children_and_intake(values)
+        if children:
+            case, kids = family.admit_family(
+                request_uow(), current_principal(), intake, children, over_capacity, values["waiting"]
+            )
+        else:
+            case, kids = (
+                admit(
+                    request_uow(),
+                    current_principal(),
+                    intake,
+                    over_capacity,
+                    values["with_case"],
+                    values["waiting"],
+                ),
+                [],
+            )
     except ValidationFailed as error:
         discard_changes()
         return _render(values, error.fields, 422)
-    flash(_("The case %(number)s is open.", number=case.number), "success")
+    if kids:
+        numbers = ", ".join(kid.number for kid in kids)
+        flash(
+            _("The cases %(number)s and %(children)s are open.", number=case.number, children=numbers),
+            "success",
+        )
+    else:
+        flash(_("The case %(number)s is open.", number=case.number), "success")
     return redirect(url_for("cases.show", case_id=case.public_id))
+
+
+def _children_and_intake(values: dict[str, str]) -> tuple[list[family.Child], Intake]:
+    """Both read at once, so the person's and the children's problems are shown together."""
+    errors: dict[str, list[str]] = {}
+    children: list[family.Child] = []
+    try:
+        children = _children(values)
+    except ValidationFailed as error:
+        errors = dict(error.fields)
+    try:
+        intake = _intake(values)
+    except ValidationFailed as error:
+        raise ValidationFailed("the intake has errors", {**error.fields, **errors}) from error
+    if errors:
+        raise ValidationFailed("the children have errors", errors)
+    return children, intake
+
+
+def _child_names() -> list[str]:
+    return [f"children-{row}-{name}" for row in range(1, CHILD_ROWS + 1) for name in CHILD_FIELDS]
+
+
+def _children(values: dict[str, str]) -> list[family.Child]:
+    """The rows of children admitted with the person (empty rows skipped); a bad date is named."""
+    errors: dict[str, list[str]] = {}
+    children = []
+    for row in range(1, CHILD_ROWS + 1):
+        name, sex = values[f"children-{row}-display_name"], values[f"children-{row}-sex"]
+        if not (name.strip() or values[f"children-{row}-birth_date"].strip() or sex):
+            continue
+        born = _date(values, f"children-{row}-birth_date", errors)
+        children.append(family.Child(name, born, sex if sex in SEXES or not sex else "other"))
+    if children and values.get("with_case", "").strip():
+        errors["with_case"] = ["children are admitted with the person: leave this empty"]
+    if errors:
+        raise ValidationFailed("the children have errors", errors)
+    return children
 
 
 def _turn_away(values: dict[str, str]) -> Any:

@@ -83,6 +83,7 @@ ACTIONS = {
     "document.generate": _l("Outgoing document generated"),
     "document.download": _l("Outgoing document downloaded"),
     "case.link": _l("Linked case opened"),
+    "case.family": _l("Family case linked"),
     "case.operation": _l("Pathway operation"),
     "case.outside_notice": _l("Notice to an outside body"),
 }

@@ -30,7 +30,8 @@ from engine.store.models import Case, CaseLink, Centre
 from engine.store.uow import UnitOfWork
 
 HANDOVER = "handover"
-LINK_KINDS = (HANDOVER, "family")
+FAMILY = "family"  # a parent's case to a child's admitted with her (engine/casework/family.py)
+LINK_KINDS = (HANDOVER, FAMILY)
 Opener = Callable[[UnitOfWork, Principal, Intake], Case]
 
 
@@ -107,7 +108,9 @@ class LinkView:
     """
 
     kind: str
-    direction: str  # "to": this case opened the other; "from": the other case opened this one
+    # "to": this case opened the other (a handover) or is its parent (a family); "from": the reverse;
+    # "with": both are children of one family
+    direction: str
     number: str
     centre_name: str
     centre_code: str
@@ -138,19 +141,33 @@ def links_of(uow: UnitOfWork, who: Principal, case: Case) -> list[LinkView]:
     for link in rows:
         outgoing = link.from_case_id == case.id
         other = uow.session.get(Case, link.to_case_id if outgoing else link.from_case_id)
-        if other is None:
-            continue
-        visible = can_view_case(who, other)
-        views.append(
-            LinkView(
-                kind=link.kind,
-                direction="to" if outgoing else "from",
-                number=other.number,
-                centre_name=other.centre.name,
-                centre_code=other.centre.code,
-                created_at=link.created_at,
-                public_id=other.public_id if visible else None,
-                status=other.status if visible else None,
+        if other is not None:
+            views.append(_view(who, link, other, "to" if outgoing else "from"))
+    parent = next((link for link in rows if link.kind == FAMILY and link.to_case_id == case.id), None)
+    if parent is not None:  # the whole family on each child's page: the parent's other children too
+        siblings = uow.session.execute(
+            select(CaseLink, Case)
+            .join(Case, Case.id == CaseLink.to_case_id)
+            .where(
+                CaseLink.from_case_id == parent.from_case_id,
+                CaseLink.kind == FAMILY,
+                CaseLink.to_case_id != case.id,
             )
-        )
+            .order_by(CaseLink.created_at, CaseLink.id)
+        ).all()
+        views += [_view(who, link, other, "with") for link, other in siblings]
     return views
+
+
+def _view(who: Principal, link: CaseLink, other: Case, direction: str) -> LinkView:
+    visible = can_view_case(who, other)
+    return LinkView(
+        kind=link.kind,
+        direction=direction,
+        number=other.number,
+        centre_name=other.centre.name,
+        centre_code=other.centre.code,
+        created_at=link.created_at,
+        public_id=other.public_id if visible else None,
+        status=other.status if visible else None,
+    )

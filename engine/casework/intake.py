@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from engine.casework import family
 from engine.casework.cases import Intake, get_centre, open_case, validate_intake
 from engine.casework.intake_data import age_on
 from engine.clock import local_date
@@ -77,10 +78,12 @@ def admit(
             "the centre has no free places",
             {"over_capacity": ["the centre is full: confirm to admit over capacity"]},
         )
-    place = _fitting_place(uow, centre, intake, with_case, over_capacity)
+    place, resident = _fitting_place(uow, centre, intake, with_case, over_capacity)
     case = open_case(uow, who, intake)
     if place is not None:
         places.settle(uow, case, place)
+    if resident is not None:  # a child admitted with her mother joins the mother's family
+        family.join_parent(uow, who, resident, case)
     if waiting:
         places.resolve_waiting(uow, who, centre, waiting, "admitted")
     return case
@@ -88,7 +91,9 @@ def admit(
 
 def _fitting_place(
     uow: UnitOfWork, centre: Centre, intake: Intake, with_case: str, over_capacity: bool
-) -> Place | None:
+) -> tuple[Place | None, Case | None]:
+    """A free place that fits the person (in the room of the resident ``with_case`` names), and that
+    resident."""
     resident = None
     if with_case:
         resident = uow.session.scalar(
@@ -99,14 +104,14 @@ def _fitting_place(
                 "no such resident", {"with_case": ["no resident of this centre has that number"]}
             )
     if not places.has_places(uow, centre.id):
-        return None
+        return None, resident
     admitted_on = local_date(intake.admitted_at or uow.clock.now())
     place = places.choose_place(uow, centre.id, age_on(intake.birth_date, admitted_on), intake.sex, resident)
     if place is None and not over_capacity:
         raise ValidationFailed(
             "no free place fits", {"over_capacity": ["no free place fits: confirm to admit over capacity"]}
         )
-    return place
+    return place, resident
 
 
 def put_on_waiting_list(uow: UnitOfWork, who: Principal, intake: Intake) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.errors import ValidationFailed
+from engine.people.places import age_on as age_on
 
 LEGAL_BASES = (
     "referral", "order", "police", "court", "urgent", "trafficking_referral", "walk_in",
@@ -51,9 +52,3 @@ def validate_intake(intake: Intake) -> None:
             fields[name] = ["at most 200 characters"]
     if fields:
         raise ValidationFailed("the intake has errors", fields)
-
-
-def age_on(birth_date: date | None, day: date) -> int | None:
-    if birth_date is None:
-        return None
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

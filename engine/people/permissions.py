@@ -38,6 +38,7 @@ CENTRE_DASHBOARD = codes_where(lambda role: role.reads_centre_dashboard)
 TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
 CASE_EXPORTERS = codes_where(lambda role: role.exports_case_list)
 DOCUMENT_WRITERS = codes_where(lambda role: role.generates_documents)
+ROOM_EDITORS = codes_where(lambda role: role.edits_rooms)
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,9 @@ def can_export_case_list(who: Principal) -> bool:
 def can_generate_documents(who: Principal, case: CaseLike) -> bool:
     """The case's social workers, case leads and managers (of its centre) generate its documents."""
     return can_view_case(who, case) and who.role_in(case.centre_id) in DOCUMENT_WRITERS
+def can_edit_rooms(who: Principal, centre_id: int) -> bool:
+    """Managers and administrators edit the rooms and places of their centre (taken or free only)."""
+    return who.role_in(centre_id) in ROOM_EDITORS
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

@@ -69,6 +69,13 @@ def _taken() -> object:
     )
 
 
+def age_on(birth_date: date | None, day: date) -> int | None:
+    """Completed years on ``day``; None when the birth date is not known."""
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
 def has_places(uow: UnitOfWork, centre_id: int) -> bool:
     return uow.session.scalar(select(Place.id).where(Place.centre_id == centre_id).limit(1)) is not None
 
@@ -100,6 +107,44 @@ def choose_place(
         query = query.order_by(Room.family)
     candidates = uow.session.scalars(query.order_by(Room.name, Place.label)).all()
     return next((place for place in candidates if fits(place, age, sex)), None)
+
+
+def place_family(
+    uow: UnitOfWork, centre_id: int, members: list[tuple[int | None, str]]
+) -> list[Place] | None:
+    """Free places in one room for every member of a family ((age, sex) each, the parent first), in the
+    members' order: a mother with her children kept together. Family rooms come first, then the room
+    with the fewest places left over; None when no room holds the whole family."""
+    free = uow.session.scalars(
+        select(Place)
+        .join(Room, Room.id == Place.room_id)
+        .where(Place.centre_id == centre_id, Place.id.not_in(_taken()))  # type: ignore[arg-type]
+        .order_by(Room.family.desc(), Room.name, Place.label)
+    ).all()
+    rooms: dict[int, list[Place]] = {}
+    for place in free:
+        rooms.setdefault(place.room_id, []).append(place)
+    fitting = [found for room in rooms.values() if (found := _match(members, room)) is not None]
+    if not fitting:
+        return None
+    family_first = sorted(
+        fitting, key=lambda found: (not found[0].room.family, len(rooms[found[0].room_id]) - len(members))
+    )
+    return family_first[0]
+
+
+def _match(members: list[tuple[int | None, str]], free: list[Place]) -> list[Place] | None:
+    """One distinct place per member that the member fits, or None (a small backtracking search: a
+    room has a handful of places)."""
+    if not members:
+        return []
+    (age, sex), rest = members[0], members[1:]
+    for index, place in enumerate(free):
+        if fits(place, age, sex):
+            found = _match(rest, free[:index] + free[index + 1 :])
+            if found is not None:
+                return [place, *found]
+    return None
 
 
 def settle(uow: UnitOfWork, case: Case, place: Place) -> PlaceStay:
@@ -249,3 +294,24 @@ def list_turn_aways(uow: UnitOfWork, centre_id: int, since: datetime) -> list[Tu
             .order_by(TurnAway.at.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    public_id: str
+    number: str
+    admitted_at: datetime
+
+
+def residents_without_place(uow: UnitOfWork, centre_id: int) -> list[Unplaced]:
+    """Residents of a centre with rooms who hold no place (admitted over capacity, or before the rooms
+    were recorded): a figure the manager must see (caller checks the reader may see cases)."""
+    if not has_places(uow, centre_id):
+        return []
+    placed = select(PlaceStay.case_id).where(PlaceStay.until_at.is_(None))
+    rows = uow.session.execute(
+        select(Case.public_id, Case.number, Case.admitted_at)
+        .where(Case.centre_id == centre_id, staying(), Case.id.not_in(placed))
+        .order_by(Case.admitted_at, Case.id)
+    ).all()
+    return [Unplaced(*row) for row in rows]

@@ -55,6 +55,8 @@ class Role:
     # Generates the outgoing documents of the centre's cases (progress notes, final reports, notices
     # to ДСП and ОЗД) from their completed forms; whoever reads a case reads and downloads them.
     generates_documents: bool = False
+    # Edits the centre's rooms and places and their constraints (never who stays on a place).
+    edits_rooms: bool = False
 
 
 ROLES: tuple[Role, ...] = (
@@ -113,8 +115,9 @@ ROLES: tuple[Role, ...] = (
         reads_centre_dashboard=True,
         exports_case_list=True,
         generates_documents=True,
+        edits_rooms=True,
     ),
-    Role("admin", "Администратор", "Administrator", administers=True),
+    Role("admin", "Администратор", "Administrator", administers=True, edits_rooms=True),
 )
 
 

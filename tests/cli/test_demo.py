@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 
 from cli.demo import load_demo, username_for
 from engine.config import Settings
+from engine.people import places
+from engine.people.centres import find_centre, occupancy
 from engine.people.roles import ROLES
 from engine.services import Services
 from engine.store import schema
-from engine.store.models import Case, CaseTask, Centre, User
+from engine.store.models import Case, CaseLink, CaseTask, Centre, User
 
 
 def test_demo_loads_once_with_cases_at_every_stage(tmp_path):
@@ -36,4 +38,12 @@ def test_demo_loads_once_with_cases_at_every_stage(tmp_path):
         assert overdue >= 3
         stages = set(uow.session.scalars(select(CaseTask.element_id).where(CaseTask.status == "open")))
         assert len(stages) >= 6  # cases wait at many different steps of their pathways
+        kc = find_centre(uow, "kc-demo")
+        residents = occupancy(uow, kc).open_cases
+        assert 0 < residents <= kc.capacity  # the crisis centre is coherent: every resident has a place
+        assert places.residents_without_place(uow, kc.id) == []
+        assert sum(1 for row in places.list_places(uow, kc.id) if row.case_number) == residents
+        assert places.waiting_count(uow, kc.id) == 2
+        family = uow.session.execute(select(CaseLink.from_case_id, CaseLink.kind)).all()
+        assert len(family) == 2 and {kind for _parent, kind in family} == {"family"}
     services.engine.dispose()

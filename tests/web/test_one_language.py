@@ -252,6 +252,18 @@ def failed_submits(world: WebWorld) -> list[tuple[str, str, dict[str, Any]]]:
         ("coordinator", "/pathways", {"file": (BytesIO(NO_FORM), "no-form.bpmn")}),
         ("social_worker", "/intake", {"centre": "kc-test", "birth_date": "tomorrow", "admitted_time": "x"}),
         ("social_worker", "/intake", {}),
+        (
+            "social_worker",
+            "/intake",
+            {
+                "centre": "kc-test",
+                "children-1-display_name": "Ани",
+                "children-1-birth_date": "1990-01-01",
+                "children-2-birth_date": "x",
+            },
+        ),
+        ("social_worker", f"/cases/{world.own_case}/family", {"number": "KC-TEST-1900-0001"}),
+        ("manager", "/centres/kc-test/rooms", {"name": ""}),
         ("social_worker", f"/tasks/{world.own_task}/complete", {"f_note": "", "f_risk": "nonsense"}),
         ("social_worker", "/account/password", {"current_password": "wrong", "new_password": "abc"}),
     ]

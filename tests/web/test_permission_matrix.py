@@ -28,6 +28,7 @@ from engine.people.permissions import (
     PATHWAY_APPROVERS,
     PATHWAY_EDITORS,
     REASSIGNERS,
+    ROOM_EDITORS,
     TEAM_DASHBOARD,
 )
 from engine.people.permissions import CASE_READERS as READERS
@@ -123,6 +124,17 @@ def on_centre(allowed: Set[str]) -> Callable[[Role, bool], int]:
 
 
 DASHBOARD_READERS = CENTRE_DASHBOARD | TEAM_DASHBOARD
+NO_ROOM = 2147483647  # no room nor place has this id: for whoever may edit rooms it is not found
+
+
+def on_rooms(ok: int) -> Callable[[Role, bool], int]:
+    """The rooms page and its forms: managers and administrators of the centre; another centre, and
+    a room or place that is not there, do not exist (404)."""
+    return lambda role, own: (
+        LOGIN if role is ANON else 404 if not own else ok if role in ROOM_EDITORS else 403
+    )
+
+
 NOTE = {"f_note": "Първа среща.", "f_risk": "low"}
 
 RULES: dict[tuple[str, str], Rule] = {
@@ -210,6 +222,29 @@ RULES: dict[tuple[str, str], Rule] = {
         centre_url("/dashboard/{}/charts.json"), on_centre(DASHBOARD_READERS)
     ),
     ("dashboard.centre_places", "GET"): Rule(centre_url("/centres/{}/places"), on_centre(DASHBOARD_READERS)),
+    ("rooms.index", "GET"): Rule(centre_url("/centres/{}/rooms"), on_rooms(200)),
+    ("rooms.add_room", "POST"): Rule(
+        centre_url("/centres/{}/rooms"), on_rooms(302), lambda own: {"name": "Стая 9", "family": "yes"}
+    ),
+    ("rooms.change_room", "POST"): Rule(
+        centre_url(f"/centres/{{}}/rooms/{NO_ROOM}"), on_rooms(404), lambda own: {"name": "Стая 8"}
+    ),
+    ("rooms.remove_room", "POST"): Rule(centre_url(f"/centres/{{}}/rooms/{NO_ROOM}/remove"), on_rooms(404)),
+    ("rooms.add_place", "POST"): Rule(
+        centre_url(f"/centres/{{}}/rooms/{NO_ROOM}/places"),
+        on_rooms(404),
+        lambda own: {"label": "9а", "occupant": "any"},
+    ),
+    ("rooms.change_place", "POST"): Rule(
+        centre_url(f"/centres/{{}}/places/{NO_ROOM}"),
+        on_rooms(404),
+        lambda own: {"label": "9а", "occupant": "any"},
+    ),
+    ("rooms.remove_place", "POST"): Rule(centre_url(f"/centres/{{}}/places/{NO_ROOM}/remove"), on_rooms(404)),
+    # Linking a family: the intake roles of the case's centre; the world has no case of that number.
+    ("cases.link_family", "POST"): Rule(
+        case_url("/family"), on_case(INTAKE_ROLES, 422), lambda own: {"number": "KC-TEST-1900-0001"}
+    ),
     ("notifications.index", "GET"): Rule(fixed("/notifications"), signed_in(200)),
     ("notifications.read", "POST"): Rule(notification_url("/read"), own_notification_only),
     ("notifications.read_all", "POST"): Rule(fixed("/notifications/read-all"), signed_in(302)),

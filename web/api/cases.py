@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.casework.cases import Intake
+from engine.casework.family import Child, admit_family
 from engine.casework.intake import admit
 from engine.casework.intake_data import LEAD_FIELDS
 from engine.casework.messages import deliver_message
@@ -77,15 +78,22 @@ def export(file_format: str, status: str, search: str, led: bool, **filters: str
 def open_case(body: dict[str, Any]) -> dict[str, Any]:
     """Intake: open a case on the pathway that fits the centre and the person's age.
 
-    A full centre answers 422 (field `over_capacity`) unless `over_capacity` is true.
+    A full centre answers 422 (field `over_capacity`) unless `over_capacity` is true. With `children`, the
+    family is admitted together: the answer is the parent's case, its `links` the children's cases; a
+    family no room holds answers 422 (`over_capacity`) too.
     404 when the centre code does not exist; 403 when the caller may not admit there.
     """
     who = caller()
     over_capacity = body.pop("over_capacity")
     centre_code = body.pop("centre")
     lead = {name: text for name in LEAD_FIELDS if (text := " ".join(body.pop(name, "").split()))}
+    children = [Child(**child) for child in body.pop("children")]
     uow = request_uow()
-    case = admit(uow, who, Intake(centre_code=centre_code, extra=lead, **body), over_capacity)
+    intake = Intake(centre_code=centre_code, extra=lead, **body)
+    if children:
+        case, _kids = admit_family(uow, who, intake, children, over_capacity)
+    else:
+        case = admit(uow, who, intake, over_capacity)
     return case_body(casefile.read_case(uow, who, case.public_id, view="api"))
 
 

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 from engine.casework import notes
 from engine.casework.attachments import KINDS as ATTACHMENT_KINDS
 from engine.casework.cases import LEGAL_BASES, TARGET_GROUPS
+from engine.casework.family import MAX_CHILDREN
 from engine.casework.inbox import DUE_FILTERS, SCOPES, SORTS
 from engine.casework.read.case_list import EXIT_PLANNING, STATUSES, STAYS
 from engine.casework.read.export import FORMATS
@@ -282,6 +283,12 @@ class CompletedSchema(Schema):
 # --- cases ---------------------------------------------------------------------------------------
 
 
+class ChildSchema(Schema):
+    display_name = Text(required=True, min_length=1, max_length=200)
+    birth_date = fields.Date(required=True, metadata={"description": "under 18 on the day of admission"})
+    sex = fields.String(load_default="", validate=validate.OneOf(["", "female", "male"]))
+
+
 class IntakeSchema(Schema):
     centre = Text(required=True, max_length=40, metadata={"description": "centre code", "example": "kc-demo"})
     display_name = Text(
@@ -314,6 +321,15 @@ class IntakeSchema(Schema):
         metadata={
             "description": "admit even though the centre has no free places, or none that fits the person "
             "(otherwise 422)"
+        },
+    )
+    children = fields.List(
+        fields.Nested(ChildSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_CHILDREN),
+        metadata={
+            "description": "children admitted with the person (a family): each gets a case on the child "
+            "pathway linked to this one (links, kind family) and a place in the same room"
         },
     )
 
@@ -417,10 +433,18 @@ class LinkedCentreSchema(Schema):
 
 class LinkSchema(Schema):
     kind = fields.String(
-        required=True, metadata={"description": "handover (a child's case opened by a handover)"}
+        required=True,
+        metadata={
+            "description": "handover (a child's case opened by a handover) or family (a mother and her "
+            "children admitted together, each on their own case)"
+        },
     )
     direction = fields.String(
-        required=True, metadata={"description": "to: this case opened the other; from: the other opened this"}
+        required=True,
+        metadata={
+            "description": "to: this case opened the other, or is the family's parent; from: the other "
+            "opened this, or is the parent; with: both are children of one family"
+        },
     )
     case_number = fields.String(required=True, metadata={"description": "the other case's number"})
     centre = fields.Nested(

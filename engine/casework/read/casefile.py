@@ -23,11 +23,13 @@ from engine.casework.documents import service as documents
 from engine.casework.read.timeline_details import EntryDetail, details
 from engine.clock import add_duration, days_between
 from engine.pathways.names import english_names_of_version
+from engine.people import places
 from engine.people.permissions import (
     Principal,
     can_claim,
     can_close_case,
     can_complete,
+    can_open_case,
     can_reassign,
     can_retry_incident,
     can_signal_case,
@@ -153,6 +155,8 @@ class CaseFile:
     links: list[LinkView] = field(default_factory=list)  # cases opened from this one, or that opened it
     dsp_lead_name: str = ""  # the ДСП lead social worker (ЗСУ чл. 84(3)), as given at intake
     dsp_lead_contact: str = ""
+    place: tuple[str, str] | None = None  # (room, place) the person stays on
+    can_link_family: bool = False  # the reader admits in the case's centre and the case is not closed
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -207,6 +211,8 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         links=links_of(uow, who, case),
         dsp_lead_name=str(progress.started_with.get("dsp_lead_name") or ""),
         dsp_lead_contact=str(progress.started_with.get("dsp_lead_contact") or ""),
+        place=places.place_of(uow, case.id) if case.left_at is None else None,
+        can_link_family=case.status != "closed" and can_open_case(who, case.centre_id),
     )
     record_read(uow, who, case, {"view": view})
     return casefile

@@ -206,6 +206,8 @@ ROWS = [
         {*at("A", "social_worker", "case_lead", "manager"), "AB"},
         CASE_A,
     ),
+    row("can_edit_rooms", "centre A", at("A", "manager", "admin"), A),
+    row("can_edit_rooms", "centre B", at("B", "manager", "admin"), B),
 ]
 
 

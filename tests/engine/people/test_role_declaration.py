@@ -43,6 +43,7 @@ EXPECTED: dict[str, set[str]] = {
     "reads_team_dashboard": {"case_lead"},
     "exports_case_list": {"manager"},
     "generates_documents": {"social_worker", "case_lead", "manager"},
+    "edits_rooms": {"manager", "admin"},
 }
 
 # The named sets the engine and the permission matrix use, and the capability each stands for.
@@ -63,6 +64,7 @@ DERIVED = [
     (permissions.TEAM_DASHBOARD, "reads_team_dashboard"),
     (permissions.CASE_EXPORTERS, "exports_case_list"),
     (permissions.DOCUMENT_WRITERS, "generates_documents"),
+    (permissions.ROOM_EDITORS, "edits_rooms"),
 ]
 
 
@@ -97,10 +99,11 @@ def test_the_engine_sets_are_the_expected_roles(derived: frozenset[str], capabil
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda role: role.code)
 def test_a_role_is_either_casework_or_administration(role: Role) -> None:
-    """Separation of duties (``roles_compatible``): an administrator has no casework capability."""
+    """Separation of duties (``roles_compatible``): an administrator has no casework capability; the
+    centre's rooms and places are its structure, which they keep (seeing a place taken, never by whom)."""
     assert role.casework != role.administers
     if role.administers:
-        assert [c for c in CAPABILITIES if getattr(role, c)] == ["administers"]
+        assert [c for c in CAPABILITIES if getattr(role, c)] == ["administers", "edits_rooms"]
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda role: role.code)

@@ -254,3 +254,21 @@ def test_overdue_over_time_counts_tasks_late_at_each_week_end(make_uow, world, c
         chart = charts.read_charts(uow, world.staff["manager"], "kc-test")["overdue"]
         assert chart["series"]["overdue"][-1] == 1 and chart["series"]["overdue"][-2] == 1
         assert chart["series"]["overdue"][-3] == 0  # two weeks ago the case did not exist
+
+
+def test_an_overdue_kind_carries_its_english_name_from_the_diagram(make_uow, world, clock, fixture_forms):
+    role = '<spiffworkflow:property name="role" value="social_worker"/>'
+    named = mini_pathway(replace={role: role + '<spiffworkflow:property name="name_en" value="First look"/>'})
+    with make_uow() as uow:
+        versions.deploy(uow, named, fixture_forms, world.staff["coordinator"], "named.bpmn")
+        uow.commit()
+    open_cases(make_uow, world.staff["social_worker"], 1)
+    clock.advance(timedelta(days=2))
+    with make_uow() as uow:
+        [kind] = read_dashboard(uow, world.staff["manager"], "kc-test").overdue_by_kind
+        assert (kind.key, kind.label, kind.label_en, kind.count) == (
+            "assess",
+            "Initial assessment",
+            "First look",
+            1,
+        )
