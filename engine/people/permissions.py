@@ -37,6 +37,8 @@ THERAPY_NOTE_READERS = codes_where(lambda role: role.reads_therapy_notes)
 CENTRE_DASHBOARD = codes_where(lambda role: role.reads_centre_dashboard)
 TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
 CASE_EXPORTERS = codes_where(lambda role: role.exports_case_list)
+STATISTICS_READERS = codes_where(lambda role: role.reads_statistics)
+SUBJECT_REQUEST_HANDLERS = codes_where(lambda role: role.answers_subject_requests)
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,19 @@ def can_use_dashboard(who: Principal) -> bool:
 def can_export_case_list(who: Principal) -> bool:
     """Managers export the case list of the centres they manage (and only of those)."""
     return bool(who.centres_with(CASE_EXPORTERS))
+
+
+def can_read_statistics(who: Principal, centre_id: int) -> bool:
+    return who.role_in(centre_id) in STATISTICS_READERS
+
+
+def can_use_statistics(who: Principal) -> bool:
+    return bool(who.centres_with(STATISTICS_READERS))
+
+
+def can_answer_subject_request(who: Principal, case: CaseLike) -> bool:
+    """The person's file (everything held, who viewed it) is exported by the manager of its centre."""
+    return who.role_in(case.centre_id) in SUBJECT_REQUEST_HANDLERS
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

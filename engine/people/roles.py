@@ -52,6 +52,10 @@ class Role:
     reads_team_dashboard: bool = False
     # Exports the centre's case list (CSV, XLSX) with the list's filters; every export is audited.
     exports_case_list: bool = False
+    # Reads the centre's anonymised monthly statistics (page, CSV, API) for the municipality and АСП.
+    reads_statistics: bool = False
+    # Answers a person's data-subject requests: everything held about them, and who viewed their file.
+    answers_subject_requests: bool = False
 
 
 ROLES: tuple[Role, ...] = (
@@ -107,6 +111,8 @@ ROLES: tuple[Role, ...] = (
         approves_pathway_changes=True,
         reads_centre_dashboard=True,
         exports_case_list=True,
+        reads_statistics=True,
+        answers_subject_requests=True,
     ),
     Role("admin", "Администратор", "Administrator", administers=True),
 )

@@ -200,6 +200,10 @@ ROWS = [
     row("can_view_dashboard", "centre B", at("B", "manager", "case_lead"), B),
     row("can_use_dashboard", "any", {*at("A", "manager", "case_lead"), *at("B", "manager", "case_lead")}),
     row("can_export_case_list", "any", {*at("A", "manager"), *at("B", "manager")}),
+    row("can_read_statistics", "centre A", at("A", "manager"), A),
+    row("can_read_statistics", "centre B", at("B", "manager"), B),
+    row("can_use_statistics", "any", {*at("A", "manager"), *at("B", "manager")}),
+    row("can_answer_subject_request", "case of A", at("A", "manager"), CASE_A),
 ]
 
 

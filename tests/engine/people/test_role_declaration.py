@@ -42,6 +42,8 @@ EXPECTED: dict[str, set[str]] = {
     "reads_centre_dashboard": {"manager"},
     "reads_team_dashboard": {"case_lead"},
     "exports_case_list": {"manager"},
+    "reads_statistics": {"manager"},
+    "answers_subject_requests": {"manager"},
 }
 
 # The named sets the engine and the permission matrix use, and the capability each stands for.
@@ -61,6 +63,8 @@ DERIVED = [
     (permissions.CENTRE_DASHBOARD, "reads_centre_dashboard"),
     (permissions.TEAM_DASHBOARD, "reads_team_dashboard"),
     (permissions.CASE_EXPORTERS, "exports_case_list"),
+    (permissions.STATISTICS_READERS, "reads_statistics"),
+    (permissions.SUBJECT_REQUEST_HANDLERS, "answers_subject_requests"),
 ]
 
 
