@@ -25,6 +25,7 @@ from engine.people.permissions import (
     can_use_dashboard,
     can_use_inbox,
     can_use_intake,
+    can_use_statistics,
     can_view_incidents,
 )
 from engine.services import Services
@@ -123,7 +124,9 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         notifications,
         pathways,
+        statistics,
         studio,
+        subject,
         task,
     )
 
@@ -141,6 +144,8 @@ def _register_blueprints(app: Flask) -> None:
         pathways,
         studio,
         admin,
+        statistics,
+        subject,
     )
     for module in modules:
         app.register_blueprint(module.bp)
@@ -174,6 +179,7 @@ def navigation() -> dict[str, Any]:
         "unread": unread_badge(principal),
         "nav": {
             "dashboard": can_use_dashboard(principal),
+            "statistics": can_use_statistics(principal),
             "inbox": can_use_inbox(principal),
             "cases": can_use_inbox(principal),
             "intake": can_use_intake(principal),

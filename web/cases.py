@@ -15,7 +15,12 @@ from engine.casework.read.case_list import CaseFilters, list_cases
 from engine.casework.read.export import write_csv
 from engine.clock import SOFIA
 from engine.errors import ConcurrencyConflict, ValidationFailed
-from engine.people.permissions import can_export_case_list, can_use_inbox, require
+from engine.people.permissions import (
+    can_answer_subject_request,
+    can_export_case_list,
+    can_use_inbox,
+    require,
+)
 from web.auth import safe_next
 from web.case_export import export_response, filters_from
 from web.db import current_services, discard_changes, reads_only, request_uow
@@ -127,6 +132,7 @@ def render_case(
         upload_max_mb=current_services().settings.attachment_max_mb,
         messages=messages,
         message_error=bool(message_errors),
+        may_answer_person=can_answer_subject_request(who, case.header),
     )
     return page, status
 

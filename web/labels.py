@@ -80,6 +80,10 @@ ACTIONS = {
     "case.link": _l("Linked case opened"),
     "case.operation": _l("Pathway operation"),
     "case.outside_notice": _l("Notice to an outside body"),
+    "case.subject_export": _l("Everything held about the person exported"),
+    "case.viewers_report": _l("Who viewed the file reported to the person"),
+    "case.pseudonymise": _l("Case pseudonymised after the retention period"),
+    "statistics.export": _l("Statistics exported"),
 }
 
 NOTE_KINDS = {

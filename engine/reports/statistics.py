@@ -26,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from engine.audit.chain import record
 from engine.casework.intake_data import (
     AGE_BAND_CODES,
     LEGAL_BASES,
@@ -193,3 +194,9 @@ def exit_routes(uow: UnitOfWork, case_ids: list[int]) -> dict[int, str]:
             if route in EXIT_ROUTES:
                 found[case_id] = route
     return found
+
+
+def audit_export(uow: UnitOfWork, who: Principal, stats: Statistics, file_format: str) -> None:
+    """A download of the statistics is audited: which month, centres and format (counts only)."""
+    detail = {"month": stats.month, "format": file_format, "centres": [c.code for c in stats.centres]}
+    record(uow.session, uow.clock.now(), who, "statistics.export", detail=detail)
