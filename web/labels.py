@@ -36,6 +36,19 @@ TARGET_GROUPS = {
     "other": _l("Other"),
 }
 
+# The exit routes of the adult's and the child's exit decisions (workflows/forms/exit_decision.json,
+# child_exit_decision.json), for the statistics, which count them even where those forms are not used.
+EXIT_ROUTES = {
+    "home": _l("Return home"),
+    "other_service": _l("Another social service"),
+    "protected_home": _l("Protected home"),
+    "reintegration_shelter": _l("Reintegration shelter"),
+    "reintegration": _l("Family reintegration"),
+    "kinship": _l("Kinship care"),
+    "foster": _l("Foster care"),
+    "residential": _l("Residential care by court decision"),
+}
+
 CASE_STATUSES = {"open": _l("open"), "incident": _l("stopped by an error"), "closed": _l("closed")}
 TASK_STATUSES = {"open": _l("waiting"), "completed": _l("completed"), "cancelled": _l("cancelled")}
 CENTRE_KINDS = {

@@ -14,13 +14,11 @@ from flask_babel import lazy_gettext as _l
 from engine.casework.intake_data import NOT_RECORDED
 from engine.casework.read.export import write_csv
 from engine.casework.read.stays import this_month
-from engine.pathways.forms import localised
-from engine.reports.statistics import EXIT_FORMS, EXIT_ROUTE_FIELD, Statistics, audit_export, read_statistics
+from engine.reports.statistics import Statistics, audit_export, read_statistics
 from web.dashboard import REASONS, STAY_LABELS
 from web.db import current_services, reads_only, request_uow
-from web.i18n import locale
 from web.intake import SEXES
-from web.labels import LEGAL_BASES, TARGET_GROUPS
+from web.labels import EXIT_ROUTES, LEGAL_BASES, TARGET_GROUPS
 from web.security import current_principal, require_sign_in
 
 bp = Blueprint("statistics", __name__)
@@ -46,19 +44,7 @@ CATEGORY_TITLES = {
 }
 
 
-def exit_routes() -> dict[str, str]:
-    """The exit routes as the exit decision forms name them, in the reader's language."""
-    names: dict[str, str] = {}
-    forms = current_services().forms
-    for key in EXIT_FORMS:
-        if forms.exists(key):
-            field = forms.get(key).schema.get("properties", {}).get(EXIT_ROUTE_FIELD, {})
-            for choice in field.get("oneOf", []):
-                names[str(choice["const"])] = localised(choice, "title", locale())
-    return names
-
-
-def category_label(figure: str, code: str, routes: dict[str, str]) -> str:
+def category_label(figure: str, code: str) -> str:
     if code == NOT_RECORDED:
         return str(_("not recorded"))
     labels: dict[str, Any] = {
@@ -66,7 +52,7 @@ def category_label(figure: str, code: str, routes: dict[str, str]) -> str:
         "admissions_by_target_group": TARGET_GROUPS,
         "admissions_by_sex": SEXES,
         "stays_by_length": STAY_LABELS,
-        "exits_by_route": routes,
+        "exits_by_route": EXIT_ROUTES,
         "turn_aways_by_reason": REASONS,
     }.get(figure, {})
     return str(labels.get(code, code.replace("-", "–")))
@@ -80,13 +66,12 @@ def _month() -> str:
 @reads_only
 def index() -> Any:
     stats = read_statistics(request_uow(), current_principal(), _month(), request.args.get("centre", ""))
-    routes = exit_routes()
     return render_template(
         "statistics.html",
         stats=stats,
         figures=FIGURES,
         titles=CATEGORY_TITLES,
-        label=lambda figure, code: category_label(figure, code, routes),
+        label=category_label,
         centre=request.args.get("centre", ""),
     )
 
@@ -104,7 +89,6 @@ def export_csv() -> Any:
 
 
 def _rows(stats: Statistics) -> Iterator[list[str]]:
-    routes = exit_routes()
     for centre in stats.centres:
         for table in centre.tables:
             figure = str(FIGURES[table.figure])
@@ -113,7 +97,7 @@ def _rows(stats: Statistics) -> Iterator[list[str]]:
                     stats.month,
                     centre.name,
                     figure,
-                    category_label(table.figure, cell.category, routes),
+                    category_label(table.figure, cell.category),
                     cell.shown,
                 ]
             yield [stats.month, centre.name, figure, _("Total"), table.shown_total]
