@@ -185,7 +185,7 @@ class Case(Base):
     # Kept when retention pseudonymises a closed case (engine/casework/retention.py): the birth date
     # goes, its year and the age band at admission stay, so the statistics count the case as before.
     birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    age_band: Mapped[str] = mapped_column(String(10), server_default="")
+    age_band: Mapped[str] = mapped_column(String(20), server_default="")
     pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     target_group: Mapped[str] = mapped_column(String(40))
     legal_basis: Mapped[str] = mapped_column(String(40))

@@ -21,7 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("case_file", schema=None) as batch_op:
         batch_op.add_column(sa.Column("birth_year", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("age_band", sa.String(length=10), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("age_band", sa.String(length=20), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("pseudonymised_at", sa.DateTime(timezone=True), nullable=True))
 
 
