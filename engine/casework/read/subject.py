@@ -139,6 +139,7 @@ def _case(uow: UnitOfWork, case: Case, casefile: CaseFile) -> dict[str, Any]:
         "forms": [
             {
                 "task": form.task_name,
+                "task_en": form.task_name_en,  # the diagram's English name, if it has one
                 "form": form.form_key,
                 "completed_at": _iso(form.completed_at),
                 "completed_by": form.completed_by,
