@@ -9,7 +9,9 @@ import click
 
 from cli.main import Context, console, fail, pass_ctx
 from engine.casework.messages import deliver_message, find_case
+from engine.casework.retention import DueCase, delete_files, run_retention
 from engine.casework.routines import open_routine
+from engine.clock import local_date
 from engine.errors import CasepathError, ValidationFailed
 from engine.people.permissions import SYSTEM
 from engine.people.users import get_user, principal_for
@@ -84,3 +86,37 @@ def routine(ctx: Context, pathway: str, centre: str, username: str | None) -> No
     except CasepathError as error:
         fail(error.message, 1)
     console.print(f"{number}: routine {pathway} started in {centre}")
+
+
+@cases_group.command("retention")
+@click.option("--dry-run", "dry_run", is_flag=True, help="list what would be pseudonymised; change nothing")
+@pass_ctx
+def retention(ctx: Context, dry_run: bool) -> None:
+    """Pseudonymise the cases closed more than CASEPATH_RETENTION_YEARS ago (5 by default).
+
+    Prints each case's number and closing date, then a summary line. The statistics keep their numbers;
+    running it again does nothing more. Beat runs it daily.
+    """
+    services = ctx.services
+    years = services.settings.retention_years
+    listed: list[DueCase] = []
+    removed = 0
+    try:
+        while True:
+            with services.uow() as uow:
+                run = run_retention(uow, years, services.forms, dry_run=dry_run)
+                uow.commit()
+                if not dry_run:
+                    removed += delete_files(uow, services.file_store, run.file_keys)
+            listed += run.cases
+            for case in run.cases:
+                console.print(f"{case.number} closed {local_date(case.closed_at).isoformat()}")
+            if dry_run or not run.cases:
+                break
+    except CasepathError as error:
+        fail(error.message, 1)
+    summary = f"{len(listed)} cases closed before {run.cutoff.isoformat()} (retention {years} years)"
+    if dry_run:
+        console.print(f"would pseudonymise {summary}")
+    else:
+        console.print(f"pseudonymised {summary}; {removed} stored files removed")

@@ -61,7 +61,11 @@ def parse_when(value: str | None, option: str) -> datetime | None:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Casepath: BPMN case pathways for crisis centres and community support centres."""
-    ctx.obj = Context(load_settings())
+    try:
+        settings = load_settings()
+    except ValueError as error:  # a CASEPATH_* setting that does not fit: the message names it
+        fail(str(error))
+    ctx.obj = Context(settings)
 
 
 @main.group()

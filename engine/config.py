@@ -53,6 +53,8 @@ class Settings:
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
     attachment_max_mb: int = 20  # CASEPATH_UPLOAD_MAX_MB: the largest document attached to a case
+    # CASEPATH_RETENTION_YEARS: a case closed longer ago than this is pseudonymised (its statistics kept)
+    retention_years: int = 5
     run_limits: RunLimits = field(default_factory=RunLimits)
 
     @property
@@ -108,6 +110,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_locale=env.get("CASEPATH_DEFAULT_LOCALE", "bg"),
         secure_cookies=_flag(env.get("CASEPATH_SECURE_COOKIES", "0")),
         attachment_max_mb=_positive(env, "CASEPATH_UPLOAD_MAX_MB", defaults.attachment_max_mb),
+        retention_years=_positive(env, "CASEPATH_RETENTION_YEARS", defaults.retention_years),
         run_limits=_run_limits(env),
     )
 

@@ -35,6 +35,7 @@ DELIVER_MAIL = "casepath.deliver_mail"
 SEAL_AUDIT = "casepath.seal_audit"
 SEND_REMINDERS = "casepath.send_reminders"
 RECORD_OCCUPANCY = "casepath.record_occupancy"
+PSEUDONYMISE_CLOSED_CASES = "casepath.pseudonymise_closed_cases"
 QUEUE = "casepath"
 
 
@@ -84,7 +85,7 @@ class EngineTask(Task):  # type: ignore[misc]
 
 def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     """A Celery app for ``settings``; pass ``services`` to share a clock or an engine (tests, benches)."""
-    from tasks import audit, deadlines, mail, occupancy, reminders
+    from tasks import audit, deadlines, mail, occupancy, reminders, retention
 
     app = Celery("casepath", broker=settings.redis_url or "memory://", set_as_current=False)
     # A worker's commit that queued e-mails enqueues their delivery at once (beat would find them too).
@@ -95,6 +96,7 @@ def make_celery(settings: Settings, services: Services | None = None) -> Celery:
     audit.register(app)
     reminders.register(app)
     occupancy.register(app)
+    retention.register(app)
     return app
 
 
@@ -145,6 +147,11 @@ def _config(settings: Settings) -> dict[str, Any]:
             # Daily, just after midnight in Sofia (22:05 UTC in summer, 23:05 in winter is 01:05 local):
             # yesterday's occupancy is then final. The dashboard shows today's residents live.
             "record-occupancy": {"task": RECORD_OCCUPANCY, "schedule": crontab(hour=22, minute=5)},
+            # Daily, in the night: closed cases past CASEPATH_RETENTION_YEARS are pseudonymised.
+            "pseudonymise-closed-cases": {
+                "task": PSEUDONYMISE_CLOSED_CASES,
+                "schedule": crontab(hour=23, minute=35),
+            },
         },
     }
 

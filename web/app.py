@@ -25,6 +25,7 @@ from engine.people.permissions import (
     can_use_dashboard,
     can_use_inbox,
     can_use_intake,
+    can_use_statistics,
     can_view_incidents,
 )
 from engine.services import Services
@@ -129,8 +130,10 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         pathways,
         rooms,
+        statistics,
         studio,
         studio_migrations,
+        subject,
         task,
     )
 
@@ -151,6 +154,8 @@ def _register_blueprints(app: Flask) -> None:
         studio_migrations,
         admin,
         rooms,
+        statistics,
+        subject,
     )
     for module in modules:
         app.register_blueprint(module.bp)
@@ -184,6 +189,7 @@ def navigation() -> dict[str, Any]:
         "unread": unread_badge(principal),
         "nav": {
             "dashboard": can_use_dashboard(principal),
+            "statistics": can_use_statistics(principal),
             "inbox": can_use_inbox(principal),
             "cases": can_use_inbox(principal),
             "intake": can_use_intake(principal),

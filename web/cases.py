@@ -17,7 +17,12 @@ from engine.casework.read.case_list import CaseFilters, list_cases
 from engine.casework.read.export import write_csv
 from engine.clock import SOFIA
 from engine.errors import ConcurrencyConflict, ValidationFailed
-from engine.people.permissions import can_export_case_list, can_use_inbox, require
+from engine.people.permissions import (
+    can_answer_subject_request,
+    can_export_case_list,
+    can_use_inbox,
+    require,
+)
 from web.auth import safe_next
 from web.case_export import export_response, filters_from
 from web.db import current_services, discard_changes, reads_only, request_uow
@@ -134,6 +139,7 @@ def render_case(
         message_error=bool(message_errors),
         family_values=family_values or {},
         family_errors=family_errors or {},
+        may_answer_person=can_answer_subject_request(who, case.header),
     )
     return page, status
 

@@ -37,6 +37,19 @@ TARGET_GROUPS = {
     "other": _l("Other"),
 }
 
+# The exit routes of the adult's and the child's exit decisions (workflows/forms/exit_decision.json,
+# child_exit_decision.json), for the statistics, which count them even where those forms are not used.
+EXIT_ROUTES = {
+    "home": _l("Return home"),
+    "other_service": _l("Another social service"),
+    "protected_home": _l("Protected home"),
+    "reintegration_shelter": _l("Reintegration shelter"),
+    "reintegration": _l("Family reintegration"),
+    "kinship": _l("Kinship care"),
+    "foster": _l("Foster care"),
+    "residential": _l("Residential care by court decision"),
+}
+
 CASE_STATUSES = {"open": _l("open"), "incident": _l("stopped by an error"), "closed": _l("closed")}
 TASK_STATUSES = {"open": _l("waiting"), "completed": _l("completed"), "cancelled": _l("cancelled")}
 CENTRE_KINDS = {
@@ -86,6 +99,10 @@ ACTIONS = {
     "case.family": _l("Family case linked"),
     "case.operation": _l("Pathway operation"),
     "case.outside_notice": _l("Notice to an outside body"),
+    "case.subject_export": _l("Everything held about the person exported"),
+    "case.viewers_report": _l("Who viewed the file reported to the person"),
+    "case.pseudonymise": _l("Case pseudonymised after the retention period"),
+    "statistics.export": _l("Statistics exported"),
 }
 
 NOTE_KINDS = {

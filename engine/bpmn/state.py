@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -144,3 +145,23 @@ def load_state(
     workflow = _STATE.restore_state(dct, pathway.spec, pathway.subprocess_specs)
     workflow.script_engine = SafeScriptEngine(clock, limits, pathway.event_subprocesses)
     return workflow
+
+
+def map_data(state: bytes, change: Callable[[dict[str, Any]], dict[str, Any]]) -> bytes:
+    """A stored state with every data dict in it (the workflow's, each task's, each subprocess's)
+    replaced by ``change(data)``: how retention removes free text from a closed case, which stays
+    loadable (its tasks, their states and the path it took are kept)."""
+    dct = json.loads(zlib.decompress(state))
+    _map_workflow(dct, change)
+    return zlib.compress(json.dumps(dct, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def _map_workflow(dct: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    if isinstance(dct.get("data"), dict):
+        dct["data"] = change(dct["data"])
+    for task in (dct.get("tasks") or {}).values():
+        if isinstance(task, dict) and isinstance(task.get("data"), dict):
+            task["data"] = change(task["data"])
+    for subprocess in (dct.get("subprocesses") or {}).values():
+        if isinstance(subprocess, dict):
+            _map_workflow(subprocess, change)

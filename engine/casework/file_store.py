@@ -4,7 +4,7 @@
 instance folder (``instance/attachments/ab/cd/<sha256>``). The name in the path is the content's
 hash, never the name the user gave the file, so a path can neither be chosen nor guessed from a
 case, and storing the same document twice stores it once. An S3-compatible store would implement the
-same three methods.
+same four methods.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ class FileStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the bytes under ``key`` (nothing if there are none): retention's erasure."""
+        ...
 
 
 def content_key(data: bytes) -> str:
@@ -75,3 +79,6 @@ class FilesystemStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)

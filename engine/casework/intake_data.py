@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from engine.clock import SOFIA
 from engine.errors import ValidationFailed
 from engine.people.places import age_on as age_on
 
@@ -52,3 +53,26 @@ def validate_intake(intake: Intake) -> None:
             fields[name] = ["at most 200 characters"]
     if fields:
         raise ValidationFailed("the intake has errors", fields)
+
+
+NOT_RECORDED = "not_recorded"
+# Age at admission in whole years, in the bands children's and adults' services are planned by: the
+# statistics count by them, and a pseudonymised case keeps its band when its birth date goes.
+AGE_BANDS = (
+    ("0-6", 7), ("7-13", 14), ("14-17", 18), ("18-29", 30), ("30-49", 50), ("50-64", 65), ("65+", None),
+)  # fmt: skip
+AGE_BAND_CODES = (*(band for band, _ in AGE_BANDS), NOT_RECORDED)
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return NOT_RECORDED
+    for band, below in AGE_BANDS:
+        if below is None or age < below:
+            return band
+    return AGE_BANDS[-1][0]
+
+
+def band_at_admission(birth_date: date | None, admitted_at: datetime) -> str:
+    """The age band on the day of admission (Sofia)."""
+    return age_band(age_on(birth_date, admitted_at.astimezone(SOFIA).date()))

@@ -39,6 +39,8 @@ TEAM_DASHBOARD = codes_where(lambda role: role.reads_team_dashboard)
 CASE_EXPORTERS = codes_where(lambda role: role.exports_case_list)
 DOCUMENT_WRITERS = codes_where(lambda role: role.generates_documents)
 ROOM_EDITORS = codes_where(lambda role: role.edits_rooms)
+STATISTICS_READERS = codes_where(lambda role: role.reads_statistics)
+SUBJECT_REQUEST_HANDLERS = codes_where(lambda role: role.answers_subject_requests)
 
 
 @dataclass(frozen=True)
@@ -283,9 +285,24 @@ def can_export_case_list(who: Principal) -> bool:
 def can_generate_documents(who: Principal, case: CaseLike) -> bool:
     """The case's social workers, case leads and managers (of its centre) generate its documents."""
     return can_view_case(who, case) and who.role_in(case.centre_id) in DOCUMENT_WRITERS
+
+
 def can_edit_rooms(who: Principal, centre_id: int) -> bool:
     """Managers and administrators edit the rooms and places of their centre (taken or free only)."""
     return who.role_in(centre_id) in ROOM_EDITORS
+
+
+def can_read_statistics(who: Principal, centre_id: int) -> bool:
+    return who.role_in(centre_id) in STATISTICS_READERS
+
+
+def can_use_statistics(who: Principal) -> bool:
+    return bool(who.centres_with(STATISTICS_READERS))
+
+
+def can_answer_subject_request(who: Principal, case: CaseLike) -> bool:
+    """The person's file (everything held, who viewed it) is exported by the manager of its centre."""
+    return who.role_in(case.centre_id) in SUBJECT_REQUEST_HANDLERS
 
 
 def require(allowed: bool, message: str = "you may not do this") -> None:

@@ -57,6 +57,10 @@ class Role:
     generates_documents: bool = False
     # Edits the centre's rooms and places and their constraints (never who stays on a place).
     edits_rooms: bool = False
+    # Reads the centre's anonymised monthly statistics (page, CSV, API) for the municipality and АСП.
+    reads_statistics: bool = False
+    # Answers a person's data-subject requests: everything held about them, and who viewed their file.
+    answers_subject_requests: bool = False
 
 
 ROLES: tuple[Role, ...] = (
@@ -116,6 +120,8 @@ ROLES: tuple[Role, ...] = (
         exports_case_list=True,
         generates_documents=True,
         edits_rooms=True,
+        reads_statistics=True,
+        answers_subject_requests=True,
     ),
     Role("admin", "Администратор", "Administrator", administers=True, edits_rooms=True),
 )

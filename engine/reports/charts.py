@@ -85,7 +85,8 @@ def _caseload(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool]) -> Cha
     return {"labels": [row[0] for row in rows], "series": {"cases": [int(row[1]) for row in rows]}}
 
 
-def _bucket(days: float) -> int:
+def stay_bucket(days: float) -> int:
+    """The index in ``STAY_BUCKETS`` of a stay of so many days (the statistics count by it too)."""
     for index, (_, below) in enumerate(STAY_BUCKETS):
         if below is None or days < below:
             return index
@@ -99,7 +100,7 @@ def _stay_length(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool], now
     for (admitted,) in uow.session.execute(
         select(Case.admitted_at).where(Case.centre_id == centre_id, staying(), mine)
     ):
-        current[_bucket((now - admitted).total_seconds() / 86400)] += 1
+        current[stay_bucket((now - admitted).total_seconds() / 86400)] += 1
     year_ago = now - timedelta(days=365)
     for admitted, left in uow.session.execute(
         select(Case.admitted_at, Case.left_at).where(
@@ -107,7 +108,7 @@ def _stay_length(uow: UnitOfWork, centre_id: int, mine: ColumnElement[bool], now
         )
     ):
         if left is not None:
-            ended[_bucket((left - admitted).total_seconds() / 86400)] += 1
+            ended[stay_bucket((left - admitted).total_seconds() / 86400)] += 1
     return {"labels": [label for label, _ in STAY_BUCKETS], "series": {"current": current, "ended": ended}}
 
 

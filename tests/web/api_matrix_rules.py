@@ -19,6 +19,7 @@ from engine.people.permissions import (
     CENTRE_DASHBOARD,
     PATHWAY_APPROVERS,
     PATHWAY_EDITORS,
+    STATISTICS_READERS,
     TEAM_DASHBOARD,
 )
 from engine.people.permissions import CASE_READERS as READERS
@@ -88,7 +89,19 @@ def dashboard(role: Role, own: bool) -> int:
     return 200 if role in CENTRE_DASHBOARD | TEAM_DASHBOARD else 403
 
 
+def statistics(role: Role, own: bool) -> int:
+    """The own centre's managers read its statistics; other roles 403; another centre 404."""
+    if role is None:
+        return 401
+    if not own:
+        return 404
+    return 200 if role in STATISTICS_READERS else 403
+
+
 API_RULES: dict[tuple[str, str], ApiRule] = {
+    ("api_statistics.statistics", "GET"): ApiRule(
+        lambda w, own: f"{API}/statistics?month=2025-08&centre={'kc-test' if own else 'kc-other'}", statistics
+    ),
     ("api_dashboard.dashboard", "GET"): ApiRule(on_centre("/dashboard"), dashboard),
     ("api_dashboard.occupancy_days", "GET"): ApiRule(on_centre("/occupancy"), dashboard),
     ("api-docs.openapi_json", "GET"): ApiRule(fixed("/openapi.json"), lambda role, own: 200),

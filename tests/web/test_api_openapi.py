@@ -11,6 +11,7 @@ from tests.web import api_fixtures as fx
 
 ENDPOINTS = {
     ("get", "/api/v1/tasks"),
+    ("get", "/api/v1/statistics"),
     ("post", "/api/v1/tasks/{task_id}/claim"),
     ("post", "/api/v1/tasks/{task_id}/complete"),
     ("get", "/api/v1/cases"),

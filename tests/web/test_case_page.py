@@ -131,6 +131,9 @@ def test_csv_cells_cannot_be_formulas():
 
     assert cell_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert cell_safe("@x") == "'@x" and cell_safe("Мария") == "Мария"
+    for start in ("=", "+", "-", "@", "\t", "\r"):  # issue 14 §4: each of them, in every export
+        assert cell_safe(f"{start}cmd|'/c calc'!A1") == f"'{start}cmd|'/c calc'!A1"
+    assert cell_safe("") == "" and cell_safe(" =1") == " =1"
 
 
 def test_case_list_shows_my_centres_cases(as_role, world):

@@ -29,6 +29,8 @@ from engine.people.permissions import (
     PATHWAY_EDITORS,
     REASSIGNERS,
     ROOM_EDITORS,
+    STATISTICS_READERS,
+    SUBJECT_REQUEST_HANDLERS,
     TEAM_DASHBOARD,
 )
 from engine.people.permissions import CASE_READERS as READERS
@@ -253,6 +255,16 @@ RULES: dict[tuple[str, str], Rule] = {
         fixed("/notifications/preferences"), signed_in(302), lambda own: {"email": "task.assigned"}
     ),
     ("cases.audit", "GET"): Rule(case_url("/audit"), on_case(AUDIT_READERS, 200)),
+    ("statistics.index", "GET"): Rule(
+        centre_url("/statistics?month=2025-08&centre={}"), on_centre(STATISTICS_READERS)
+    ),
+    ("statistics.export_csv", "GET"): Rule(
+        centre_url("/statistics.csv?month=2025-08&centre={}"), on_centre(STATISTICS_READERS)
+    ),
+    ("subject.person_json", "GET"): Rule(case_url("/person.json"), on_case(SUBJECT_REQUEST_HANDLERS, 200)),
+    ("subject.person_pdf", "GET"): Rule(case_url("/person.pdf"), on_case(SUBJECT_REQUEST_HANDLERS, 200)),
+    ("subject.viewers", "GET"): Rule(case_url("/viewers"), on_case(SUBJECT_REQUEST_HANDLERS, 200)),
+    ("subject.viewers_pdf", "GET"): Rule(case_url("/viewers.pdf"), on_case(SUBJECT_REQUEST_HANDLERS, 200)),
     ("cases.audit_csv", "GET"): Rule(case_url("/audit.csv"), on_case(AUDIT_READERS, 200)),
     ("intake.new", "GET"): Rule(fixed("/intake"), for_roles(INTAKE_ROLES)),
     ("intake.create", "POST"): Rule(

@@ -57,7 +57,17 @@ class CasepathApi(Api):  # type: ignore[misc]  # flask-smorest is untyped: its A
 
 
 def register(app: Flask) -> CasepathApi:
-    from web.api import case_file, cases, dashboard, documents, migrations, pathways, studio, tasks
+    from web.api import (
+        case_file,
+        cases,
+        dashboard,
+        documents,
+        migrations,
+        pathways,
+        statistics,
+        studio,
+        tasks,
+    )
 
     app.config.update(
         API_TITLE="Casepath",
@@ -96,6 +106,7 @@ def register(app: Flask) -> CasepathApi:
         studio.blp,
         migrations.blp,
         dashboard.blp,
+        statistics.blp,
     )
     for blp in blueprints:
         api.register_blueprint(blp)

@@ -188,6 +188,11 @@ class Case(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     sex: Mapped[str] = mapped_column(String(10), server_default="")  # female | male | "" (not said)
+    # Kept when retention pseudonymises a closed case (engine/casework/retention.py): the birth date
+    # goes, its year and the age band at admission stay, so the statistics count the case as before.
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    age_band: Mapped[str] = mapped_column(String(20), server_default="")
+    pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     target_group: Mapped[str] = mapped_column(String(40))
     legal_basis: Mapped[str] = mapped_column(String(40))
     referral_number: Mapped[str] = mapped_column(String(80), default="")

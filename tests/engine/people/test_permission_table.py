@@ -208,6 +208,10 @@ ROWS = [
     ),
     row("can_edit_rooms", "centre A", at("A", "manager", "admin"), A),
     row("can_edit_rooms", "centre B", at("B", "manager", "admin"), B),
+    row("can_read_statistics", "centre A", at("A", "manager"), A),
+    row("can_read_statistics", "centre B", at("B", "manager"), B),
+    row("can_use_statistics", "any", {*at("A", "manager"), *at("B", "manager")}),
+    row("can_answer_subject_request", "case of A", at("A", "manager"), CASE_A),
 ]
 
 

@@ -44,6 +44,8 @@ EXPECTED: dict[str, set[str]] = {
     "exports_case_list": {"manager"},
     "generates_documents": {"social_worker", "case_lead", "manager"},
     "edits_rooms": {"manager", "admin"},
+    "reads_statistics": {"manager"},
+    "answers_subject_requests": {"manager"},
 }
 
 # The named sets the engine and the permission matrix use, and the capability each stands for.
@@ -65,6 +67,8 @@ DERIVED = [
     (permissions.CASE_EXPORTERS, "exports_case_list"),
     (permissions.DOCUMENT_WRITERS, "generates_documents"),
     (permissions.ROOM_EDITORS, "edits_rooms"),
+    (permissions.STATISTICS_READERS, "reads_statistics"),
+    (permissions.SUBJECT_REQUEST_HANDLERS, "answers_subject_requests"),
 ]
 
 
