@@ -45,6 +45,8 @@ from engine.people.permissions import (
 from engine.store.models import Case, CaseCounter, CaseTask, Centre
 from engine.store.uow import UnitOfWork
 
+CASE_SUSPENDED = "the case is suspended by a coordinator: its tasks cannot be completed until it is resumed"
+
 
 def choose_pathway(centre_kind: str, age: int | None) -> str:
     """Crisis centres run the child pathway for minors, the adult one otherwise; ЦОП its own."""
@@ -234,6 +236,8 @@ def complete_task(
     if task.status != "open":
         raise ConcurrencyConflict(already_done(uow, task))
     require(can_complete(who, task), "this task is for another role or another person")
+    if case.status == "suspended":
+        raise ConcurrencyConflict(CASE_SUSPENDED)
     if case.status != "open":
         raise ConcurrencyConflict(f"case is {case.status}; nothing was changed")
     workflow = load_workflow(uow, case)

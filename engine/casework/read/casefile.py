@@ -28,6 +28,7 @@ from engine.people.permissions import (
     can_close_case,
     can_complete,
     can_reassign,
+    can_repair_case,
     can_retry_incident,
     can_signal_case,
     can_unclaim,
@@ -82,6 +83,7 @@ class CaseHeader:
     incident_message: str
     incident_expression: str
     incident_problem: str
+    suspended_at: datetime | None = None  # held by a coordinator since (status "suspended")
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class CaseFile:
     links: list[LinkView] = field(default_factory=list)  # cases opened from this one, or that opened it
     dsp_lead_name: str = ""  # the ДСП lead social worker (ЗСУ чл. 84(3)), as given at intake
     dsp_lead_contact: str = ""
+    can_repair: bool = False  # a coordinator or the manager: suspend, resume, move, cancel a timer
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -205,6 +208,7 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         links=links_of(uow, who, case),
         dsp_lead_name=str(progress.started_with.get("dsp_lead_name") or ""),
         dsp_lead_contact=str(progress.started_with.get("dsp_lead_contact") or ""),
+        can_repair=can_repair_case(who, case),
     )
     record_read(uow, who, case, {"view": view})
     return casefile
@@ -251,6 +255,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         incident_message=case.incident_message,
         incident_expression=case.incident_expression,
         incident_problem=case.incident_problem,
+        suspended_at=case.suspended_at,
     )
 
 

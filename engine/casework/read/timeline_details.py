@@ -13,6 +13,8 @@ from engine.pathways.names import english_names_of_version
 from engine.store.models import Case, CaseTask, User
 from engine.store.uow import UnitOfWork
 
+REPAIRS = frozenset({"case.suspend", "case.resume", "case.move", "deadline.cancel"})
+
 
 @dataclass(frozen=True)
 class EntryDetail:
@@ -66,6 +68,8 @@ def _detail(action: str, detail: dict[str, Any], names: dict[str, str], texts: d
         return EntryDetail(to=names.get(to, to), released=not to)
     if action == "task.unclaim":
         return EntryDetail(released=True)
+    if action in REPAIRS:  # the reason the coordinator gave (engine/casework/repair.py)
+        return EntryDetail(note=str(detail.get("reason") or ""))
     if action == "task.comment" and "comment" in detail:
         return EntryDetail(note=texts.get(int(detail["comment"]), ""))
     return EntryDetail()
