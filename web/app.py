@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         notifications,
         pathways,
+        repair,
         studio,
         task,
     )
@@ -136,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         cases,
         case_file,
         incidents,
+        repair,
         notifications,
         intake,
         pathways,

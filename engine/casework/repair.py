@@ -253,7 +253,7 @@ def cancel_deadline(uow: UnitOfWork, who: Principal, public_id: str, deadline_id
     _refuse(check_reason(reason))
     case = lock_case(uow, case.id)
     _refuse(_status_problem(case, ("open",)))
-    row = uow.session.get(Deadline, deadline_id)
+    row = uow.session.get(Deadline, deadline_id) if 0 < deadline_id < 2**31 else None  # an INTEGER key
     if row is None or row.case_id != case.id or row.status != "pending":
         _refuse({"deadline": [NOT_PENDING]})
     assert row is not None
