@@ -1,6 +1,6 @@
-"""Repairing a case in the web app and over the API: the repair page (number, position, dates; no content),
-suspend shown on the case page, the inbox and the task page, move back, cancel a timer, errors naming the
-field, and the incidents page's links. The engine's rules are tested in tests/engine/casework/test_repair.py."""
+"""Repairing a case in the web app and over the API: the repair page (number, position, dates; no
+content), suspend shown on the case page, the inbox and the task page, move back, cancel a timer, errors
+naming the field, and the incidents page's links. The engine's rules: tests/engine/casework/test_repair.py."""
 
 from __future__ import annotations
 
