@@ -4,8 +4,12 @@ naming the field, and the incidents page's links. The engine's rules: tests/engi
 
 from __future__ import annotations
 
+from typing import Any
+
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from cli.main import main
 from engine.casework import cases
 from engine.people.users import get_user, principal_for
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline
@@ -145,3 +149,38 @@ def test_api_repairs_with_the_same_rights_and_names_the_field(api, world):
     assert api.post(f"{path}/suspend", "case_lead", json={"reason": "x"}).status_code == 403
     assert api.post(f"{path}/suspend", "coordinator", own=False, json={"reason": "x"}).status_code == 404
     assert api.post(f"{path}/suspend", "manager", own=False, json={"reason": "x"}).status_code == 404
+
+
+def test_the_command_line_repairs_and_refuses_with_exit_1(services, world, monkeypatch):
+    from engine.services import Services
+
+    monkeypatch.setattr(Services, "from_settings", classmethod(lambda cls, settings: services))
+    _complete_first(services, world)
+    number = _case(services, world.own_case, Case.number)
+    coordinator = username("coordinator")
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(main, ["cases", *args])
+
+    no_reason = run("suspend", number, "--by", coordinator)
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.output
+    blank = run("suspend", number, "--reason", " ", "--by", coordinator)
+    assert blank.exit_code == 1 and "reason: a reason is required" in blank.output
+    refused = run("suspend", number, "--reason", "x", "--by", username("case_lead"))
+    assert refused.exit_code == 1 and "coordinator or the manager" in refused.output
+    assert run("suspend", "KC-NOPE-1", "--reason", "x", "--by", coordinator).exit_code == 1
+    ok = run("suspend", number, "--reason", "hospital", "--by", coordinator)
+    assert ok.exit_code == 0 and ok.output.strip() == f"{number} suspended"
+    resumed = run("resume", number, "--reason", "back", "--by", username("manager"))
+    assert resumed.exit_code == 0 and resumed.output.startswith(
+        f"{number} resumed after 0.0 days; moved later:"
+    )
+    wrong = run("move", number, "nope", "--reason", "x", "--by", coordinator)
+    assert wrong.exit_code == 1 and "element_id: not a step the case can be moved to now" in wrong.output
+    no_timer = run("cancel-timer", number, "nope", "--reason", "x", "--by", coordinator)
+    assert no_timer.exit_code == 1 and "deadline: not a waiting timer of this case" in no_timer.output
+    cancelled = run("cancel-timer", number, "wait_month", "--reason", "done", "--by", coordinator)
+    assert cancelled.exit_code == 0 and cancelled.output.strip() == f"{number}: timer wait_month cancelled"
+    moved = run("move", number, "assess", "--reason", "redo", "--by", coordinator)
+    assert moved.exit_code == 0 and moved.output.strip() == f"{number} moved to assess; case open"
