@@ -345,7 +345,7 @@ def close_case(uow: UnitOfWork, who: Principal, case_public_id: str, reason: str
     if not reason.strip():
         raise ValidationFailed("a reason is required", {"reason": ["required"]})
     now = uow.clock.now()
-    case.status, case.closed_at = "closed", now
+    case.status, case.closed_at, case.suspended_at = "closed", now, None
     cancel_open_work(uow, case)
     record(
         uow.session,

@@ -23,6 +23,7 @@ from engine.audit.chain import record
 from engine.bpmn import repair, spiff
 from engine.bpmn.properties import OPENED, STARTED
 from engine.casework.cases import drive, load_workflow, lock_case
+from engine.casework.projection import DeadlineScheduled
 from engine.errors import NotFound, ValidationFailed
 from engine.people.permissions import Principal, can_repair_case, can_view_case, require
 from engine.store.models import Case, CaseTask, Deadline
@@ -166,6 +167,7 @@ def _shift_deadline_rows(uow: UnitOfWork, case: Case, moved: list[repair.Shifted
         for row in rows:
             if row.element_id == timer.element_id and abs(row.due_at - timer.before) < timedelta(seconds=1):
                 row.due_at = timer.after
+    uow.emit(DeadlineScheduled(min(timer.after for timer in moved)))  # wakes the embedded sweeper
 
 
 def _shift_task_rows(uow: UnitOfWork, case: Case, held: timedelta) -> list[str]:
