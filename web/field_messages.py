@@ -55,6 +55,9 @@ MESSAGES = {
         "The pathway cannot reach this step from where the case is by skipping tasks (a timer, a message or "
         "a gateway is on the way)."
     ),
+    repair.ERROR_REMAINS: _l(
+        "The step that failed is not behind this one: run the case again, or move back before it."
+    ),
     repair.NOT_PENDING: _l("Not a waiting timer of this case."),
     repair.WOULD_STOP: _l("The case waits for nothing else: cancelling this timer would stop it."),
     repair.CASE_CLOSED: _l("The case is closed."),

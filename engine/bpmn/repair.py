@@ -6,7 +6,7 @@ it has done (the step opens again, the tasks after it are dropped), and running 
 is offered only where those verbs land safely:
 
 * **back** to a user or manual task that was completed on the way to where the case waits now (an
-  ancestor of a waiting task, across sub-process boundaries);
+  ancestor of a waiting task, or of the task an error stopped, across sub-process boundaries);
 * **forward** to a user or manual task the library predicts after a task that is ready now.
 
 A forward move that the diagram cannot make by skipping tasks alone (a timer, a message or a gateway
@@ -35,7 +35,7 @@ AHEAD = TaskState.PREDICTED_MASK | TaskState.FUTURE  # tasks the library expects
 
 class MoveRefused(Exception):
     """The token cannot be moved there: ``reason`` is a code (``not_offered``, ``not_reached``,
-    ``would_stop``, ``not_waiting``)."""
+    ``error_remains``, ``would_stop``, ``not_waiting``)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -78,7 +78,8 @@ def move_targets(workflow: BpmnWorkflow) -> list[MoveTarget]:
     """The user and manual tasks the token may be moved to now, back ones first (latest done first)."""
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     ready_elements = {_element(task) for task in ready}
-    waiting = [*ready, *workflow.get_tasks(state=TaskState.WAITING)]
+    # where the case is: its ready tasks, what waits, and the task an error stopped (an incident)
+    waiting = [*ready, *workflow.get_tasks(state=TaskState.WAITING | TaskState.ERROR)]
     back: dict[str, Task] = {}
     for task in waiting:
         for ancestor in _ancestors(workflow, task):
@@ -124,6 +125,8 @@ def move_to(workflow: BpmnWorkflow, element_id: str) -> list[str]:
         skipped = _move_forward(workflow, element_id)
     if not any(_element(task) == element_id for task in workflow.get_tasks(state=TaskState.READY)):
         raise MoveRefused("not_reached")
+    if workflow.get_tasks(state=TaskState.ERROR):  # a case stopped by an error, moved beside the error
+        raise MoveRefused("error_remains")
     return skipped
 
 

@@ -52,6 +52,7 @@ REASON_TOO_LONG = f"at most {MAX_REASON} characters"
 NOT_A_TARGET = "not a step the case can be moved to now"
 NOT_REACHED = "the pathway cannot reach this step from where the case is by skipping tasks"
 MOVE_FAILS = "moving there stops the case at an error of the pathway"
+ERROR_REMAINS = "the step that failed is not behind this one: run the case again, or move back before it"
 NOT_PENDING = "not a waiting timer of this case"
 WOULD_STOP = "the case waits for nothing else: cancelling this timer would stop it"
 CASE_CLOSED = "the case is closed"
@@ -62,6 +63,7 @@ NOT_RUNNING = "the case is stopped by an error: run it again first"
 _REFUSALS = {
     "not_offered": NOT_A_TARGET,
     "not_reached": NOT_REACHED,
+    "error_remains": ERROR_REMAINS,
     "not_waiting": NOT_PENDING,
     "would_stop": WOULD_STOP,
 }

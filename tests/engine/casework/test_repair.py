@@ -22,7 +22,7 @@ from engine.people.users import create_user, principal_for
 from engine.store.models import AuditEvent, Case, CaseTask, Deadline
 from engine.store.uow import UnitOfWork
 from tests.conftest import FIXTURES
-from tests.engine.conftest import World
+from tests.engine.conftest import World, mini_pathway
 
 INTAKE = cases.Intake(
     centre_code="kc-test",
@@ -315,3 +315,20 @@ def test_suspended_cases_are_listed_and_take_a_place(make_uow, world, fixture_fo
         assert "suspended" in STAYING
         with pytest.raises(ValidationFailed):
             repair.move_case(uow, world.staff["coordinator"], public_id, "second", REASON)
+
+
+def test_a_case_stopped_by_an_error_is_moved_back_to_redo_the_step_before_it(make_uow, world, fixture_forms):
+    broken = mini_pathway(replace={'risk_score = 3 if risk == "high" else 1': "risk_score = 1 / 0"})
+    with make_uow() as uow:
+        versions.deploy(uow, broken, fixture_forms, world.staff["coordinator"], "broken.bpmn")
+        case = cases.open_case(uow, world.staff["social_worker"], INTAKE)
+        row = _open_row(uow, case.id, "assess")
+        answers = {"note": "x", "risk": "low"}
+        cases.complete_task(uow, world.staff["social_worker"], row.public_id, answers, fixture_forms)
+        assert case.status == "incident"
+        view = repair_view.repair_view(uow, world.staff["coordinator"], case.public_id)
+        assert [(t.element_id, t.direction) for t in view.targets] == [("assess", "back")]
+        repair.move_case(uow, world.staff["coordinator"], case.public_id, "assess", "redo before the script")
+        assert case.status == "open" and case.incident_element == ""
+        assert _open_elements(uow, case.id) == ["assess"]
+        assert _open_row(uow, case.id, "assess").draft == answers
