@@ -50,6 +50,7 @@ MESSAGES = {
     versions.NO_FILE: _l("Choose a .bpmn file."),
     repair.REASON_REQUIRED: _l("Give a reason: it is kept in the audit trail."),
     repair.REASON_TOO_LONG: _l("At most 500 characters."),
+    repair.REASON_UNSTORABLE: _l("Contains a character that cannot be kept."),
     repair.NOT_A_TARGET: _l("Not a step the case can be moved to now."),
     repair.NOT_REACHED: _l(
         "The pathway cannot reach this step from where the case is by skipping tasks (a timer, a message or "

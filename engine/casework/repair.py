@@ -49,6 +49,7 @@ def shifts_on_resume(duration: str, anchor: str) -> bool:
 MAX_REASON = 500
 REASON_REQUIRED = "a reason is required"
 REASON_TOO_LONG = f"at most {MAX_REASON} characters"
+REASON_UNSTORABLE = "a character that cannot be kept (NUL or a lone surrogate)"
 NOT_A_TARGET = "not a step the case can be moved to now"
 NOT_REACHED = "the pathway cannot reach this step from where the case is by skipping tasks"
 MOVE_FAILS = "moving there stops the case at an error of the pathway"
@@ -75,6 +76,8 @@ def check_reason(reason: str) -> dict[str, list[str]]:
         return {"reason": [REASON_REQUIRED]}
     if len(text) > MAX_REASON:
         return {"reason": [REASON_TOO_LONG]}
+    if "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text):
+        return {"reason": [REASON_UNSTORABLE]}  # the audit's JSON on PostgreSQL cannot hold them
     return {}
 
 

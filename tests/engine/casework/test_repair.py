@@ -242,6 +242,9 @@ def test_wrong_input_names_the_field_and_changes_nothing(make_uow, world, fixtur
             repair.suspend_case(uow, coordinator, public_id, "x" * 501)
         assert refused.value.fields == {"reason": [repair.REASON_TOO_LONG]}
         with pytest.raises(ValidationFailed) as refused:
+            repair.suspend_case(uow, coordinator, public_id, "nul\x00")
+        assert refused.value.fields == {"reason": [repair.REASON_UNSTORABLE]}
+        with pytest.raises(ValidationFailed) as refused:
             repair.move_case(uow, coordinator, public_id, "cap_review", REASON)  # not reachable by skipping
         assert refused.value.fields == {"element_id": [repair.NOT_A_TARGET]}
         with pytest.raises(ValidationFailed) as refused:
