@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from engine.casework import file_checks, notes
+from engine.casework import file_checks, notes, repair
 from engine.pathways import versions
 from engine.people import administration, centres, passwords, rooms, users
 
@@ -61,9 +61,27 @@ MESSAGES = {
         "The person staying on this place does not fit these constraints: the place keeps its old ones."
     ),
     rooms.OCCUPANT_CHOICE: _l("Choose one of the options."),
+    repair.REASON_REQUIRED: _l("Give a reason: it is kept in the audit trail."),
+    repair.REASON_TOO_LONG: _l("At most 500 characters."),
+    repair.REASON_UNSTORABLE: _l("Contains a character that cannot be kept."),
+    repair.NOT_A_TARGET: _l("Not a step the case can be moved to now."),
+    repair.NOT_REACHED: _l(
+        "The pathway cannot reach this step from where the case is by skipping tasks (a timer, a message or "
+        "a gateway is on the way)."
+    ),
+    repair.ERROR_REMAINS: _l(
+        "The step that failed is not behind this one: run the case again, or move back before it."
+    ),
+    repair.NOT_PENDING: _l("Not a waiting timer of this case."),
+    repair.WOULD_STOP: _l("The case waits for nothing else: cancelling this timer would stop it."),
+    repair.CASE_CLOSED: _l("The case is closed."),
+    repair.NOT_SUSPENDED: _l("The case is not suspended."),
+    repair.SUSPENDED: _l("The case is suspended: resume it first."),
+    repair.NOT_RUNNING: _l("The case is stopped by an error: run it again first."),
 }
 # Messages that name a value: known by how they begin.
 PREFIXES = {
+    repair.MOVE_FAILS: _l("Moving there stops the case at an error of the pathway."),
     "one of ": _l("Choose one from the list."),
     "no centre with code": _l("There is no such centre."),
 }

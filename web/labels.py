@@ -50,7 +50,12 @@ EXIT_ROUTES = {
     "residential": _l("Residential care by court decision"),
 }
 
-CASE_STATUSES = {"open": _l("open"), "incident": _l("stopped by an error"), "closed": _l("closed")}
+CASE_STATUSES = {
+    "open": _l("open"),
+    "incident": _l("stopped by an error"),
+    "suspended": _l("suspended"),
+    "closed": _l("closed"),
+}
 TASK_STATUSES = {"open": _l("waiting"), "completed": _l("completed"), "cancelled": _l("cancelled")}
 CENTRE_KINDS = {
     "crisis_centre": _l("Crisis centre (КЦ)"),
@@ -75,6 +80,10 @@ ACTIONS = {
     "case.retry": _l("Pathway resumed"),
     "case.migrated": _l("Pathway updated"),
     "case.migration_reverted": _l("Pathway update reverted"),
+    "case.suspend": _l("Case suspended"),
+    "case.resume": _l("Case resumed"),
+    "case.move": _l("Case moved to another step"),
+    "deadline.cancel": _l("Timer cancelled"),
     "task.complete": _l("Task completed"),
     "task.claim": _l("Task taken"),
     "task.unclaim": _l("Task released"),

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.casework import drafts, task_notes
-from engine.casework.cases import complete_task, get_task
+from engine.casework.cases import CASE_SUSPENDED, complete_task, get_task
 from engine.casework.read import taskfile
 from engine.errors import ConcurrencyConflict, ValidationFailed
 from engine.pathways.forms import Form
@@ -90,7 +90,7 @@ def complete(task_id: str) -> Any:
         return render_task(task_id, data, error.fields, status=422)
     except ConcurrencyConflict as error:
         discard_changes()
-        return render_task(task_id, data, conflict=error.message, status=409)
+        return render_task(task_id, data, conflict=_conflict(error), status=409)
     flash(_("The task is completed."), "success")
     return redirect(url_for("task.show", task_id=task_id))
 
@@ -102,7 +102,7 @@ def draft(task_id: str) -> Any:
         drafts.save_draft(request_uow(), current_principal(), task_id, data, current_services().forms)
     except ConcurrencyConflict as error:
         discard_changes()
-        return render_task(task_id, data, conflict=error.message, status=409)
+        return render_task(task_id, data, conflict=_conflict(error), status=409)
     flash(_("The draft is saved. You can come back to it later."), "success")
     return redirect(url_for("task.show", task_id=task_id))
 
@@ -126,3 +126,8 @@ def follow_up(task_id: str) -> Any:
     task_notes.set_follow_up(request_uow(), current_principal(), task_id, day)
     flash(_("The follow-up date is set.") if day else _("The follow-up date is cleared."), "success")
     return redirect(url_for("task.show", task_id=task_id))
+
+
+def _conflict(error: ConcurrencyConflict) -> str:
+    """What the page says of a refusal: "suspended" (a coordinator holds the case), else the message."""
+    return "suspended" if error.message == CASE_SUSPENDED else error.message

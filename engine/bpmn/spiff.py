@@ -149,6 +149,7 @@ def _failures_of(workflow: BpmnWorkflow, element_id: str = "") -> Iterator[None]
         raise RuntimeFailure(element, "engine", "", workflow, first_line(error)) from error
 
 
+failures_of = _failures_of  # for the other verbs of this package (engine/bpmn/repair.py)
 _UNEXPECTED = (ValueError, TypeError, KeyError, AttributeError, IndexError, LookupError, ArithmeticError)
 
 

@@ -45,6 +45,8 @@ from engine.people.permissions import (
 from engine.store.models import Case, CaseCounter, CaseTask, Centre
 from engine.store.uow import UnitOfWork
 
+CASE_SUSPENDED = "the case is suspended by a coordinator: its tasks cannot be completed until it is resumed"
+
 
 def choose_pathway(centre_kind: str, age: int | None) -> str:
     """Crisis centres run the child pathway for minors, the adult one otherwise; ЦОП its own."""
@@ -234,6 +236,8 @@ def complete_task(
     if task.status != "open":
         raise ConcurrencyConflict(already_done(uow, task))
     require(can_complete(who, task), "this task is for another role or another person")
+    if case.status == "suspended":
+        raise ConcurrencyConflict(CASE_SUSPENDED)
     if case.status != "open":
         raise ConcurrencyConflict(f"case is {case.status}; nothing was changed")
     workflow = load_workflow(uow, case)
@@ -341,7 +345,7 @@ def close_case(uow: UnitOfWork, who: Principal, case_public_id: str, reason: str
     if not reason.strip():
         raise ValidationFailed("a reason is required", {"reason": ["required"]})
     now = uow.clock.now()
-    case.status, case.closed_at = "closed", now
+    case.status, case.closed_at, case.suspended_at = "closed", now, None
     cancel_open_work(uow, case)
     record(
         uow.session,

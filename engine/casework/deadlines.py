@@ -26,13 +26,17 @@ from engine.store.models import Case, Deadline, SweepStatus
 from engine.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+# Cases whose deadlines wait: parked by an error (a retry fires them) or suspended by a coordinator
+# (resuming fires or shifts them, engine/casework/repair.py).
+HELD = ("incident", "suspended")
 
 
 def due_deadline_ids(uow: UnitOfWork, now: datetime, limit: int = 1000) -> list[int]:
     """Ids of pending deadlines due at ``now``, oldest first (served by ix_deadline_pending_due).
 
     Cases parked as incidents are left out: their deadlines cannot fire until a coordinator retries
-    the case (the retry fires them), and re-finding them every sweep would starve the others.
+    the case (the retry fires them), and re-finding them every sweep would starve the others. So are
+    suspended cases: their timers hold until the case is resumed.
     """
     return list(uow.session.scalars(_due_by(now, Deadline.id).limit(limit)))
 
@@ -67,7 +71,7 @@ def _due_by(until: datetime | None, *columns: Any) -> Select[Any]:
     query = (
         select(*columns)
         .join(Case, Case.id == Deadline.case_id)
-        .where(Deadline.status == "pending", Case.status != "incident")
+        .where(Deadline.status == "pending", Case.status.not_in(HELD))
         .order_by(Deadline.due_at)
     )
     return query if until is None else query.where(Deadline.due_at <= until)

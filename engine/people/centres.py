@@ -75,10 +75,10 @@ def ensure_centre(
     return centre
 
 
-# Cases whose person still takes a place: open, or parked as an incident, and not yet left (a case
-# stays open for its follow-ups after the person has gone). Asking for these two status values (not
+# Cases whose person still takes a place: open, parked as an incident or suspended, and not yet left (a case
+# stays open for its follow-ups after the person has gone). Asking for these status values (not
 # "!= closed") lets the (centre_id, status) index skip a centre's closed cases, which only ever grow.
-STAYING = ("open", "incident")
+STAYING = ("open", "incident", "suspended")
 
 
 def staying() -> ColumnElement[bool]:

@@ -29,6 +29,7 @@ CASE_READERS = codes_where(lambda role: role.reads_cases)
 INTAKE_ROLES = codes_where(lambda role: role.may_intake)
 REASSIGNERS = codes_where(lambda role: role.leads_cases)
 INCIDENT_HANDLERS = codes_where(lambda role: role.handles_incidents)
+CASE_REPAIRERS = codes_where(lambda role: role.repairs_cases)
 AUDIT_READERS = codes_where(lambda role: role.reads_audit)
 PATHWAY_EDITORS = codes_where(lambda role: role.edits_pathways)
 PATHWAY_APPROVERS = codes_where(lambda role: role.approves_pathway_changes)
@@ -155,6 +156,11 @@ def can_approve_pathway(who: Principal, used_by: Collection[int], author_id: int
 
 def can_retry_incident(who: Principal, case: CaseLike) -> bool:
     return who.role_in(case.centre_id) in INCIDENT_HANDLERS
+
+
+def can_repair_case(who: Principal, case: CaseLike) -> bool:
+    """Suspend, resume, move the token of or cancel a timer of a case: the centre's coordinator, manager."""
+    return who.role_in(case.centre_id) in CASE_REPAIRERS
 
 
 def can_view_incidents(who: Principal) -> bool:

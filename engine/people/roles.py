@@ -32,6 +32,10 @@ class Role:
     handles_incidents: bool = False
     # Reads and writes the therapy notes of the centre's cases (notes for the psychologist only).
     reads_therapy_notes: bool = False
+    # Repairs the centre's running cases by hand, each action with a reason: suspends and resumes a case,
+    # moves its token to another step of its pathway version, cancels a waiting timer. Sees the case's
+    # number, position and dates only, never its content.
+    repairs_cases: bool = False
     # Reads the audit trail of the centre and of its cases.
     reads_audit: bool = False
     # Uploads and deploys pathways (those its centres use).
@@ -100,6 +104,7 @@ ROLES: tuple[Role, ...] = (
         "Coordinator",
         casework=True,
         handles_incidents=True,
+        repairs_cases=True,
         edits_pathways=True,
         told_of_deployments=True,
     ),
@@ -112,6 +117,7 @@ ROLES: tuple[Role, ...] = (
         may_intake=True,
         leads_cases=True,
         handles_incidents=True,
+        repairs_cases=True,
         reads_audit=True,
         told_of_grants=True,
         told_of_deployments=True,

@@ -16,6 +16,7 @@ from typing import Any
 from engine.people.permissions import (
     AUDIT_READERS,
     CASE_EXPORTERS,
+    CASE_REPAIRERS,
     CENTRE_DASHBOARD,
     PATHWAY_APPROVERS,
     PATHWAY_EDITORS,
@@ -76,6 +77,15 @@ def on_case(allowed: Set[str], ok: int = 200) -> Callable[[Role, bool], int]:
     return expect
 
 
+def on_repair(role: Role, own: bool) -> int:
+    """The repair view: the centre's coordinators and managers; 404 for those with neither right."""
+    if role is None:
+        return 401
+    if not own or role not in READERS | CASE_REPAIRERS:
+        return 404
+    return 200 if role in CASE_REPAIRERS else 403
+
+
 def on_centre(path: str) -> Callable[[WebWorld, bool], str]:
     return lambda w, own: f"{API}/centres/{'kc-test' if own else 'kc-other'}{path}"
 
@@ -116,6 +126,15 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         fixed("/cases"), signed_in(422), lambda own: {"centre": "kc-test" if own else "kc-other"}
     ),
     ("api_cases.show", "GET"): ApiRule(case_url(), on_case(READERS)),
+    ("api_repair.show", "GET"): ApiRule(case_url("/repair"), on_repair),
+    ("api_repair.suspend", "POST"): ApiRule(
+        case_url("/suspend"), signed_in(422), lambda own: {"reason": "x"}
+    ),
+    ("api_repair.resume", "POST"): ApiRule(case_url("/resume"), signed_in(422), lambda own: {"reason": "x"}),
+    ("api_repair.move", "POST"): ApiRule(case_url("/move"), signed_in(422), lambda own: {"reason": "x"}),
+    ("api_repair.cancel_timer", "POST"): ApiRule(
+        case_url("/deadlines/1/cancel"), signed_in(422), lambda own: {"reason": "x"}
+    ),
     ("api_cases.audit", "GET"): ApiRule(case_url("/audit"), on_case(AUDIT_READERS)),
     ("api_case_file.list_notes", "GET"): ApiRule(case_url("/notes"), on_case(READERS)),
     ("api_case_file.add_note", "POST"): ApiRule(

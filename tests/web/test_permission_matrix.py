@@ -21,6 +21,7 @@ from engine.people.permissions import (
     ADMINS,
     AUDIT_READERS,
     CASE_EXPORTERS,
+    CASE_REPAIRERS,
     CENTRE_DASHBOARD,
     DOCUMENT_WRITERS,
     INCIDENT_HANDLERS,
@@ -86,6 +87,23 @@ def on_incident(role: Role, own: bool) -> int:
     if not own or role not in READERS | INCIDENT_HANDLERS:
         return 404
     return 409 if role in INCIDENT_HANDLERS else 403
+
+
+def on_repair(ok: int) -> Callable[[Role, bool], int]:
+    """Repairing: the centre's coordinators and managers, without reading the case; for those with neither
+    right the case does not exist (404), as for retrying."""
+
+    def expect(role: Role, own: bool) -> int:
+        if role is ANON:
+            return LOGIN
+        if not own or role not in READERS | CASE_REPAIRERS:
+            return 404
+        return ok if role in CASE_REPAIRERS else 403
+
+    return expect
+
+
+REASON = {"reason": "Настанена в болница за две седмици."}
 
 
 def own_notification_only(role: Role, own: bool) -> int:
@@ -219,6 +237,17 @@ RULES: dict[tuple[str, str], Rule] = {
         case_url("/close"), on_case(REASSIGNERS, 302), lambda own: {"reason": "Напусна по свое желание."}
     ),
     ("incidents.index", "GET"): Rule(fixed("/incidents"), for_roles(INCIDENT_HANDLERS)),
+    ("repair.show", "GET"): Rule(case_url("/repair"), on_repair(200)),
+    ("repair.find", "GET"): Rule(fixed("/repair?number=KC-TEST-1999-0001"), signed_in(404)),
+    ("repair.suspend", "POST"): Rule(case_url("/repair/suspend"), on_repair(302), lambda own: REASON),
+    # The world's case runs: resuming it, moving it to no step, cancelling no timer name the field (422).
+    ("repair.resume", "POST"): Rule(case_url("/repair/resume"), on_repair(422), lambda own: REASON),
+    ("repair.move", "POST"): Rule(
+        case_url("/repair/move"), on_repair(422), lambda own: {**REASON, "element_id": "no_such_step"}
+    ),
+    ("repair.cancel_timer", "POST"): Rule(
+        case_url("/repair/deadlines/999999/cancel"), on_repair(422), lambda own: REASON
+    ),
     ("dashboard.index", "GET"): Rule(fixed("/dashboard"), for_roles(DASHBOARD_READERS)),
     ("dashboard.charts_json", "GET"): Rule(
         centre_url("/dashboard/{}/charts.json"), on_centre(DASHBOARD_READERS)

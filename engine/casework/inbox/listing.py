@@ -90,6 +90,7 @@ class InboxRow:
         0  # the case's pathway version (and its sha256), whose diagram names the task in English
     )
     version_sha: str = ""
+    case_status: str = ""  # "suspended": the case is held, its tasks wait
     name_en: str = ""  # the task's English name (``name_en``), if the diagram has one
 
 
@@ -254,6 +255,7 @@ def _rows(
             CaseTask.item_label,
             Case.pathway_version_id,
             PathwayVersion.sha256,
+            Case.status,
         )
         .outerjoin(assignee, assignee.id == CaseTask.assignee_id)
         .where(where)

@@ -16,7 +16,7 @@ from engine.people.permissions import CASE_READERS, Principal
 from engine.store.models import Case, CaseTask, Centre, Pathway, PathwayVersion
 from engine.store.uow import UnitOfWork
 
-STATUSES = ("open", "incident", "closed", "all")
+STATUSES = ("open", "incident", "suspended", "closed", "all")
 PER_PAGE = 25
 
 

@@ -31,6 +31,7 @@ from engine.people.permissions import (
     can_complete,
     can_open_case,
     can_reassign,
+    can_repair_case,
     can_retry_incident,
     can_signal_case,
     can_unclaim,
@@ -86,6 +87,7 @@ class CaseHeader:
     incident_message: str
     incident_expression: str
     incident_problem: str
+    suspended_at: datetime | None = None  # held by a coordinator since (status "suspended")
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ class CaseFile:
     dsp_lead_contact: str = ""
     place: tuple[str, str] | None = None  # (room, place) the person stays on
     can_link_family: bool = False  # the reader admits in the case's centre and the case is not closed
+    can_repair: bool = False  # a coordinator or the manager: suspend, resume, move, cancel a timer
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -213,6 +216,7 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         dsp_lead_contact=str(progress.started_with.get("dsp_lead_contact") or ""),
         place=places.place_of(uow, case.id) if case.left_at is None else None,
         can_link_family=case.status != "closed" and can_open_case(who, case.centre_id),
+        can_repair=can_repair_case(who, case),
     )
     record_read(uow, who, case, {"view": view})
     return casefile
@@ -259,6 +263,7 @@ def _header(uow: UnitOfWork, who: Principal, case: Case) -> CaseHeader:
         incident_message=case.incident_message,
         incident_expression=case.incident_expression,
         incident_problem=case.incident_problem,
+        suspended_at=case.suspended_at,
     )
 
 

@@ -15,6 +15,7 @@ from engine.store.models import Case, CaseTask, User
 from engine.store.uow import UnitOfWork
 
 MIGRATION_LINES = {"case.migrated": TIMELINE_MIGRATED, "case.migration_reverted": TIMELINE_REVERTED}
+REPAIRS = frozenset({"case.suspend", "case.resume", "case.move", "deadline.cancel"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def _detail(action: str, detail: dict[str, Any], names: dict[str, str], texts: d
     if action in MIGRATION_LINES:
         params = {"version": detail.get("to", ""), "moved": list(detail.get("moved", []))[:20]}
         return EntryDetail(line=MIGRATION_LINES[action], params=params)
+    if action in REPAIRS:  # the reason the coordinator gave (engine/casework/repair.py)
+        return EntryDetail(note=str(detail.get("reason") or ""))
     if action == "task.comment" and "comment" in detail:
         return EntryDetail(note=texts.get(int(detail["comment"]), ""))
     return EntryDetail()

@@ -198,7 +198,9 @@ class Case(Base):
     referral_number: Mapped[str] = mapped_column(String(80), default="")
     referral_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     admitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | incident | closed
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | incident | suspended | closed
+    # Since when a coordinator holds the case (status "suspended"): its timers wait, its tasks are not done.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the person left (a task marked ``ends_stay`` was completed): no longer takes a place, though
     # the case stays open for its follow-ups.

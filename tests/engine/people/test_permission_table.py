@@ -143,6 +143,7 @@ ROWS = [
     row("can_start_routine", "in B", at("B", "manager"), B),
     row("can_close_case", "case of A", at("A", "case_lead", "manager"), CASE_A),
     row("can_retry_incident", "case of A", at("A", "coordinator", "manager"), CASE_A),
+    row("can_repair_case", "case of A", at("A", "coordinator", "manager"), CASE_A),
     row("can_view_incidents", "anywhere", {*COORDINATORS, *at("A", "manager"), *at("B", "manager")}),
     row("can_view_audit", "centre A", at("A", "manager"), A),
     row("can_view_case_audit", "case of A", at("A", "manager"), CASE_A),
