@@ -161,8 +161,8 @@ def preview_case(uow: UnitOfWork, case: Case, versions: Versions, forms: FormCat
         )
         return preview
     preview.position = _position(versions, moving.positions(workflow))
-    if case.status == "incident":
-        preview.changes.append(change("blocked_incident"))
+    if case.status in ("incident", "suspended"):  # a suspended case's clocks hold: resume it first
+        preview.changes.append(change(f"blocked_{case.status}"))
         return preview
     before = spiff.waiting_timers(workflow)
     tasks = open_rows(uow, case.id)

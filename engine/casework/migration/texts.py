@@ -26,6 +26,7 @@ CHANGES: dict[str, str] = {
     "data_missing": N_("The form of “%(name)s” asks for data the case lacks: %(fields)s"),
     "blocked_gone": N_("Open step “%(name)s” has no counterpart in version %(version)s: give a mapping"),
     "blocked_incident": N_("The case is stopped by an error (an incident): retry it first"),
+    "blocked_suspended": N_("The case is suspended, its clocks held: resume it first"),
     "blocked_locked": N_("Someone is changing the case right now: try again"),
     "blocked_not_on_source": N_("The case is no longer open on version %(version)s"),
     "failed": N_("The case could not be moved (%(problem)s); it stays on version %(version)s, unchanged"),
