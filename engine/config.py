@@ -54,6 +54,14 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 * 1024
     attachment_max_mb: int = 20  # CASEPATH_UPLOAD_MAX_MB: the largest document attached to a case
     run_limits: RunLimits = field(default_factory=RunLimits)
+    # An S3-compatible store for attached documents (engine/casework/file_store.py); with no bucket the
+    # documents stay under the instance folder. The endpoint is empty for AWS itself.
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "attachments/"
+    s3_access_key_id: str = field(default="", repr=False)
+    s3_secret_access_key: str = field(default="", repr=False)
 
     @property
     def attachments_dir(self) -> Path:
@@ -109,6 +117,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=_flag(env.get("CASEPATH_SECURE_COOKIES", "0")),
         attachment_max_mb=_positive(env, "CASEPATH_UPLOAD_MAX_MB", defaults.attachment_max_mb),
         run_limits=_run_limits(env),
+        s3_bucket=env.get("CASEPATH_S3_BUCKET", "").strip(),
+        s3_endpoint_url=env.get("CASEPATH_S3_ENDPOINT_URL", "").strip(),
+        s3_region=env.get("CASEPATH_S3_REGION", defaults.s3_region).strip() or defaults.s3_region,
+        s3_prefix=env.get("CASEPATH_S3_PREFIX", defaults.s3_prefix).strip(),
+        s3_access_key_id=env.get("CASEPATH_S3_ACCESS_KEY_ID", ""),
+        s3_secret_access_key=env.get("CASEPATH_S3_SECRET_ACCESS_KEY", ""),
     )
 
 
