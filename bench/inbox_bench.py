@@ -20,7 +20,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from bench.databases import scratch_databases
 from bench.engine_bench import p50, p95
@@ -157,6 +157,10 @@ def _load(services: Services, start: int, end: int) -> None:
             cases, tasks = _batch(rng, batch, min(batch + 5000, end), version_id)
             connection.execute(insert(Case), cases)
             connection.execute(insert(CaseTask), tasks)
+        if connection.dialect.name == "postgresql":  # ids were given: the next ORM insert follows them
+            for table in (Case.__tablename__, CaseTask.__tablename__):
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                connection.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
 
 
 def shipped_adult_version(services: Services) -> int:
