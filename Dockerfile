@@ -31,7 +31,7 @@ COPY web web
 COPY tasks tasks
 COPY cli cli
 COPY --from=assets /src/web/static/dist web/static/dist
-RUN pip install . && rm -rf build *.egg-info
+RUN pip install ".[s3]" && rm -rf build *.egg-info
 # Pathways and forms are read from here (they are versioned with the code, deployed by coordinators).
 COPY workflows workflows
 RUN mkdir -p /app/instance && chown casepath:casepath /app/instance

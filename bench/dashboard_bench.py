@@ -21,7 +21,7 @@ from sqlalchemy import insert, text
 
 from bench.databases import scratch_databases
 from bench.engine_bench import p50, p95
-from bench.inbox_bench import CENTRES, _reference_rows
+from bench.inbox_bench import CENTRES, _reference_rows, shipped_adult_version
 from engine.clock import FrozenClock, local_date
 from engine.config import Settings
 from engine.people.permissions import Principal
@@ -76,8 +76,12 @@ def _load(services: Services, size: int) -> None:
     with services.engine.begin() as connection:
         _reference_rows(connection)
         connection.execute(insert(User), _users())
+    version_id = shipped_adult_version(services)
+    with services.engine.begin() as connection:
         for first in range(0, size, BATCH):
             cases, tasks, timers = _batch(rng, first, min(first + BATCH, size))
+            for row in cases:
+                row["pathway_version_id"] = version_id
             connection.execute(insert(Case), cases)
             connection.execute(insert(CaseTask), tasks)
             connection.execute(insert(Deadline), timers)

@@ -57,7 +57,7 @@ def message(ctx: Context, case: str, name: str, data: str, username: str | None)
         with services.uow() as uow:
             who = principal_for(get_user(uow, username.strip().lower())) if username else SYSTEM
             public_id = find_case(uow, case.strip())
-            delivered = deliver_message(uow, who, public_id, name, payload, services.forms, "en")
+            delivered = deliver_message(uow, who, public_id, name, payload, services.forms)
             number, status = delivered.number, delivered.status
             uow.commit()
     except ValidationFailed as error:

@@ -155,7 +155,7 @@ def load_demo(services: Services, progress: Callable[[int, int], None] = lambda 
                         DEMO_PASSWORD,
                         centre,
                         role.code,
-                        role.bg,
+                        role.lane_bg,
                     )
         existing = uow.session.scalar(select(func.count()).select_from(Case)) or 0
         uow.commit()

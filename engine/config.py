@@ -56,6 +56,14 @@ class Settings:
     # CASEPATH_RETENTION_YEARS: a case closed longer ago than this is pseudonymised (its statistics kept)
     retention_years: int = 5
     run_limits: RunLimits = field(default_factory=RunLimits)
+    # An S3-compatible store for attached documents (engine/casework/file_store.py); with no bucket the
+    # documents stay under the instance folder. The endpoint is empty for AWS itself.
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "attachments/"
+    s3_access_key_id: str = field(default="", repr=False)
+    s3_secret_access_key: str = field(default="", repr=False)
 
     @property
     def attachments_dir(self) -> Path:
@@ -112,6 +120,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         attachment_max_mb=_positive(env, "CASEPATH_UPLOAD_MAX_MB", defaults.attachment_max_mb),
         retention_years=_positive(env, "CASEPATH_RETENTION_YEARS", defaults.retention_years),
         run_limits=_run_limits(env),
+        s3_bucket=env.get("CASEPATH_S3_BUCKET", "").strip(),
+        s3_endpoint_url=env.get("CASEPATH_S3_ENDPOINT_URL", "").strip(),
+        s3_region=env.get("CASEPATH_S3_REGION", defaults.s3_region).strip() or defaults.s3_region,
+        s3_prefix=env.get("CASEPATH_S3_PREFIX", defaults.s3_prefix).strip(),
+        s3_access_key_id=env.get("CASEPATH_S3_ACCESS_KEY_ID", ""),
+        s3_secret_access_key=env.get("CASEPATH_S3_SECRET_ACCESS_KEY", ""),
     )
 
 

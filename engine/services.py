@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.casework.file_store import FileStore, FilesystemStore
+from engine.casework.file_store import FileStore, store_for
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.notify.mail import Mailer, SmtpMailer
@@ -30,11 +30,11 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     dispatch: Dispatcher = drop_events
     mailer: Mailer | None = None  # None: e-mails wait in the outbox until SMTP is configured
-    files: FileStore | None = None  # attached documents; None: under the instance folder
+    files: FileStore | None = None  # attached documents; None: the store the settings name
 
     def __post_init__(self) -> None:
-        if self.files is None:
-            self.files = FilesystemStore(self.settings.attachments_dir)
+        if self.files is None:  # the instance folder, or an S3-compatible bucket (CASEPATH_S3_*)
+            self.files = store_for(self.settings)
 
     @property
     def file_store(self) -> FileStore:

@@ -17,6 +17,7 @@ from engine.casework.read.case_list import CaseFilters, list_cases
 from engine.casework.read.export import write_csv
 from engine.clock import SOFIA
 from engine.errors import ConcurrencyConflict, ValidationFailed
+from engine.pathways.names import english_diagram
 from engine.people.permissions import (
     can_answer_subject_request,
     can_export_case_list,
@@ -26,6 +27,7 @@ from engine.people.permissions import (
 from web.auth import safe_next
 from web.case_export import export_response, filters_from
 from web.db import current_services, discard_changes, reads_only, request_uow
+from web.field_messages import translated
 from web.forms_render import Field, form_fields, parse_submission, shown_data
 from web.i18n import locale
 from web.labels import ACTIONS, label
@@ -150,7 +152,7 @@ def _message_fields(
     forms = current_services().forms
     if not item.form_key or not forms.exists(item.form_key):
         return []
-    return form_fields(forms.get(item.form_key), values, errors, locale())
+    return form_fields(forms.get(item.form_key), values, translated(errors or {}), locale())
 
 
 @bp.post("/cases/<case_id>/messages/<name>")
@@ -166,7 +168,7 @@ def message(case_id: str, name: str) -> Any:
     )
     data = parse_submission(form, request.form) if form is not None else {}
     try:
-        deliver_message(request_uow(), current_principal(), case_id, name[:80], data, forms, locale())
+        deliver_message(request_uow(), current_principal(), case_id, name[:80], data, forms)
     except ValidationFailed as error:
         discard_changes()
         flash(_("The message was not delivered: please check the marked fields."), "error")
@@ -211,6 +213,8 @@ def link_family(case_id: str) -> Any:
 @bp.get("/cases/<case_id>/diagram.bpmn")
 def diagram(case_id: str) -> Any:
     xml = case_audit.case_diagram(request_uow(), current_principal(), case_id)
+    if locale() == "en":  # one language a page: the diagram's labels in English where it has them
+        xml = english_diagram(xml)
     response = Response(xml, mimetype="application/xml")
     # Opened directly it downloads instead of rendering as a document (the viewer uses fetch()).
     response.headers["Content-Disposition"] = 'attachment; filename="pathway.bpmn"'

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import CasepathError, ConcurrencyConflict, PathwayInvalid, ValidationFailed
 from engine.store.uow import integrity_fault, is_lost_race
+from web.field_messages import translated
 
 log = logging.getLogger("casepath.web")
 
@@ -137,7 +138,7 @@ def handle_casepath_error(error: CasepathError) -> Any:
     if status == 401:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     detail = error.message if status in (409, 422) else ""
-    return error_page(status, detail, error_fields(error), error.code)
+    return error_page(status, detail, translated(error_fields(error)), error.code)
 
 
 def handle_http_error(error: HTTPException) -> Any:

@@ -1,13 +1,16 @@
-"""The engine's field messages about people and passwords, in the reader's language.
+"""The engine's field messages, in the reader's language.
 
 The engine refuses a field with a stable English text (``users.USERNAME_TAKEN``, ``passwords.TOO_EASY``
-…); the admin page and the password page show it through this one catalogue.
+…); the admin page and the password page show it through this one catalogue. A text the engine
+declares with ``N_`` (a form's field errors, engine/pathways/forms.py) is its own message id: it goes
+through gettext as it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from engine.casework import file_checks, notes, repair
@@ -91,7 +94,7 @@ def message(text: str) -> str:
     if text in MESSAGES:
         return str(MESSAGES[text])
     found = next((str(m) for prefix, m in PREFIXES.items() if text.startswith(prefix)), None)
-    return found if found is not None else text
+    return found if found is not None else str(gettext(text))
 
 
 def translated(

@@ -134,7 +134,7 @@ def init_app(app: Flask) -> None:
         signal=lambda code: labels.label(labels.SIGNALS, code),
         action=lambda code: labels.label(labels.ACTIONS, code),
         incident_problem=lambda code: labels.label(labels.INCIDENT_PROBLEMS, code),
-        role=lambda code: labels.role_name(code, locale()),
+        role=labels.role_name,
         counted=counted,
         note_kind=lambda code: labels.label(labels.NOTE_KINDS, code),
         note_visibility=lambda code: labels.label(labels.NOTE_VISIBILITIES, code),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from engine.pathways.versions import CATALOGUE
@@ -173,5 +174,6 @@ def label(table: dict[str, object], code: str) -> str:
     return str(value) if value is not None else code
 
 
-def role_name(code: str, locale: str) -> str:
-    return role_label(code, locale)
+def role_name(code: str) -> str:
+    """A role's label in the reader's language (engine/people/roles.py declares the English msgid)."""
+    return str(gettext(role_label(code)))

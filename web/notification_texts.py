@@ -34,7 +34,7 @@ def notification_text(item: NotificationView) -> str:
         for key in [key for key in params if not key.endswith("_en")]:
             params[key] = params.get(f"{key}_en") or params[key]
     if item.kind == ROLE_GRANTED:
-        params["role"] = role_name(params["role"], lang)
+        params["role"] = role_name(params["role"])
     return str(gettext(message.text)) % params
 
 

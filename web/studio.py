@@ -22,10 +22,11 @@ from engine.errors import NotFound
 from engine.pathways import studio, studio_deploy
 from engine.pathways.versions import PathwayInfo, list_pathways
 from engine.people.permissions import can_edit_pathway, require
-from engine.people.roles import CASEWORK_ROLES, role_label
+from engine.people.roles import CASEWORK_ROLES
 from web.app import MODELER_CSP
 from web.db import current_services, reads_only, request_uow
 from web.i18n import locale
+from web.labels import role_name
 from web.security import current_principal, require_sign_in
 from web.studio_catalogue import catalogue
 from web.studio_words import approval_reason
@@ -72,7 +73,7 @@ def edit(key: str) -> Any:
         "key": key,
         "locale": language,
         "properties": property_sheet.as_json(_translate),
-        "roles": [{"value": code, "label": role_label(code, language)} for code in sorted(CASEWORK_ROLES)],
+        "roles": [{"value": code, "label": role_name(code)} for code in sorted(CASEWORK_ROLES)],
         "forms": [{"value": k, "label": f"{forms.get(k).title(language)} ({k})"} for k in form_keys],
         "catalogue": catalogue(),
         "api": url_for("api_studio.get_draft", key=key),

@@ -15,6 +15,7 @@ from engine.errors import ConcurrencyConflict, ValidationFailed
 from engine.pathways.forms import Form
 from engine.people.centres import centres_of_kind
 from web.db import current_services, discard_changes, request_uow
+from web.field_messages import translated
 from web.forms_render import Choice, choice_lists_of, form_fields, parse_submission, shown_data
 from web.i18n import locale
 from web.security import current_principal, require_sign_in
@@ -46,6 +47,7 @@ def render_task(
     view = taskfile.read_task(request_uow(), current_principal(), task_id)
     form = _form(view.task.form_key)
     lang = locale()
+    errors = translated(errors) if errors else errors
     if values is None:
         values = view.draft if view.task.status == "open" else view.data
     fields = form_fields(form, values, errors, lang, _choice_lists(form)) if form is not None else []
@@ -84,7 +86,7 @@ def complete(task_id: str) -> Any:
     data = _submitted(task_id)
     services = current_services()
     try:
-        complete_task(request_uow(), current_principal(), task_id, data, services.forms, locale())
+        complete_task(request_uow(), current_principal(), task_id, data, services.forms)
     except ValidationFailed as error:
         discard_changes()
         return render_task(task_id, data, error.fields, status=422)

@@ -1,8 +1,8 @@
 """The texts a call activity gives the pathway it calls: one shared sub-pathway, each caller's words.
 
 A shared sub-pathway (``monthly_review``) is called by pathways that differ only in words: the authority
-the review reports to (ДСП or ОЗД), the legal source a centre cites. Its element names, ``name_en`` and
-``legal_source`` may hold placeholders, ``{authority}``; the call activity's ``texts`` property gives
+the review reports to (ДСП or ОЗД), the legal source a centre cites. Its element names, ``name_en``,
+``legal_source`` and ``legal_source_en`` may hold placeholders, ``{authority}``; the call activity's ``texts`` property gives
 their values, a JSON object (``{"authority": "ДСП"}``).
 
 The texts are put in when the caller is checked and deployed, into the copy of the callee its version
@@ -22,7 +22,7 @@ from lxml import etree
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 # The properties whose values may hold placeholders: the texts people read, nothing that is run.
-TEXT_PROPERTIES = frozenset({"name_en", "legal_source"})
+TEXT_PROPERTIES = frozenset({"name_en", "legal_source", "legal_source_en"})
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]{0,39})\}")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_TEXT = 300

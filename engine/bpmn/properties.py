@@ -160,11 +160,31 @@ PROPERTIES: tuple[Property, ...] = (
         ),
     ),
     Property(
+        "escalation",
+        HUMAN_TASKS,
+        PropertyType.FLAG,
+        N_("Escalation"),
+        N_(
+            "true on a task that escalates a missed deadline: when it opens, the centre's managers are "
+            "told at once, whoever the task is for."
+        ),
+    ),
+    Property(
         "legal_source",
         HUMAN_TASKS | EVENTS | SERVICE_TASKS,
         PropertyType.TEXT,
         N_("Legal source"),
         N_("The legal basis of the deadline, shown to case workers next to it (for example ЗСУ чл. 77(3))."),
+    ),
+    Property(
+        "legal_source_en",
+        HUMAN_TASKS | EVENTS | SERVICE_TASKS,
+        PropertyType.TEXT,
+        N_("Legal source in English"),
+        N_(
+            "The legal basis in English, for the English interface (legal_source is the Bulgarian one); "
+            "the law's abbreviation may stay (for example ЗСУ Art. 77(3))."
+        ),
     ),
     Property(
         "item_label",
@@ -265,7 +285,9 @@ class TaskProperties:
     due: str = ""
     due_from: str = ""
     ends_stay: bool = False
+    escalation: bool = False
     legal_source: str = ""
+    legal_source_en: str = ""
     item_label: str = ""
     name_en: str = ""
 
@@ -276,6 +298,7 @@ class EventProperties:
 
     due_from: str = ""
     legal_source: str = ""
+    legal_source_en: str = ""
     notify: tuple[str, ...] = ()
     name_en: str = ""
 
@@ -288,6 +311,7 @@ class ServiceProperties:
     notify: tuple[str, ...] = ()
     outside_body: str = ""
     legal_source: str = ""
+    legal_source_en: str = ""
     name_en: str = ""
 
 

@@ -227,7 +227,6 @@ def complete_task(
     task_public_id: str,
     data: dict[str, Any],
     forms: FormCatalog,
-    locale: str = "bg",
 ) -> Case:
     """Complete a task with validated form data and move the case on; nothing is stored on any error."""
     case, task = _lock_task(uow, task_public_id)
@@ -244,7 +243,7 @@ def complete_task(
     if (waiting := spiff.find_human_task(workflow, task.workflow_task_id)) is None:
         raise ConcurrencyConflict("the task is no longer waiting in the pathway")
     known = spiff.data_of(waiting)  # what the case knows at this task decides the fields it requires
-    clean = forms.validate(task.form_key, data, locale, known) if task.form_key else dict(data)
+    clean = forms.validate(task.form_key, data, known) if task.form_key else dict(data)
     taken = take_for_completion(who, task)  # the holder completes; an unclaimed task is taken first
     now = uow.clock.now()
     if task.ends_stay and case.left_at is None:  # the person leaves: the case takes no place from now

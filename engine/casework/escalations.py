@@ -1,30 +1,30 @@
 """An escalation opens: the centre's managers are told at once, whoever the escalation task is for.
 
-An escalation is a human task whose form is the escalation review (``escalation_review``), which the
-shipped pathways open when a deadline is breached (e.g. no ДСП referral in 20 days, a review not done).
+A task is an escalation when its diagram says so (the ``escalation`` property, declared in
+engine/bpmn/properties.py); the shipped pathways open one when a deadline is breached (e.g. no ДСП
+referral in 20 days, a review not done). Who is told is the roles' ``told_of_escalations``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
+from engine.bpmn.spiff import HumanTask
 from engine.notify.messages import ESCALATION_OPENED
 from engine.notify.notifications import notify_roles
+from engine.people.roles import TOLD_OF_ESCALATIONS
 from engine.store.models import Case
 from engine.store.uow import UnitOfWork
 
-ESCALATION_FORM = "escalation_review"
-TOLD_OF_ESCALATIONS = ("manager",)
 
-
-def is_escalation(row: dict[str, Any]) -> bool:
-    return row.get("form_key") == ESCALATION_FORM
-
-
-def announce_escalations(uow: UnitOfWork, case: Case, new_rows: list[dict[str, Any]]) -> int:
-    """Notify the managers of each escalation among a step's new task rows; how many were opened."""
-    opened = [row for row in new_rows if is_escalation(row)]
-    for row in opened:
-        params = {"number": case.number, "task": row["name"]}
-        notify_roles(uow, case, TOLD_OF_ESCALATIONS, ESCALATION_OPENED, params)
-    return len(opened)
+def announce_escalations(uow: UnitOfWork, case: Case, opened: Iterable[HumanTask]) -> int:
+    """Notify the managers of each escalation among a step's newly opened tasks; how many were opened."""
+    count = 0
+    for task in opened:
+        if not task.properties.escalation:
+            continue
+        name = task.name[:300]
+        params = {"number": case.number, "task": name, "task_en": task.properties.name_en or name}
+        notify_roles(uow, case, sorted(TOLD_OF_ESCALATIONS), ESCALATION_OPENED, params)
+        count += 1
+    return count

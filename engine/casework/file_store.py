@@ -3,8 +3,8 @@
 :class:`FileStore` is what the engine needs; :class:`FilesystemStore` keeps the files under the
 instance folder (``instance/attachments/ab/cd/<sha256>``). The name in the path is the content's
 hash, never the name the user gave the file, so a path can neither be chosen nor guessed from a
-case, and storing the same document twice stores it once. An S3-compatible store would implement the
-same four methods.
+case, and storing the same document twice stores it once. :class:`S3Store` keeps them in a bucket of
+an S3-compatible store (``CASEPATH_S3_*``, see :func:`store_for`), under the same hash names.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from engine.config import Settings
 from engine.errors import NotFound
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -82,3 +83,92 @@ class FilesystemStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+
+class S3Store:
+    """Files in a bucket of an S3-compatible store, each object named ``<prefix><sha256>``.
+
+    An object appears whole or not at all (S3 writes are atomic), so no temporary name is needed; a
+    document already there is not sent again. ``client`` is a boto3 S3 client (any object with the
+    same ``put_object``, ``get_object`` and ``head_object``).
+    """
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "attachments/") -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+
+    def _name(self, key: str) -> str:
+        if not _SHA256.fullmatch(key):
+            raise NotFound("file not found")  # a key is a hash: nothing else ever names an object
+        return f"{self.prefix}{key}"
+
+    def put(self, data: bytes) -> str:
+        key = content_key(data)
+        if not self.exists(key):
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._name(key),
+                Body=data,
+                ContentType="application/octet-stream",  # never served from the bucket as a page
+            )
+        return key
+
+    def get(self, key: str) -> bytes:
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
+        except Exception as error:
+            if _missing(error):
+                raise NotFound("file not found") from None
+            raise
+        data: bytes = found["Body"].read()
+        if content_key(data) != key:  # a changed or truncated object is never handed out as the file
+            raise NotFound("file not found")
+        return data
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        except Exception as error:
+            if _missing(error):
+                return False
+            raise
+        return True
+
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._name(key))  # S3: none there is no error
+
+
+def _missing(error: Exception) -> bool:
+    """Whether a client error says the object is not there (404, NoSuchKey), not that the store failed."""
+    response = getattr(error, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in ("404", "NoSuchKey", "NotFound") or status == 404
+
+
+def store_for(settings: Settings) -> FileStore:
+    """The store the settings name: an S3-compatible bucket when ``s3_bucket`` is set, else the
+    instance folder."""
+    if not settings.s3_bucket:
+        return FilesystemStore(settings.attachments_dir)
+    import boto3  # only a deployment with a bucket needs the AWS SDK loaded
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url or None,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id or None,
+        aws_secret_access_key=settings.s3_secret_access_key or None,
+        config=Config(
+            s3={"addressing_style": "path"} if settings.s3_endpoint_url else {},
+            retries={"max_attempts": 3, "mode": "standard"},
+            # plain bodies: S3-compatible servers differ in the trailing checksums newer SDKs add by
+            # default; what is read back is checked against its SHA-256 name instead
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            connect_timeout=5,
+            read_timeout=30,
+        ),
+    )
+    return S3Store(client, settings.s3_bucket, settings.s3_prefix)

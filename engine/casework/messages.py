@@ -93,7 +93,6 @@ def deliver_message(
     name: str,
     data: Any,
     forms: FormCatalog,
-    locale: str = "bg",
 ) -> Case:
     """Deliver message ``name`` with ``data`` to the case; nothing is stored on any refusal."""
     if who.user_id is None:  # the operator at the server (the command line without --as)
@@ -115,7 +114,7 @@ def deliver_message(
         )
     if who.user_id is not None and not can_deliver_message(who, case, item.roles):
         raise PermissionDenied(f"the message '{name}' is delivered by: {', '.join(item.roles) or 'nobody'}")
-    clean = _payload(item, data, forms, locale)
+    clean = _payload(item, data, forms)
 
     def step() -> spiff.Workflow:
         if not spiff.deliver_message(workflow, name, clean):
@@ -135,7 +134,7 @@ def deliver_message(
     return case
 
 
-def _payload(item: Awaited, data: Any, forms: FormCatalog, locale: str) -> dict[str, Any]:
+def _payload(item: Awaited, data: Any, forms: FormCatalog) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -148,6 +147,6 @@ def _payload(item: Awaited, data: Any, forms: FormCatalog, locale: str) -> dict[
             raise MessageRejected("the message carries no data", fields)
         return {}
     try:
-        return forms.validate(item.form_key, data, locale)
+        return forms.validate(item.form_key, data)
     except ValidationFailed as error:
         raise MessageRejected(error.message, error.fields) from error

@@ -72,14 +72,15 @@ def _sync_tasks(
     ready_ids = {task.id for task in ready}
     # Every new row is built (and its due date computed) before anything changes: a failure parks the
     # case with its read models as they were.
-    new = [_new_row(uow, case, task, now, workflow) for task in ready if task.id not in open_rows]
+    opened = [task for task in ready if task.id not in open_rows]
+    new = [_new_row(uow, case, task, now, workflow) for task in opened]
     if new:
         _check_task_cap(uow, case, new[0]["element_id"], len(new), now, workflow)
     # interrupted (a boundary event) or gone with its sub-process
     _set_status(uow, CaseTask, [row for task, row in open_rows.items() if task not in ready_ids], "cancelled")
     if new:
         uow.session.execute(insert(CaseTask), new)
-        announce_escalations(uow, case, new)
+        announce_escalations(uow, case, opened)
 
 
 def _set_status(uow: UnitOfWork, model: type[CaseTask] | type[Deadline], ids: list[int], status: str) -> None:

@@ -1,7 +1,8 @@
 """Task forms: JSON Schema files in ``workflows/forms/``, looked up by key and validated with jsonschema.
 
 A form's titles are Bulgarian (``title``, ``description``) with English alongside (``x-title-en``,
-``x-description-en``). Validation errors come back per field, in the language asked for.
+``x-description-en``). Validation errors come back per field as English message ids (declared here
+with ``N_``); the web shows them in the reader's language through the Babel catalogues.
 
 A field may be required only for some cases: ``"x-required-when": "age >= 14"`` is a safe expression
 over the case's data and the form's own values; when it gives true, the field must be filled in (a
@@ -98,10 +99,9 @@ class FormCatalog:
     def keys(self) -> list[str]:
         return sorted(path.stem for path in self.forms_dir.glob("*.json"))
 
-    def validate(
-        self, key: str, data: Any, locale: str = "bg", case_data: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """The data if valid; otherwise ValidationFailed with messages per field.
+    def validate(self, key: str, data: Any, case_data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The data if valid; otherwise ValidationFailed with messages per field (English message ids
+        of :data:`MESSAGES`, which the web shows in the reader's language).
 
         ``case_data`` (what the case knows when the task is done) decides the fields required only
         for some cases; without it those rules are not checked (a draft, a preview).
@@ -110,11 +110,11 @@ class FormCatalog:
         if not isinstance(data, dict):
             raise ValidationFailed("form data must be an object", {"data": ["must be an object"]})
         errors = sorted(form.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        fields = _field_errors(form, errors, locale)
+        fields = _field_errors(form, errors)
         for name in _out_of_range(data):
-            fields.setdefault(name, []).append(_MESSAGES.get(locale, _MESSAGES["en"])["maximum"])
+            fields.setdefault(name, []).append(TOO_LARGE)
         for name in _required_here(form, data, case_data):
-            fields.setdefault(name, []).append(_MESSAGES.get(locale, _MESSAGES["en"])["required_here"])
+            fields.setdefault(name, []).append(REQUIRED_HERE)
         if fields:
             raise ValidationFailed("the form has errors", fields)
         return data
@@ -161,11 +161,11 @@ def _beyond(value: Any) -> bool:
     return abs(value) > MAX_NUMBER  # no float() of the int: a long one would overflow
 
 
-def _field_errors(form: Form, errors: list[ValidationError], locale: str) -> dict[str, list[str]]:
+def _field_errors(form: Form, errors: list[ValidationError]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
         name = _field_of(form, error)
-        fields.setdefault(name, []).append(_message(error, locale))
+        fields.setdefault(name, []).append(_message(error))
     return fields
 
 
@@ -195,40 +195,32 @@ def is_group(spec: Any) -> bool:
     )
 
 
-_MESSAGES = {
-    "bg": {
-        "required": "Полето е задължително.",
-        "required_here": "Задължително за този случай.",
-        "additionalProperties": "Непознато поле.",
-        "type": "Невалидна стойност.",
-        "format": "Невалиден формат.",
-        "maxLength": "Текстът е твърде дълъг.",
-        "minLength": "Полето е задължително.",
-        "oneOf": "Изберете една от възможностите.",
-        "enum": "Изберете една от възможностите.",
-        "minimum": "Стойността е твърде малка.",
-        "maximum": "Стойността е твърде голяма.",
-        "maxItems": "Твърде много елементи.",
-        "minItems": "Твърде малко елементи.",
-    },
-    "en": {
-        "required": "This field is required.",
-        "required_here": "Required for this case.",
-        "additionalProperties": "Unknown field.",
-        "type": "Invalid value.",
-        "format": "Invalid format.",
-        "maxLength": "The text is too long.",
-        "minLength": "This field is required.",
-        "oneOf": "Choose one of the options.",
-        "enum": "Choose one of the options.",
-        "minimum": "The value is too small.",
-        "maximum": "The value is too large.",
-        "maxItems": "Too many items.",
-        "minItems": "Too few items.",
-    },
+def N_(text: str) -> str:
+    """Marks a message id for the catalogues; translated where it is shown (web/), not here."""
+    return text
+
+
+# A field's error by the JSON Schema keyword that failed: English message ids (the web translates them).
+REQUIRED = N_("This field is required.")
+REQUIRED_HERE = N_("Required for this case.")
+INVALID = N_("Invalid value.")
+CHOOSE = N_("Choose one of the options.")
+TOO_LARGE = N_("The value is too large.")
+MESSAGES = {
+    "required": REQUIRED,
+    "additionalProperties": N_("Unknown field."),
+    "type": INVALID,
+    "format": N_("Invalid format."),
+    "maxLength": N_("The text is too long."),
+    "minLength": REQUIRED,
+    "oneOf": CHOOSE,
+    "enum": CHOOSE,
+    "minimum": N_("The value is too small."),
+    "maximum": TOO_LARGE,
+    "maxItems": N_("Too many items."),
+    "minItems": N_("Too few items."),
 }
 
 
-def _message(error: ValidationError, locale: str) -> str:
-    table = _MESSAGES.get(locale, _MESSAGES["en"])
-    return table.get(str(error.validator), error.message if locale == "en" else "Невалидна стойност.")
+def _message(error: ValidationError) -> str:
+    return MESSAGES.get(str(error.validator), INVALID)

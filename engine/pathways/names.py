@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from lxml import etree
 from sqlalchemy import select
 
 from engine.bpmn.names import english_names
 from engine.bpmn.parsing import ParsedPathway
+from engine.bpmn.properties import BPMN_NS, SPIFF_NS
 from engine.bpmn.state import load_spec
+from engine.pathways.importer import parse_xml
+from engine.people.roles import resolve_role, role_label
 from engine.store.models import PathwayVersion
 from engine.store.uow import UnitOfWork
 
@@ -54,3 +58,31 @@ def english_names_of_version(uow: UnitOfWork, version_id: int) -> dict[str, str]
     """One version's English names (its checksum read first: one small query)."""
     sha256 = uow.session.scalar(select(PathwayVersion.sha256).where(PathwayVersion.id == version_id))
     return english_names_of(uow, [(version_id, sha256 or "")]).get(version_id, {})
+
+
+def english_diagram(bpmn_xml: str) -> str:
+    """The diagram as an English reader sees it: each element that has a ``name_en`` named by it, and
+    each lane that names a role labelled with the role's English label. The stored diagram (already
+    checked when it was deployed) is parsed with the importer's hardened parser; nothing else changes.
+    """
+    root = parse_xml(bpmn_xml.encode("utf-8"), "diagram")
+    for element in root.iter(f"{{{BPMN_NS}}}*"):
+        if element.get("name") is None:
+            continue
+        name_en = english_name_of(element)
+        if name_en:
+            element.set("name", name_en)
+        elif etree.QName(element).localname == "lane":
+            code = resolve_role(element.get("name", ""))
+            if code is not None:
+                element.set("name", role_label(code))
+    return str(etree.tostring(root, encoding="unicode"))
+
+
+def english_name_of(element: etree._Element) -> str:
+    for prop in element.iterfind(
+        f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
+    ):
+        if prop.get("name") == "name_en":
+            return str(prop.get("value") or "").strip()
+    return ""

@@ -1,5 +1,8 @@
-"""Staff roles: stable codes used in data and diagrams, Bulgarian and English labels, and what each
-role may do.
+"""Staff roles: stable codes used in data and diagrams, their labels, and what each role may do.
+
+A role's ``label`` is an English message id (marked with ``N_``): the web translates it through the
+Babel catalogues. ``lane_bg`` is the Bulgarian name a diagram's lane may carry for the role; it is read
+to resolve a lane, never shown (the catalogue's Bulgarian label is).
 
 ``ROLES`` is the one declaration of the roles. Every set of roles the engine uses (who may open a case,
 who reads the audit, who is told of a new pathway version, ...) is derived from the capabilities
@@ -13,13 +16,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
+def N_(text: str) -> str:
+    """Marks a message id for the catalogues; translated where it is shown, not here."""
+    return text
+
+
 @dataclass(frozen=True)
 class Role:
     """A staff role. Every capability is False unless the role's line in ``ROLES`` says otherwise."""
 
     code: str
-    bg: str
-    en: str
+    lane_bg: str  # the Bulgarian name a lane may carry (resolution only; never shown)
+    label: str  # an English message id, translated where it is shown
     # Does casework in a centre: may be named on a task in a diagram (a lane's role).
     casework: bool = False
     # Reads the cases of its centre, their tasks and the inbox.
@@ -46,6 +54,8 @@ class Role:
     # Administers the centre: its users, their roles and the centre itself, never case content (nor
     # the centre's confidential address). Never held with a casework role at the same centre.
     administers: bool = False
+    # Is told (in-app and e-mail) when an escalation task opens in the centre, whoever it is for.
+    told_of_escalations: bool = False
     # Is told (in-app and e-mail) of every role granted in the centre by a person.
     told_of_grants: bool = False
     # Is told of every new version of a pathway that the centre runs.
@@ -71,7 +81,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         "social_worker",
         "Социален работник",
-        "Social worker",
+        N_("Social worker"),
         casework=True,
         reads_cases=True,
         may_intake=True,
@@ -80,17 +90,17 @@ ROLES: tuple[Role, ...] = (
     Role(
         "psychologist",
         "Психолог",
-        "Psychologist",
+        N_("Psychologist"),
         casework=True,
         reads_cases=True,
         reads_therapy_notes=True,
     ),
-    Role("educator", "Възпитател", "Educator", casework=True, reads_cases=True),
-    Role("medical", "Медицински специалист", "Medical specialist", casework=True, reads_cases=True),
+    Role("educator", "Възпитател", N_("Educator"), casework=True, reads_cases=True),
+    Role("medical", "Медицински специалист", N_("Medical specialist"), casework=True, reads_cases=True),
     Role(
         "case_lead",
         "Водещ на случая",
-        "Case lead",
+        N_("Case lead"),
         casework=True,
         reads_cases=True,
         may_intake=True,
@@ -101,7 +111,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         "coordinator",
         "Координатор",
-        "Coordinator",
+        N_("Coordinator"),
         casework=True,
         handles_incidents=True,
         repairs_cases=True,
@@ -111,7 +121,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         "manager",
         "Управител",
-        "Manager",
+        N_("Manager"),
         casework=True,
         reads_cases=True,
         may_intake=True,
@@ -120,6 +130,7 @@ ROLES: tuple[Role, ...] = (
         repairs_cases=True,
         reads_audit=True,
         told_of_grants=True,
+        told_of_escalations=True,
         told_of_deployments=True,
         approves_pathway_changes=True,
         reads_centre_dashboard=True,
@@ -129,7 +140,7 @@ ROLES: tuple[Role, ...] = (
         reads_statistics=True,
         answers_subject_requests=True,
     ),
-    Role("admin", "Администратор", "Administrator", administers=True, edits_rooms=True),
+    Role("admin", "Администратор", N_("Administrator"), administers=True, edits_rooms=True),
 )
 
 
@@ -144,8 +155,9 @@ CASEWORK_ROLES = codes_where(lambda role: role.casework)
 # Who hears of what happens in the centre (engine.notify's recipients, by role).
 TOLD_OF_GRANTS = codes_where(lambda role: role.told_of_grants)
 TOLD_OF_DEPLOYMENTS = codes_where(lambda role: role.told_of_deployments)
+TOLD_OF_ESCALATIONS = codes_where(lambda role: role.told_of_escalations)
 
-_BY_NAME = {name.casefold(): role.code for role in ROLES for name in (role.code, role.bg, role.en)}
+_BY_NAME = {name.casefold(): role.code for role in ROLES for name in (role.code, role.lane_bg, role.label)}
 
 
 def resolve_role(name: str) -> str | None:
@@ -154,11 +166,9 @@ def resolve_role(name: str) -> str | None:
     return code if code in CASEWORK_ROLES else None
 
 
-def role_label(code: str, locale: str = "bg") -> str:
-    for role in ROLES:
-        if role.code == code:
-            return role.bg if locale == "bg" else role.en
-    return code
+def role_label(code: str) -> str:
+    """The role's English message id (the web translates it); an unknown code is returned as it is."""
+    return next((role.label for role in ROLES if role.code == code), code)
 
 
 def resolve_roles(names: Iterable[str]) -> list[str]:

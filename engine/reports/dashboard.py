@@ -32,7 +32,7 @@ class Count:
     key: str  # what the list behind it filters on: an element id, a username ("" for nobody), a reason
     label: str
     count: int
-    label_en: str = ""  # a task kind's name_en from its diagram, for the English page
+    label_en: str = ""  # a task kind's English name (the diagram's ``name_en``), if it has one
 
 
 @dataclass(frozen=True)
@@ -171,10 +171,10 @@ def _overdue(
         select(
             CaseTask.element_id,
             func.min(CaseTask.name),
+            func.min(Case.pathway_version_id),
             User.username,
             func.min(func.coalesce(func.nullif(User.display_name, ""), User.username)),
             func.count(),
-            func.max(Case.pathway_version_id),
         )
         .select_from(CaseTask)
         .join(Case, Case.id == CaseTask.case_id)
@@ -182,11 +182,11 @@ def _overdue(
         .where(*open_tasks_of(centre_id, mine), CaseTask.due_at < now)
         .group_by(CaseTask.element_id, User.username)
     ).all()
-    english = {version: english_names_of_version(uow, version) for version in {row[5] for row in rows}}
     kinds: dict[str, Count] = {}
     workers: dict[str, Count] = {}
-    for element_id, name, username, display, n, version in rows:
-        kind = kinds.get(element_id, Count(element_id, name, 0, english[version].get(element_id, "")))
+    names_en = {version: english_names_of_version(uow, version) for version in {row[2] for row in rows}}
+    for element_id, name, version, username, display, n in rows:
+        kind = kinds.get(element_id, Count(element_id, name, 0, names_en[version].get(element_id, "")))
         kinds[element_id] = Count(element_id, kind.label, kind.count + n, kind.label_en)
         worker = workers.get(username or "", Count(username or "", display or "", 0))
         workers[username or ""] = Count(worker.key, worker.label, worker.count + n)

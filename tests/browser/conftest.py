@@ -136,7 +136,7 @@ def build_world(services: Services, shipped: bool) -> None:
         ensure_centre(uow, SYSTEM, "kc-other", "Кризисен център „Друг“", "crisis_centre", 10, "ул. Друга 2")
         for role in ROLES:
             for centre in ("kc-demo", "kc-other"):
-                create_user(uow, SYSTEM, user(centre, role.code), PASSWORD, centre, role.code, role.bg)
+                create_user(uow, SYSTEM, user(centre, role.code), PASSWORD, centre, role.code, role.lane_bg)
         if shipped:
             versions.deploy_shipped(uow, WORKFLOWS, services.forms, SYSTEM)
         else:

@@ -148,7 +148,7 @@ def count_form(tmp_path: Path) -> FormCatalog:
 )
 def test_form_numbers_beyond_a_sane_range_are_field_errors(count_form, data, field):
     with pytest.raises(ValidationFailed) as raised:
-        count_form.validate("count", data, "en")
+        count_form.validate("count", data)
     assert raised.value.fields[field] == ["The value is too large."]
 
 

@@ -78,11 +78,11 @@ def test_errors_of_a_sub_field_are_its_own():
     with pytest.raises(ValidationFailed) as raised:
         PLAN.validate("plan", bad)
     assert raised.value.fields == {
-        "goals/0/responsible": ["Полето е задължително."],
-        "goals/0/until": ["Невалиден формат."],
+        "goals/0/responsible": ["This field is required."],
+        "goals/0/until": ["Invalid format."],
     }
     with pytest.raises(ValidationFailed) as raised:
-        PLAN.validate("plan", {"goals": [], "next_review_on": "2025-09-30"}, "en")
+        PLAN.validate("plan", {"goals": [], "next_review_on": "2025-09-30"})
     assert raised.value.fields == {"goals": ["Too few items."]}
     goals = form_fields(PLAN.get("plan"), {"goals": [{"goal": "x"}]}, {"goals/0/responsible": ["!"]}, "bg")[0]
     assert goals.rows[0][2].errors == ["!"] and not goals.errors

@@ -108,6 +108,13 @@ BULGARIAN_NAMES = {
     "exit_decision": "Решение за изход",
     "final": "Окончателен доклад",
 }
+# The first task's legal source as the shipped pathways write one: Bulgarian words beside the law's
+# abbreviation, the English in ``legal_source_en``.
+LEGAL_SOURCE = '<spiffworkflow:property name="legal_source" value="ЗСУ чл. 77(3)"/>'
+LEGAL_SOURCES = (
+    '<spiffworkflow:property name="legal_source" value="ЗСУ чл. 77(3); 24 часа – приет срок"/>'
+    '<spiffworkflow:property name="legal_source_en" value="ЗСУ Art. 77(3); 24 hours – agreed time limit"/>'
+)
 ELEMENT = re.compile(
     r'(<bpmn:\w+ id="(?P<id>\w+)" name=")(?P<name>[^"]+)("[^>]*>)'
     r"(?P<open>\s*<bpmn:extensionElements><spiffworkflow:properties>)?"
@@ -138,7 +145,9 @@ WRITTEN = {"comment": "Обадих се.", "note": "Разговор с май�
 
 @pytest.fixture
 def world(services: Services, monkeypatch: pytest.MonkeyPatch) -> WebWorld:
-    data = bilingual(mini_pathway().decode("utf-8")).encode("utf-8")
+    text = mini_pathway().decode("utf-8")
+    assert LEGAL_SOURCE in text
+    data = bilingual(text.replace(LEGAL_SOURCE, LEGAL_SOURCES)).encode("utf-8")
     monkeypatch.setattr(conftest, "mini_pathway", lambda: data)
     return conftest.build_world(services)
 
@@ -316,6 +325,20 @@ def test_every_error_in_one_language(app: Flask, world: WebWorld, language: str)
         assert response.status_code == 422, (path, data, response.status_code)
         found += [f"{role} POST {path}: {p}" for p in problems(response.get_data(as_text=True), language)]
     assert not found, f"{len(found)} texts of the other language:\n" + "\n".join(sorted(set(found)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_case_diagram_in_one_language(app: Flask, world: WebWorld, language: str) -> None:
+    """The diagram the case page draws names its steps and lanes in the reader's language."""
+    client = signed_in(app, "social_worker", language)
+    response = client.get(f"/cases/{world.own_case}/diagram.bpmn")
+    assert response.status_code == 200
+    # what the viewer draws: the names of the elements (not the process's, which no pool shows here)
+    names = re.findall(r'<bpmn:(?!process\b)\w+ [^>]*?name="([^"]+)"', response.get_data(as_text=True))
+    check = foreign_in_bulgarian if language == "bg" else foreign_in_english
+    found = [name for name in names if check(name)]
+    shown = {"bg": "Първа оценка", "en": "Initial assessment"}[language]
+    assert shown in names and not found, found
 
 
 def test_the_checks_can_fail() -> None:

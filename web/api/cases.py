@@ -25,7 +25,6 @@ from web.api.schemas import (
 )
 from web.case_export import export_response
 from web.db import current_services, reads_only, request_uow
-from web.i18n import locale
 from web.labels import INCIDENT_PROBLEMS, label
 
 blp = api_blueprint("cases", "Cases: intake, the case file and who read it")
@@ -122,7 +121,7 @@ def message(body: dict[str, Any], case_id: str, name: str) -> dict[str, Any]:
     """
     who = caller()
     uow = request_uow()
-    deliver_message(uow, who, case_id, name[:80], body["data"], current_services().forms, locale())
+    deliver_message(uow, who, case_id, name[:80], body["data"], current_services().forms)
     return case_body(casefile.read_case(uow, who, case_id, view="api"))
 
 

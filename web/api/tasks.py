@@ -15,7 +15,6 @@ from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import CompletedSchema, CompleteSchema, InboxPageSchema, InboxQuerySchema, TaskSchema
 from web.db import current_services, reads_only, request_uow
-from web.i18n import locale
 
 blp = api_blueprint("tasks", "The inbox and the work on tasks")
 NO_CENTRE = 0  # no centre has id 0: an unknown centre code matches no task
@@ -67,7 +66,7 @@ def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     """
     who = caller()
     uow = request_uow()
-    complete_task(uow, who, task_id, body["data"], current_services().forms, locale())
+    complete_task(uow, who, task_id, body["data"], current_services().forms)
     view = taskfile.completed_task(uow, who, task_id)
     return {
         "task": view.task,

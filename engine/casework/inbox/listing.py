@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased
 
+from engine.bpmn.names import legal_source_en
 from engine.casework.read.led import led_case_ids
 from engine.clock import SOFIA, local_date
 from engine.errors import ValidationFailed
@@ -92,6 +93,7 @@ class InboxRow:
     version_sha: str = ""
     case_status: str = ""  # "suspended": the case is held, its tasks wait
     name_en: str = ""  # the task's English name (``name_en``), if the diagram has one
+    legal_source_en: str = ""  # the task's English legal source (``legal_source_en``), if it has one
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,14 @@ def _rows(
     )
     rows = [InboxRow(*row) for row in uow.session.execute(query)]
     names_en = english_names_of(uow, {(row.version_id, row.version_sha) for row in rows})
-    return [replace(row, name_en=names_en.get(row.version_id, {}).get(row.element_id, "")) for row in rows]
+    return [
+        replace(
+            row,
+            name_en=names_en.get(row.version_id, {}).get(row.element_id, ""),
+            legal_source_en=legal_source_en(names_en.get(row.version_id), row.element_id),
+        )
+        for row in rows
+    ]
 
 
 def _counts(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from engine.audit.chain import record
 from engine.bpmn import spiff
+from engine.bpmn.names import legal_source_en
 from engine.casework import attachments, notes
 from engine.casework.case_links import LinkView, links_of
 from engine.casework.cases import get_case, load_workflow
@@ -58,6 +59,7 @@ class DeadlineView:
     due_duration: str = ""  # how it was counted: P20D … from due_from (see engine/bpmn/properties.py)
     due_from: str = ""
     name_en: str = ""  # the diagram's English name of the element, if it has one
+    legal_source_en: str = ""  # the diagram's English legal source (``legal_source_en``), if it has one
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class TaskSummary:
     can_reassign: bool
     item_label: str = ""  # which item of a multi-instance task it is for
     name_en: str = ""  # the diagram's English name of the task (``name_en``), if it has one
+    legal_source_en: str = ""  # the diagram's English legal source (``legal_source_en``), if it has one
 
 
 @dataclass(frozen=True)
@@ -300,6 +303,7 @@ def task_summary(who: Principal, row: Any, names_en: Mapping[str, str] | None = 
         created_at=task.created_at,
         due_at=task.due_at,
         legal_source=task.legal_source,
+        legal_source_en=legal_source_en(names_en, task.element_id),
         completed_at=task.completed_at,
         completed_by=c_name or c_user or "",
         due_duration=task.due_duration,
@@ -326,6 +330,7 @@ def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[
             row.due_duration,
             row.due_from,
             names_en.get(row.element_id, ""),
+            legal_source_en(names_en, row.element_id),
         )
         for row in rows
     ]
@@ -338,6 +343,7 @@ def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[
             task.due_duration,
             task.due_from,
             task.name_en,
+            task.legal_source_en,
         )
         for task in current
         if task.due_at is not None

@@ -427,7 +427,7 @@ def test_a_field_required_for_this_case_is_refused_empty_and_nothing_changes(mak
         cases.complete_task(uow, worker, task_id, low, fixture_forms)  # low risk: not required
         uow.rollback()
     with make_uow() as uow, pytest.raises(ValidationFailed) as refused:
-        cases.complete_task(uow, worker, task_id, {"note": "x", "risk": "high"}, fixture_forms, "en")
+        cases.complete_task(uow, worker, task_id, {"note": "x", "risk": "high"}, fixture_forms)
     assert refused.value.fields == {"signed": ["Required for this case."]}
     with make_uow() as uow:
         assert [t.status for t in open_tasks(uow, public_id)] == ["open"]
@@ -444,9 +444,9 @@ def test_a_child_of_14_or_more_cosigns_the_plan():
     plan = forms.get("child_support_plan").defaults()
     assert plan["child_cosigned"] is False
     forms.validate("child_support_plan", plan)  # no case data (a draft, a preview): the rule is not read
-    forms.validate("child_support_plan", plan, "bg", {"age": 12})
-    forms.validate("child_support_plan", plan, "bg", {"age": None})  # the age is unknown: nothing to apply
+    forms.validate("child_support_plan", plan, {"age": 12})
+    forms.validate("child_support_plan", plan, {"age": None})  # the age is unknown: nothing to apply
     with pytest.raises(ValidationFailed) as refused:
-        forms.validate("child_support_plan", plan, "bg", {"age": 15})
-    assert refused.value.fields == {"child_cosigned": ["Задължително за този случай."]}
-    forms.validate("child_support_plan", {**plan, "child_cosigned": True}, "bg", {"age": 15})
+        forms.validate("child_support_plan", plan, {"age": 15})
+    assert refused.value.fields == {"child_cosigned": ["Required for this case."]}
+    forms.validate("child_support_plan", {**plan, "child_cosigned": True}, {"age": 15})

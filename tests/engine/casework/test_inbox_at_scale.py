@@ -326,17 +326,26 @@ def test_the_workload_counts_each_workers_open_overdue_and_this_weeks_tasks(make
 def test_the_escalation_notice_goes_to_managers_without_a_name(make_uow, world):
     # covered with the shipped pathways in tests/engine/pathways/test_shipped_escalations.py; here the
     # message's parameters are checked to hold no value but the case number and the task's name
+    from engine.bpmn.properties import TaskProperties
+    from engine.bpmn.spiff import HumanTask
     from engine.casework.escalations import announce_escalations
     from engine.store.models import Case
 
     [public_id] = open_cases(make_uow, world, ("Мария Петрова",))
     with make_uow() as uow:
         case = uow.session.scalar(select(Case).where(Case.public_id == public_id))
-        rows = [{"form_key": "escalation_review", "name": "Ескалация"}, {"form_key": "note", "name": "Друга"}]
-        assert announce_escalations(uow, case, rows) == 1
+        escalation = TaskProperties(form="note", escalation=True, name_en="Escalation")
+        # the property decides, not the form: a task with the escalation review's form but no flag is none
+        plain = TaskProperties(form="escalation_review")
+        opened = [
+            HumanTask("t1", "Esc", "Ескалация", None, escalation, {}),
+            HumanTask("t2", "Other", "Друга", None, plain, {}),
+        ]
+        assert announce_escalations(uow, case, opened) == 1
         [told] = notifications.list_for(uow, world.staff["manager"].user_id).items
         assert told.kind == "escalation.opened" and told.params == {
             "number": case.number,
             "task": "Ескалация",
+            "task_en": "Escalation",
         }
         assert notifications.list_for(uow, world.staff["social_worker"].user_id).items == []

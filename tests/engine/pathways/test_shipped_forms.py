@@ -17,7 +17,7 @@ RISK_FORMS = ("initial_risk_assessment", "risk_reassessment")
 
 def errors_of(key: str, data: dict[str, Any]) -> dict[str, list[str]]:
     try:
-        FORMS.validate(key, data, "en")
+        FORMS.validate(key, data)
     except ValidationFailed as error:
         return error.fields
     return {}
