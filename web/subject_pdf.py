@@ -20,7 +20,7 @@ def _refuse(url: str, *args: Any, **kwargs: Any) -> NoReturn:
 
 
 def render_pdf(html: str) -> bytes:
-    import weasyprint  # type: ignore[import-untyped]  # no type hints
+    import weasyprint
 
     pdf: bytes = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refuse).write_pdf()
     return pdf

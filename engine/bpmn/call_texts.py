@@ -2,8 +2,8 @@
 
 A shared sub-pathway (``monthly_review``) is called by pathways that differ only in words: the authority
 the review reports to (ДСП or ОЗД), the legal source a centre cites. Its element names, ``name_en``,
-``legal_source`` and ``legal_source_en`` may hold placeholders, ``{authority}``; the call activity's ``texts`` property gives
-their values, a JSON object (``{"authority": "ДСП"}``).
+``legal_source`` and ``legal_source_en`` may hold placeholders, ``{authority}``; the call activity's
+``texts`` property gives their values, a JSON object (``{"authority": "ДСП"}``).
 
 The texts are put in when the caller is checked and deployed, into the copy of the callee its version
 pins, not when a case runs: every page, the English interface, the scenarios and the ``deadline`` table

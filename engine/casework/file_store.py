@@ -133,7 +133,6 @@ class S3Store:
             raise
         return True
 
-
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))  # S3: none there is no error
 

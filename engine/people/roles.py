@@ -26,7 +26,7 @@ class Role:
     """A staff role. Every capability is False unless the role's line in ``ROLES`` says otherwise."""
 
     code: str
-    lane_bg: str  # the Bulgarian name a lane may carry (resolution only; never shown)
+    lane_bg: str  # the Bulgarian name a lane may carry; the Bulgarian outgoing documents print it too
     label: str  # an English message id, translated where it is shown
     # Does casework in a centre: may be named on a task in a diagram (a lane's role).
     casework: bool = False
@@ -169,6 +169,11 @@ def resolve_role(name: str) -> str | None:
 def role_label(code: str) -> str:
     """The role's English message id (the web translates it); an unknown code is returned as it is."""
     return next((role.label for role in ROLES if role.code == code), code)
+
+
+def role_name_bg(code: str) -> str:
+    """The role's Bulgarian name, for the outgoing documents, which are Bulgarian whoever generates them."""
+    return next((role.lane_bg for role in ROLES if role.code == code), code)
 
 
 def resolve_roles(names: Iterable[str]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.clock import local_date
 from engine.pathways.forms import Form
-from engine.people.roles import role_label
+from engine.people.roles import role_name_bg
 
 WITHHELD = "[адресът е поверителен]"
 NBSP = "\u00a0"
@@ -131,7 +131,7 @@ def recipient_lines(code: str, lead_name: str, extra: list[str]) -> list[str]:
 
 
 def author_of(name: str, role: str | None) -> Author:
-    return Author(name, role_label(role, "bg") if role else "")
+    return Author(name, role_name_bg(role) if role else "")
 
 
 def confidential_patterns(address: str) -> list[re.Pattern[str]]:

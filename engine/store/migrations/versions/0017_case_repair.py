@@ -1,7 +1,7 @@
 """case repair: when a suspended case was suspended (its held timers are shifted by that on resume)
 
 Revision ID: 0017_case_repair
-Revises: 0015_places
+Revises: 0016_case_migrations
 Create Date: 2026-12-03 16:55:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_case_repair"
-down_revision = "0015_places"
+down_revision = "0016_case_migrations"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 centre and year, and the centre's correspondence address, phone and e-mail for the letterhead
 
 Revision ID: 0018_case_documents
-Revises: 0015_places
+Revises: 0017_case_repair
 Create Date: 2026-12-03 16:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_case_documents"
-down_revision = "0015_places"
+down_revision = "0017_case_repair"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 and when it was pseudonymised
 
 Revision ID: 0019_retention
-Revises: 0015_places
+Revises: 0018_case_documents
 Create Date: 2026-12-03 16:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0019_retention"
-down_revision = "0015_places"
+down_revision = "0018_case_documents"
 branch_labels = None
 depends_on = None
 
