@@ -9,9 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.casework import drafts, task_notes
-from engine.casework.cases import complete_task, get_task
+from engine.casework.cases import complete_task, forms_of_task, get_task
 from engine.casework.read import taskfile
 from engine.errors import ConcurrencyConflict, ValidationFailed
+from engine.pathways.form_versions import forms_of_version
 from engine.pathways.forms import Form
 from engine.people.centres import centres_of_kind
 from web.db import current_services, discard_changes, request_uow
@@ -23,8 +24,9 @@ bp = Blueprint("task", __name__)
 bp.before_request(require_sign_in)
 
 
-def _form(form_key: str) -> Form | None:
-    forms = current_services().forms
+def _form(form_key: str, pathway_version_id: int) -> Form | None:
+    """The task's form as the case's pathway version was deployed with it."""
+    forms = forms_of_version(request_uow(), pathway_version_id, current_services().forms)
     return forms.get(form_key) if form_key and forms.exists(form_key) else None
 
 
@@ -44,7 +46,7 @@ def render_task(
     status: int = 200,
 ) -> Any:
     view = taskfile.read_task(request_uow(), current_principal(), task_id)
-    form = _form(view.task.form_key)
+    form = _form(view.task.form_key, view.pathway_version_id)
     lang = locale()
     if values is None:
         values = view.draft if view.task.status == "open" else view.data
@@ -75,7 +77,8 @@ def show(task_id: str) -> Any:
 
 def _submitted(task_id: str) -> dict[str, Any]:
     task = get_task(request_uow(), task_id)
-    form = _form(task.form_key)
+    forms = forms_of_task(request_uow(), task, current_services().forms)
+    form = forms.get(task.form_key) if task.form_key and forms.exists(task.form_key) else None
     return parse_submission(form, request.form) if form is not None else {}
 
 

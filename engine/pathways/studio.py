@@ -24,7 +24,7 @@ from engine.bpmn import checks, parsing
 from engine.clock import is_duration
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem, ValidationFailed
 from engine.pathways import diff as diffs
-from engine.pathways import scenarios
+from engine.pathways import form_versions, scenarios
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import parse_xml
 from engine.pathways.lint import Verdict, check_document
@@ -78,7 +78,11 @@ def find_draft(uow: UnitOfWork, pathway: Pathway) -> PathwayDraft | None:
 
 
 def verdict_of(uow: UnitOfWork, key: str, data: bytes, forms: FormCatalog) -> tuple[Verdict, Any]:
-    """The verdict on a draft with every problem coded; a draft of another process is a problem too."""
+    """The verdict on a draft with every problem coded; a draft of another process is a problem too.
+
+    Forms are checked as the deploy would snapshot them: form drafts and deployed versions count.
+    """
+    forms = form_versions.deployable(uow, forms)
     verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle)
     if verdict.process_id and verdict.process_id != key:
         message = f"the executable process is '{verdict.process_id}': the pathway's process id is '{key}'"
@@ -231,6 +235,7 @@ def simulate_draft(
     """Run the draft through a scenario (the format of :mod:`engine.pathways.scenarios`)."""
     require(can_edit_pathway(who), ONLY_EDITORS)
     scenario = scenarios.parse(raw_scenario, "scenario")
+    forms = form_versions.deployable(uow, forms)
     outcome = scenarios.run(scenario, _parsed_draft(uow, key, forms), forms)
     return scenarios.steps_json(outcome.result.steps)
 
@@ -246,6 +251,7 @@ def run_draft_tests(
 ) -> ScenarioReport:
     """Every shipped scenario of the pathway, run against the draft."""
     require(can_edit_pathway(who), ONLY_EDITORS)
+    forms = form_versions.deployable(uow, forms)
     return run_scenarios(_parsed_draft(uow, key, forms), key, pathways_dir, forms)
 
 

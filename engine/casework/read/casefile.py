@@ -151,6 +151,7 @@ class CaseFile:
     links: list[LinkView] = field(default_factory=list)  # cases opened from this one, or that opened it
     dsp_lead_name: str = ""  # the ДСП lead social worker (ЗСУ чл. 84(3)), as given at intake
     dsp_lead_contact: str = ""
+    pathway_version_id: int = 0  # the case's: its forms are those this version was deployed with
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -205,6 +206,7 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         links=links_of(uow, who, case),
         dsp_lead_name=str(progress.started_with.get("dsp_lead_name") or ""),
         dsp_lead_contact=str(progress.started_with.get("dsp_lead_contact") or ""),
+        pathway_version_id=case.pathway_version_id,
     )
     record_read(uow, who, case, {"view": view})
     return casefile

@@ -34,6 +34,7 @@ from engine.store.models.core import (
     new_public_id,
     new_security_stamp,
 )
+from engine.store.models.forms import FormDraft, FormVersion, PathwayVersionForm
 from engine.store.models.places import OccupancyDay, Place, PlaceStay, Room, TurnAway, WaitingEntry
 from engine.store.models.studio import PathwayApproval, PathwayDraft
 
@@ -51,6 +52,8 @@ __all__ = [
     "CaseTask",
     "Centre",
     "Deadline",
+    "FormDraft",
+    "FormVersion",
     "Membership",
     "Notification",
     "NotificationPreference",
@@ -60,6 +63,7 @@ __all__ = [
     "PathwayApproval",
     "PathwayDraft",
     "PathwayVersion",
+    "PathwayVersionForm",
     "Place",
     "PlaceStay",
     "Room",
