@@ -154,7 +154,9 @@ def _schema_problems(schema: dict[str, Any]) -> list[FormProblem]:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
-        where = "/".join(str(part) for part in error.absolute_path if part != "properties") or "_form"
+        parts = [str(part) for part in error.absolute_path]
+        named = [parts[i + 1] for i in range(len(parts) - 1) if parts[i] == "properties"]
+        where = "/".join(named) or "_form"  # the field (goals/goal inside a group) the error is in
         problems.append(
             FormProblem(
                 where,
