@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         case_file,
         cases,
         dashboard,
+        form_builder,
         health,
         inbox,
         incidents,
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         intake,
         pathways,
         studio,
+        form_builder,
         admin,
     )
     for module in modules:

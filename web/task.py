@@ -30,7 +30,7 @@ def _form(form_key: str, pathway_version_id: int) -> Form | None:
     return forms.get(form_key) if form_key and forms.exists(form_key) else None
 
 
-def _choice_lists(form: Form) -> dict[str, list[Choice]]:
+def choice_lists(form: Form) -> dict[str, list[Choice]]:
     """The centres a form may offer (codes and names only, never an address)."""
     if "crisis_centres" not in choice_lists_of(form):
         return {}
@@ -50,7 +50,7 @@ def render_task(
     lang = locale()
     if values is None:
         values = view.draft if view.task.status == "open" else view.data
-    fields = form_fields(form, values, errors, lang, _choice_lists(form)) if form is not None else []
+    fields = form_fields(form, values, errors, lang, choice_lists(form)) if form is not None else []
     done = (
         shown_data(form, view.data or {}, lang, _("yes"), _("no")) if view.task.status == "completed" else []
     )

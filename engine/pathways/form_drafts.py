@@ -52,6 +52,16 @@ def N_(text: str) -> str:
     return text
 
 
+# The kinds of expression that read a field, as a problem names them (translated where shown).
+READING_KINDS = {
+    "condition": N_("a condition"),
+    "script": N_("a script"),
+    "timer": N_("a timer"),
+    "due": N_("a due date"),
+    "item_label": N_("an item label"),
+}
+
+
 @dataclass(frozen=True)
 class FormProblem:
     """One problem of a form draft: ``template`` is a message id, filled in with ``values``."""
@@ -178,6 +188,12 @@ def _schema_problems(schema: dict[str, Any]) -> list[FormProblem]:
             )
         )
     for name, spec in properties.items():
+        if not isinstance(spec, dict):
+            problems.append(
+                FormProblem(
+                    str(name)[:80], "error", "field_invalid", N_("a field is a JSON object: its schema")
+                )
+            )
         if not FIELD_NAME.match(str(name)):
             problems.append(
                 FormProblem(
@@ -267,16 +283,9 @@ def save_form_draft(
     ``schema``); a JSON object with problems is stored and comes back with them.
     """
     require(can_edit_pathway(who), ONLY_EDITORS)
-    check_key(key)
-    if len(body) > MAX_SCHEMA_BYTES:
-        raise FileTooLarge("the form is too large", {"schema": [f"at most {MAX_SCHEMA_BYTES} bytes"]})
-    try:
-        schema = json.loads(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise MalformedForm("the body is not JSON", {"schema": ["not JSON"]}) from error
-    if not isinstance(schema, dict):
-        raise ValidationFailed("a form is a JSON object", {"schema": ["must be an object"]})
+    schema = _body_schema(key, body)
     text = schema_text(schema)
+
     now = uow.clock.now()
     draft = find_form_draft(uow, key)
     if draft is None:
@@ -294,6 +303,33 @@ def save_form_draft(
         detail={"sha256": draft.sha256, "problems": len(problems)},
     )
     return _view(uow, key, schema, "draft", draft, problems)
+
+
+def _body_schema(key: str, body: bytes) -> dict[str, Any]:
+    """A request's body as a form's JSON Schema: refused (nothing stored) when it is not even that."""
+    check_key(key)
+    if len(body) > MAX_SCHEMA_BYTES:
+        raise FileTooLarge("the form is too large", {"schema": [f"at most {MAX_SCHEMA_BYTES} bytes"]})
+    try:
+        schema = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise MalformedForm("the body is not JSON", {"schema": ["not JSON"]}) from error
+    if not isinstance(schema, dict):
+        raise ValidationFailed("a form is a JSON object", {"schema": ["must be an object"]})
+    return schema
+
+
+def unsaved_preview(
+    uow: UnitOfWork, who: Principal, key: str, body: bytes, files: FormCatalog
+) -> dict[str, Any]:
+    """The schema the builder is editing, to be rendered as it stands (the live preview): nothing is
+    stored. ValidationFailed when the renderer cannot draw it (its problems say why)."""
+    require(can_edit_pathway(who), ONLY_EDITORS)
+    schema = _body_schema(key, body)
+    problems = [p for p in draft_problems(uow, key, schema, files) if p.code in _UNRENDERABLE]
+    if problems:
+        raise ValidationFailed("the preview cannot show this draft", {p.field: [p.english] for p in problems})
+    return schema
 
 
 class MalformedForm(ValidationFailed):
@@ -373,4 +409,4 @@ def preview_schema(
     return key, schema
 
 
-_UNRENDERABLE = {"not_a_form", "schema_invalid", "rule_invalid"}
+_UNRENDERABLE = {"not_a_form", "schema_invalid", "rule_invalid", "field_invalid"}

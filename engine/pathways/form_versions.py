@@ -20,12 +20,13 @@ import hashlib
 import json
 from typing import Any
 
+from jsonschema.exceptions import SchemaError
 from sqlalchemy import func, select
 
 from engine.audit.chain import Actor, record
 from engine.bpmn.field_reads import form_keys_of
 from engine.bpmn.parsing import ParsedPathway
-from engine.errors import NotFound, PathwayInvalid, Problem
+from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem, ValidationFailed
 from engine.pathways.forms import Form, FormCatalog, checked_form
 from engine.store.models import Case, FormDraft, FormVersion, PathwayVersion, PathwayVersionForm
 from engine.store.uow import UnitOfWork
@@ -195,7 +196,13 @@ class DeployableForms(FormCatalog):
             schema = current_schema(self.uow, key, self.files) if key in self._keys else None
             if schema is None:
                 raise NotFound(f"form '{key}' does not exist")
-            form = checked_form(key, schema)
+            try:
+                form = checked_form(key, schema)
+            except (SchemaError, ExpressionError) as error:
+                raise ValidationFailed(
+                    f"the draft of form '{key}' has errors: fix it in the form builder",
+                    {key: ["invalid draft"]},
+                ) from error
             self._forms[key] = form
         return form
 

@@ -57,7 +57,7 @@ class CasepathApi(Api):  # type: ignore[misc]  # flask-smorest is untyped: its A
 
 
 def register(app: Flask) -> CasepathApi:
-    from web.api import case_file, cases, dashboard, pathways, studio, tasks
+    from web.api import case_file, cases, dashboard, forms, pathways, studio, tasks
 
     app.config.update(
         API_TITLE="Casepath",
@@ -87,7 +87,7 @@ def register(app: Flask) -> CasepathApi:
         },
     )
     api = CasepathApi(app)
-    blueprints = (tasks.blp, cases.blp, case_file.blp, pathways.blp, studio.blp, dashboard.blp)
+    blueprints = (tasks.blp, cases.blp, case_file.blp, pathways.blp, studio.blp, forms.blp, dashboard.blp)
     for blp in blueprints:
         api.register_blueprint(blp)
     app.register_error_handler(405, method_not_allowed)
