@@ -145,4 +145,10 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         fixed("/pathway-approvals/1/bpmn"), for_roles(STUDIO, ok=404)
     ),
     ("api_studio.decide", "POST"): ApiRule(fixed("/pathway-approvals/1"), signed_in(422)),
+    # The form builder: form data is not JSON (415) before any permission; reads for the studio's readers.
+    ("api_forms.list_forms", "GET"): ApiRule(fixed("/forms"), for_roles(STUDIO)),
+    ("api_forms.get_draft", "GET"): ApiRule(fixed("/forms/review/draft"), for_roles(STUDIO)),
+    ("api_forms.put_draft", "PUT"): ApiRule(fixed("/forms/review/draft"), signed_in(415)),
+    ("api_forms.preview", "GET"): ApiRule(fixed("/forms/review/preview"), for_roles(STUDIO)),
+    ("api_forms.live_preview", "POST"): ApiRule(fixed("/forms/review/preview"), signed_in(415)),
 }

@@ -43,6 +43,11 @@ ENDPOINTS = {
     ("get", "/api/v1/centres/{code}/dashboard"),
     ("get", "/api/v1/centres/{code}/occupancy"),
     ("get", "/api/v1/cases/export"),
+    ("get", "/api/v1/forms"),
+    ("get", "/api/v1/forms/{key}/draft"),
+    ("put", "/api/v1/forms/{key}/draft"),
+    ("get", "/api/v1/forms/{key}/preview"),
+    ("post", "/api/v1/forms/{key}/preview"),
 }
 
 
