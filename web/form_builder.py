@@ -15,6 +15,7 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from engine.errors import NotFound
 from engine.pathways import form_drafts
+from engine.pathways.forms import localised
 from engine.people.permissions import can_edit_pathway, require
 from web.db import current_services, reads_only, request_uow
 from web.form_preview import problem_json
@@ -88,6 +89,7 @@ def edit(key: str) -> Any:
         key=key,
         builder=builder,
         schema_json=htmlsafe_json_dumps(schema, dumps=json.dumps),  # not |tojson: it sorts the fields
+        form_title=localised(schema, "title", locale()) or key,
         source=source,
         version=version,
         author=author,
