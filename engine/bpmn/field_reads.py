@@ -21,6 +21,7 @@ from engine.bpmn import properties
 from engine.bpmn.checks import conditions_of
 from engine.bpmn.expressions.syntax import parse_expression, parse_script
 from engine.bpmn.parsing import ParsedPathway
+from engine.bpmn.timers import is_cycle_literal
 from engine.clock import is_duration
 from engine.errors import ExpressionError
 
@@ -56,7 +57,9 @@ def readings_of(parsed: ParsedPathway) -> Iterator[Reading]:
             yield Reading(element, "condition", text)
         definition = getattr(task_spec, "event_definition", None)
         if isinstance(definition, TimerEventDefinition) and definition.expression:
-            yield Reading(element, "timer", str(definition.expression))
+            text = str(definition.expression).strip()
+            if not (is_duration(text) or is_cycle_literal(text)):  # a literal reads nothing
+                yield Reading(element, "timer", text)
         raw = properties.raw_of_spec(task_spec)
         due = raw.get("due", "").strip()
         if due and not is_duration(due):
@@ -76,7 +79,7 @@ def names_read(reading: Reading) -> set[str]:
     names: set[str] = set()
     for tree in trees:
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):  # not what a script assigns
                 names.add(node.id)
             elif (
                 isinstance(node, ast.Subscript)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
+from engine.bpmn.field_reads import Reading, names_read
 from engine.casework import cases, drafts
 from engine.errors import FileTooLarge, NotFound, PathwayInvalid, PermissionDenied, ValidationFailed
 from engine.pathways import form_drafts, form_versions, versions
@@ -182,3 +183,12 @@ def test_case_workers_do_not_edit_forms(
 ) -> None:
     with make_uow() as uow, pytest.raises(PermissionDenied):
         form_drafts.save_form_draft(uow, world.staff[role], "note", b"{}", fixture_forms)
+
+
+def test_what_an_expression_reads_is_its_loaded_names_and_string_keys() -> None:
+    script = Reading("s", "script", 'goals_met = False\nscore = risk + data["age"]')
+    assert names_read(script) == {"risk", "data", "age"}  # goals_met and score are written, not read
+    assert names_read(Reading("t", "timer", 'add_duration(admitted_at, "P6M")')) == {
+        "admitted_at",
+        "add_duration",
+    }
