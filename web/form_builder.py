@@ -14,7 +14,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from jinja2.utils import htmlsafe_json_dumps
 
 from engine.errors import NotFound
-from engine.pathways import form_drafts
+from engine.pathways import form_drafts, form_list
 from engine.pathways.forms import localised
 from engine.people.permissions import can_edit_pathway, require
 from web.db import current_services, reads_only, request_uow
@@ -31,7 +31,7 @@ bp.before_request(require_sign_in)
 def index() -> Any:
     who = current_principal()
     require(can_edit_pathway(who), form_drafts.ONLY_EDITORS)
-    forms = form_drafts.list_forms(request_uow(), who, current_services().forms)
+    forms = form_list.list_forms(request_uow(), who, current_services().forms)
     return render_template("forms.html", forms=forms, english=locale() == "en")
 
 
@@ -72,7 +72,7 @@ def edit(key: str) -> Any:
     except NotFound:
         schema, source, problems, version, author, saved_at = _empty(key), "new", [], None, "", None
     used_by = next(
-        (info.used_by for info in form_drafts.list_forms(request_uow(), who, current_services().forms)
+        (info.used_by for info in form_list.list_forms(request_uow(), who, current_services().forms)
          if info.key == key),
         [],
     )  # fmt: skip

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from engine.bpmn import property_sheet
 from engine.errors import NotFound
-from engine.pathways import form_drafts, studio, studio_deploy
+from engine.pathways import form_list, studio, studio_deploy
 from engine.pathways.versions import PathwayInfo, list_pathways
 from engine.people.permissions import can_edit_pathway, require
 from engine.people.roles import CASEWORK_ROLES, role_label
@@ -58,7 +58,7 @@ def edit(key: str) -> Any:
     require(can_edit_pathway(who), studio.ONLY_EDITORS)
     pathway = _pathway(key)
     language = locale()
-    forms = form_drafts.list_forms(request_uow(), who, current_services().forms)  # drafts and new ones too
+    forms = form_list.list_forms(request_uow(), who, current_services().forms)  # drafts and new ones too
     editor = {
         "key": key,
         "locale": language,
@@ -80,7 +80,7 @@ def edit(key: str) -> Any:
     )
 
 
-def _form_title(form: form_drafts.FormInfo, language: str) -> str:
+def _form_title(form: form_list.FormInfo, language: str) -> str:
     return form.title_en if language == "en" else form.title
 
 

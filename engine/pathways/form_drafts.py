@@ -28,7 +28,6 @@ from engine.bpmn.parsing import ParsedPathway
 from engine.errors import ExpressionError, FileTooLarge, NotFound, ValidationFailed
 from engine.pathways.form_versions import (
     find_form_draft,
-    known_keys,
     latest_form_version,
     schema_text,
     sha_of,
@@ -36,7 +35,7 @@ from engine.pathways.form_versions import (
 )
 from engine.pathways.forms import REQUIRED_WHEN, FormCatalog, localised
 from engine.people.permissions import Principal, can_edit_pathway, can_read_studio, require
-from engine.store.models import FormDraft, FormVersion, Pathway, PathwayVersion, PathwayVersionForm, User
+from engine.store.models import FormDraft, Pathway, PathwayVersion, User
 from engine.store.uow import UnitOfWork
 
 ONLY_EDITORS = "only a coordinator edits forms"
@@ -92,16 +91,6 @@ class FormDraftView:
         return "invalid" if any(p.severity == "error" for p in self.problems) else "valid"
 
 
-@dataclass(frozen=True)
-class FormInfo:
-    key: str
-    title: str
-    title_en: str
-    version: int | None
-    has_draft: bool
-    used_by: list[str]
-
-
 def check_key(key: str) -> None:
     if not FORM_KEY.match(key):
         raise NotFound(f"no form '{key[:80]}'")
@@ -129,25 +118,6 @@ def latest_bundles(uow: UnitOfWork) -> dict[str, ParsedPathway]:
         .order_by(Pathway.key)
     ).all()
     return {key: state.load_spec(spec) for key, spec in rows}
-
-
-def forms_in_use(uow: UnitOfWork) -> dict[str, list[str]]:
-    """Form key → the pathways whose latest version was deployed with it (read from the snapshots)."""
-    sub = (
-        select(PathwayVersion.pathway_id, func.max(PathwayVersion.version).label("v"))
-        .group_by(PathwayVersion.pathway_id)
-        .subquery()
-    )
-    rows = uow.session.execute(
-        select(PathwayVersionForm.form_key, Pathway.key)
-        .join(PathwayVersion, PathwayVersion.id == PathwayVersionForm.pathway_version_id)
-        .join(sub, (PathwayVersion.pathway_id == sub.c.pathway_id) & (PathwayVersion.version == sub.c.v))
-        .join(Pathway, Pathway.id == PathwayVersion.pathway_id)
-    ).all()
-    users: dict[str, list[str]] = {}
-    for form_key, pathway_key in rows:
-        users.setdefault(str(form_key), []).append(str(pathway_key))
-    return {key: sorted(keys) for key, keys in users.items()}
 
 
 def draft_problems(
@@ -386,33 +356,6 @@ def _view(
         draft.saved_at if draft is not None else None,
         problems,
     )
-
-
-def list_forms(uow: UnitOfWork, who: Principal, files: FormCatalog) -> list[FormInfo]:
-    """Every form: shipped, deployed or drafted, with the pathways whose latest version uses it."""
-    require(can_read_studio(who), ONLY_READERS)
-    users = forms_in_use(uow)
-    drafts = {d.key: d for d in uow.session.scalars(select(FormDraft))}
-    latest: dict[str, FormVersion] = {}
-    for version in uow.session.scalars(select(FormVersion).order_by(FormVersion.version)):
-        latest[version.key] = version  # the highest number last
-    files = shipped(files)
-    infos = []
-    for key in known_keys(uow, files):
-        found = drafts.get(key) or latest.get(key)
-        schema = json.loads(found.schema_json) if found is not None else files.file_schema(key)
-        schema = schema if isinstance(schema, dict) else {}
-        infos.append(
-            FormInfo(
-                key,
-                localised(schema, "title", "bg") or key,
-                localised(schema, "title", "en") or key,
-                latest[key].version if key in latest else None,
-                key in drafts,
-                users.get(key, []),
-            )
-        )
-    return infos
 
 
 def preview_schema(

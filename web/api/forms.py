@@ -15,7 +15,7 @@ from flask import Response, request
 from marshmallow import Schema, fields
 from webargs.flaskparser import abort
 
-from engine.pathways import form_drafts
+from engine.pathways import form_drafts, form_list
 from web.api.auth import caller
 from web.api.base import api_blueprint, errors
 from web.api.schemas import Instant
@@ -89,7 +89,7 @@ def draft_json(view: form_drafts.FormDraftView) -> dict[str, Any]:
 @reads_only
 def list_forms() -> dict[str, Any]:
     """Every form: shipped, deployed or drafted, with the pathways whose latest version uses it."""
-    infos = form_drafts.list_forms(request_uow(), caller(), current_services().forms)
+    infos = form_list.list_forms(request_uow(), caller(), current_services().forms)
     english = locale() == "en"
     return {
         "items": [

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.bpmn.field_reads import Reading, names_read
 from engine.casework import cases, drafts
 from engine.errors import FileTooLarge, NotFound, PathwayInvalid, PermissionDenied, ValidationFailed
-from engine.pathways import form_drafts, form_versions, versions
+from engine.pathways import form_drafts, form_list, form_versions, versions
 from engine.pathways.forms import FormCatalog
 from engine.store.models import AuditEvent, FormDraft, FormVersion
 from engine.store.uow import UnitOfWork
@@ -174,7 +174,7 @@ def test_draft_problems_are_coded_and_malformed_bodies_refused(
         assert save(uow, coordinator, "brand_new", b'{"type": "array"}', fixture_forms).verdict == "invalid"
         with pytest.raises(ValidationFailed):  # not even an object: nothing to keep as a draft
             save(uow, coordinator, "brand_new", b"[]", fixture_forms)
-        assert "brand_new" in [info.key for info in form_drafts.list_forms(uow, coordinator, fixture_forms)]
+        assert "brand_new" in [info.key for info in form_list.list_forms(uow, coordinator, fixture_forms)]
 
 
 @pytest.mark.parametrize("role", ["social_worker", "case_lead", "psychologist", "admin"])
