@@ -11,12 +11,14 @@ from flask_babel import lazy_gettext as _l
 from engine.casework import attachments, family, inbox, notes
 from engine.casework.cases import close_case, get_case, retry_incident, signal_case
 from engine.casework.documents import service as documents
-from engine.casework.messages import Awaited, deliver_message, messages_for
+from engine.casework.messages import Awaited, deliver_message, forms_for_case, messages_for
 from engine.casework.read import case_audit, casefile
 from engine.casework.read.case_list import CaseFilters, list_cases
 from engine.casework.read.export import write_csv
 from engine.clock import SOFIA
 from engine.errors import ConcurrencyConflict, ValidationFailed
+from engine.pathways.form_versions import forms_of_version
+from engine.pathways.forms import FormCatalog
 from engine.pathways.names import english_diagram
 from engine.people.permissions import (
     can_answer_subject_request,
@@ -101,7 +103,7 @@ def render_case(
     """The case page; after a refused message, with that message's form filled in and its errors."""
     who = current_principal()
     case = casefile.read_case(request_uow(), who, case_id)
-    forms = current_services().forms
+    forms = forms_of_version(request_uow(), case.pathway_version_id, current_services().forms)
     lang = locale()
     completed = [
         (
@@ -122,9 +124,9 @@ def render_case(
     messages = [
         (
             item,
-            _message_fields(item, message_values, message_errors)
+            _message_fields(forms, item, message_values, message_errors)
             if item.name == message_name
-            else _message_fields(item, None, None),
+            else _message_fields(forms, item, None, None),
         )
         for item in messages_for(request_uow(), who, case_id)
     ]
@@ -147,9 +149,8 @@ def render_case(
 
 
 def _message_fields(
-    item: Awaited, values: dict[str, Any] | None, errors: dict[str, list[str]] | None
+    forms: FormCatalog, item: Awaited, values: dict[str, Any] | None, errors: dict[str, list[str]] | None
 ) -> list[Field]:
-    forms = current_services().forms
     if not item.form_key or not forms.exists(item.form_key):
         return []
     return form_fields(forms.get(item.form_key), values, translated(errors or {}), locale())
@@ -158,7 +159,7 @@ def _message_fields(
 @bp.post("/cases/<case_id>/messages/<name>")
 def message(case_id: str, name: str) -> Any:
     """Deliver a message the pathway waits for (a role the element names), with its form's data."""
-    forms = current_services().forms
+    forms = forms_for_case(request_uow(), current_principal(), case_id, current_services().forms)
     awaited = {item.name: item for item in messages_for(request_uow(), current_principal(), case_id)}
     item = awaited.get(name[:80])
     form = (

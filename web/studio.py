@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from engine.bpmn import property_sheet
 from engine.errors import NotFound
-from engine.pathways import studio, studio_deploy
+from engine.pathways import form_list, studio, studio_deploy
 from engine.pathways.versions import PathwayInfo, list_pathways
 from engine.people.permissions import can_edit_pathway, require
 from engine.people.roles import CASEWORK_ROLES
@@ -66,15 +66,14 @@ def edit(key: str) -> Any:
     who = current_principal()
     require(can_edit_pathway(who), studio.ONLY_EDITORS)
     pathway = _pathway(key)
-    forms = current_services().forms
-    form_keys = forms.keys()  # a FormCatalog's keys: files, not a dict
     language = locale()
+    forms = form_list.list_forms(request_uow(), who, current_services().forms)  # drafts and new ones too
     editor = {
         "key": key,
         "locale": language,
         "properties": property_sheet.as_json(_translate),
         "roles": [{"value": code, "label": role_name(code)} for code in sorted(CASEWORK_ROLES)],
-        "forms": [{"value": k, "label": f"{forms.get(k).title(language)} ({k})"} for k in form_keys],
+        "forms": [{"value": f.key, "label": f"{_form_title(f, language)} ({f.key})"} for f in forms],
         "catalogue": catalogue(),
         "api": url_for("api_studio.get_draft", key=key),
         "versions_api": url_for("api_studio.list_versions", key=key),
@@ -90,6 +89,10 @@ def edit(key: str) -> Any:
         editor=editor,
         try_scenario=json.dumps(_try_scenario(), ensure_ascii=False, indent=1),
     )
+
+
+def _form_title(form: form_list.FormInfo, language: str) -> str:
+    return form.title_en if language == "en" else form.title
 
 
 def _try_scenario() -> dict[str, Any]:

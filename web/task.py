@@ -9,9 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.casework import drafts, task_notes
-from engine.casework.cases import CASE_SUSPENDED, complete_task, get_task
+from engine.casework.cases import CASE_SUSPENDED, complete_task, forms_of_task, get_task
 from engine.casework.read import taskfile
 from engine.errors import ConcurrencyConflict, ValidationFailed
+from engine.pathways.form_versions import forms_of_version
 from engine.pathways.forms import Form
 from engine.people.centres import centres_of_kind
 from web.db import current_services, discard_changes, request_uow
@@ -24,12 +25,13 @@ bp = Blueprint("task", __name__)
 bp.before_request(require_sign_in)
 
 
-def _form(form_key: str) -> Form | None:
-    forms = current_services().forms
+def _form(form_key: str, pathway_version_id: int) -> Form | None:
+    """The task's form as the case's pathway version was deployed with it."""
+    forms = forms_of_version(request_uow(), pathway_version_id, current_services().forms)
     return forms.get(form_key) if form_key and forms.exists(form_key) else None
 
 
-def _choice_lists(form: Form) -> dict[str, list[Choice]]:
+def choice_lists(form: Form) -> dict[str, list[Choice]]:
     """The centres a form may offer (codes and names only, never an address)."""
     if "crisis_centres" not in choice_lists_of(form):
         return {}
@@ -45,12 +47,12 @@ def render_task(
     status: int = 200,
 ) -> Any:
     view = taskfile.read_task(request_uow(), current_principal(), task_id)
-    form = _form(view.task.form_key)
+    form = _form(view.task.form_key, view.pathway_version_id)
     lang = locale()
     errors = translated(errors) if errors else errors
     if values is None:
         values = view.draft if view.task.status == "open" else view.data
-    fields = form_fields(form, values, errors, lang, _choice_lists(form)) if form is not None else []
+    fields = form_fields(form, values, errors, lang, choice_lists(form)) if form is not None else []
     done = (
         shown_data(form, view.data or {}, lang, _("yes"), _("no")) if view.task.status == "completed" else []
     )
@@ -77,7 +79,8 @@ def show(task_id: str) -> Any:
 
 def _submitted(task_id: str) -> dict[str, Any]:
     task = get_task(request_uow(), task_id)
-    form = _form(task.form_key)
+    forms = forms_of_task(request_uow(), task, current_services().forms)
+    form = forms.get(task.form_key) if task.form_key and forms.exists(task.form_key) else None
     return parse_submission(form, request.form) if form is not None else {}
 
 

@@ -31,7 +31,7 @@ def _check_task_spec(task_spec: Any) -> list[Problem]:
         text = getattr(task_spec, attr, None)
         if text:
             checks.append(("script", text))
-    for condition in _conditions_of(task_spec):
+    for condition in conditions_of(task_spec):
         checks.append(("expression", condition))
     definition = getattr(task_spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
@@ -77,7 +77,7 @@ def _literal_cycle(definition: Any) -> str:
         return ""  # malformed: check_scripts_of reports it
 
 
-def _conditions_of(task_spec: Any) -> Iterator[str]:
+def conditions_of(task_spec: Any) -> Iterator[str]:
     for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
         text = condition.args[0] if condition is not None and getattr(condition, "args", None) else condition
         if isinstance(text, str) and text:

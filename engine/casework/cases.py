@@ -29,6 +29,7 @@ from engine.casework.operations import CaseOperations
 from engine.casework.projection import cancel_open_work, sync_case
 from engine.clock import isoformat_local, local_date
 from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
+from engine.pathways.form_versions import forms_of_case, forms_of_version
 from engine.pathways.forms import FormCatalog
 from engine.pathways.versions import latest_version, parsed_version
 from engine.people.permissions import (
@@ -221,6 +222,12 @@ def get_task(uow: UnitOfWork, public_id: str) -> CaseTask:
     return task
 
 
+def forms_of_task(uow: UnitOfWork, task: CaseTask, files: FormCatalog) -> FormCatalog:
+    """The forms of the task's case: those its pathway version was deployed with."""
+    version_id = uow.session.scalar(select(Case.pathway_version_id).where(Case.id == task.case_id))
+    return forms_of_version(uow, int(version_id or 0), files)
+
+
 def complete_task(
     uow: UnitOfWork,
     who: Principal,
@@ -243,6 +250,7 @@ def complete_task(
     if (waiting := spiff.find_human_task(workflow, task.workflow_task_id)) is None:
         raise ConcurrencyConflict("the task is no longer waiting in the pathway")
     known = spiff.data_of(waiting)  # what the case knows at this task decides the fields it requires
+    forms = forms_of_case(uow, case, forms)  # the forms the case's pathway version was deployed with
     clean = forms.validate(task.form_key, data, known) if task.form_key else dict(data)
     taken = take_for_completion(who, task)  # the holder completes; an unclaimed task is taken first
     now = uow.clock.now()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.audit.chain import record
+from engine.casework.cases import forms_of_task
 from engine.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from engine.pathways.forms import FormCatalog
 from engine.people.permissions import Principal, can_save_draft, can_view_task, require
@@ -27,7 +28,7 @@ def save_draft(
     if task.status != "open":
         raise ConcurrencyConflict(f"the task is {task.status}; the draft was not saved")
     require(can_save_draft(who, task), "this task is for another role or another person")
-    _check_draft(task, data, forms)
+    _check_draft(task, data, forms_of_task(uow, task, forms))
     task.draft = dict(data)
     record(
         uow.session,

@@ -18,6 +18,7 @@ from engine.audit.chain import record
 from engine.bpmn import events, spiff
 from engine.casework.cases import drive, get_case, load_workflow, lock_case
 from engine.errors import ConcurrencyConflict, NotFound, PermissionDenied, ValidationFailed
+from engine.pathways.form_versions import forms_of_case
 from engine.pathways.forms import FormCatalog
 from engine.people.permissions import Principal, can_deliver_message
 from engine.people.roles import resolve_roles
@@ -76,6 +77,11 @@ def messages_for(uow: UnitOfWork, who: Principal, case_public_id: str) -> list[A
     return [item for item in awaited_messages(uow, case) if can_deliver_message(who, case, item.roles)]
 
 
+def forms_for_case(uow: UnitOfWork, who: Principal, case_public_id: str, files: FormCatalog) -> FormCatalog:
+    """The forms the case's pathway version was deployed with (its message forms among them)."""
+    return forms_of_case(uow, get_case(uow, who, case_public_id), files)
+
+
 def find_case(uow: UnitOfWork, reference: str) -> str:
     """The public id of a case named by its number (KC-2026-0001) or its public id (the command line)."""
     public_id = uow.session.scalar(
@@ -114,7 +120,7 @@ def deliver_message(
         )
     if who.user_id is not None and not can_deliver_message(who, case, item.roles):
         raise PermissionDenied(f"the message '{name}' is delivered by: {', '.join(item.roles) or 'nobody'}")
-    clean = _payload(item, data, forms)
+    clean = _payload(item, data, forms_of_case(uow, case, forms))
 
     def step() -> spiff.Workflow:
         if not spiff.deliver_message(workflow, name, clean):

@@ -65,6 +65,18 @@ class Form:
         }
 
 
+def checked_form(key: str, schema: dict[str, Any]) -> Form:
+    """A form whose schema is valid JSON Schema and whose ``x-required-when`` rules parse.
+
+    jsonschema's SchemaError, or ExpressionError for a broken rule: it fails where the form is read.
+    """
+    Draft202012Validator.check_schema(schema)
+    form = Form(key, schema)
+    for expression in form.required_when().values():
+        check_expression(expression)
+    return form
+
+
 def localised(spec: dict[str, Any], attr: str, locale: str) -> str:
     if locale != "bg":
         value = spec.get(f"x-{attr}-{locale}")
@@ -88,13 +100,18 @@ class FormCatalog:
         if form is None:
             if not self.exists(key):
                 raise NotFound(f"form '{key}' does not exist")
-            schema = json.loads((self.forms_dir / f"{key}.json").read_text(encoding="utf-8"))
-            Draft202012Validator.check_schema(schema)
-            form = Form(key, schema)
-            for expression in form.required_when().values():
-                check_expression(expression)  # a broken rule fails where the form is read, not later
+            form = checked_form(key, self.file_schema(key))
             self._forms[key] = form
         return form
+
+    def file_schema(self, key: str) -> dict[str, Any]:
+        """The shipped file's JSON Schema as written (NotFound when there is no such file)."""
+        if not (bool(_KEY.match(key)) and (self.forms_dir / f"{key}.json").is_file()):
+            raise NotFound(f"form '{key}' does not exist")
+        schema = json.loads((self.forms_dir / f"{key}.json").read_text(encoding="utf-8"))
+        if not isinstance(schema, dict):
+            raise NotFound(f"form '{key}' is not a JSON object")
+        return schema
 
     def keys(self) -> list[str]:
         return sorted(path.stem for path in self.forms_dir.glob("*.json"))

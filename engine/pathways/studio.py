@@ -23,7 +23,7 @@ from engine.bpmn import checks, parsing, state
 from engine.clock import is_duration
 from engine.errors import ExpressionError, NotFound, PathwayInvalid, Problem, ValidationFailed
 from engine.pathways import diff as diffs
-from engine.pathways import scenarios
+from engine.pathways import form_versions, scenarios
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import parse_xml
 from engine.pathways.lint import Verdict, check_document
@@ -79,8 +79,12 @@ def find_draft(uow: UnitOfWork, pathway: Pathway) -> PathwayDraft | None:
 
 
 def verdict_of(uow: UnitOfWork, key: str, data: bytes, forms: FormCatalog) -> tuple[Verdict, Any]:
-    """The verdict on a draft with every problem coded; a draft of another process is a problem too."""
-    # a draft calls the deployed shared sub-pathways, as its deployment will
+    """The verdict on a draft with every problem coded; a draft of another process is a problem too.
+
+    Forms are checked as the deploy would snapshot them: form drafts and deployed versions count; a draft
+    calls the deployed shared sub-pathways, as its deployment will.
+    """
+    forms = form_versions.deployable(uow, forms)
     callees = deployed_callees(uow)
     verdict, parsed = check_document(data, forms, "draft", uow.limits.min_cycle, callees=callees)
     if verdict.process_id and verdict.process_id != key:
@@ -242,6 +246,7 @@ def simulate_draft(
     """Run the draft through a scenario (the format of :mod:`engine.pathways.scenarios`)."""
     require(can_edit_pathway(who), ONLY_EDITORS)
     scenario = scenarios.parse(raw_scenario, "scenario")
+    forms = form_versions.deployable(uow, forms)
     outcome = scenarios.run(scenario, parsed_draft(uow, key, forms), forms)
     return scenarios.steps_json(outcome.result.steps)
 

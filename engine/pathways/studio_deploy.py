@@ -20,7 +20,7 @@ from engine.audit.chain import record
 from engine.errors import ConcurrencyConflict, NotFound, PathwayInvalid, ValidationFailed
 from engine.notify.notifications import PATHWAY_APPROVAL, notify_centre
 from engine.pathways import diff as diffs
-from engine.pathways import versions
+from engine.pathways import form_versions, versions
 from engine.pathways.forms import FormCatalog
 from engine.pathways.studio import DRAFT, ONLY_EDITORS, find_draft, get_pathway, verdict_of
 from engine.pathways.studio_scenarios import run_scenarios, scenario_set, snapshot
@@ -69,12 +69,17 @@ def deploy_draft(
     pathway = get_pathway(uow, key)
     draft = _draft_to_deploy(uow, pathway.id, key)
     data = draft.bpmn_xml.encode("utf-8")
+    forms = form_versions.deployable(uow, forms)
     verdict, parsed = verdict_of(uow, key, data, forms)
     if parsed is None:
         raise PathwayInvalid("the draft cannot be deployed: fix its problems first", verdict.problems)
     latest = versions.latest_version(uow, key, required=False)
     old = latest.bpmn_xml.encode("utf-8") if latest is not None else None
-    if old is not None and diffs.canonical(old) == diffs.canonical(data):
+    if (
+        old is not None
+        and diffs.canonical(old) == diffs.canonical(data)
+        and not form_versions.forms_changed(uow, latest, parsed, forms)
+    ):
         raise ValidationFailed(
             "nothing changed: the draft is the latest version", {"draft": ["nothing changed"]}
         )

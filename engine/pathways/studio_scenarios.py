@@ -19,7 +19,7 @@ from typing import Any
 from engine.audit.chain import record
 from engine.bpmn import parsing
 from engine.errors import NotFound, ValidationFailed
-from engine.pathways import scenarios, versions
+from engine.pathways import form_versions, scenarios, versions
 from engine.pathways.forms import FormCatalog
 from engine.pathways.studio import DRAFT, ONLY_EDITORS, ONLY_READERS, find_draft, get_pathway, parsed_draft
 from engine.people.permissions import Principal, can_edit_pathway, can_read_studio, require
@@ -107,6 +107,7 @@ def save_scenario(
     draft.scenarios = edited  # a new dict: the JSON column sees the change
     uow.session.flush()
     record(uow.session, uow.clock.now(), who, "pathway.scenario_save", subject=key, detail={"scenario": name})
+    forms = form_versions.deployable(uow, forms)
     outcome = scenarios.run(scenario, parsed_draft(uow, key, forms), forms)
     return {"name": name, "passed": outcome.passed, "failures": outcome.failures}
 
@@ -117,6 +118,7 @@ def run_draft_tests(
     """Every scenario of the pathway (the draft's edits included), run against the draft."""
     require(can_edit_pathway(who), ONLY_EDITORS)
     entries = scenario_set(uow, get_pathway(uow, key), pathways_dir)
+    forms = form_versions.deployable(uow, forms)  # the forms the deploy would snapshot
     return run_scenarios(parsed_draft(uow, key, forms), entries, forms)
 
 

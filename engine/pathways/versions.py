@@ -18,7 +18,7 @@ from engine.audit.chain import Actor, record
 from engine.bpmn import parsing, state
 from engine.errors import NotFound, PathwayInvalid, ValidationFailed
 from engine.notify.notifications import PATHWAY_DEPLOYED, notify_centre
-from engine.pathways import names
+from engine.pathways import form_versions, names
 from engine.pathways.callees import sub_pathways
 from engine.pathways.forms import FormCatalog
 from engine.pathways.importer import parse_xml
@@ -121,6 +121,7 @@ def deploy(
     ``authorise`` is called with the pathway's key once the diagram is read, before anything is
     stored (``pathway_catalogue.upload_pathway`` checks there who may deploy it).
     """
+    forms = form_versions.deployable(uow, forms)
     verdict, parsed = check_document(data, forms, label, uow.limits.min_cycle, callees=deployed_callees(uow))
     if parsed is None:
         raise PathwayInvalid(f"{label} cannot be deployed", verdict.problems)
@@ -128,6 +129,7 @@ def deploy(
         authorise(parsed.process_id)
     session = uow.session
     sha = _fingerprint(data, verdict.decisions)
+    chosen = form_versions.resolve(uow, parsed, forms, actor)  # publishes form drafts and new files
     pathway = session.scalar(select(Pathway).where(Pathway.key == parsed.process_id))
     if pathway is None:
         name, kind, target = CATALOGUE.get(parsed.process_id, (parsed.process_id, "", "any"))
@@ -135,8 +137,13 @@ def deploy(
         session.add(pathway)
         session.flush()
     latest = latest_version(uow, pathway.key, required=False)
-    if latest is not None and latest.sha256 == sha and parsed_version(latest).called == parsed.called:
-        return latest  # the same diagram, calling the same versions of the pathways it calls
+    if (
+        latest is not None
+        and latest.sha256 == sha
+        and parsed_version(latest).called == parsed.called
+        and form_versions.linked(uow, latest.id) == {key: form.id for key, form in chosen.items()}
+    ):
+        return latest  # the same diagram, calling the same versions of the pathways it calls, same forms
     number = (
         session.scalar(
             select(func.max(PathwayVersion.version)).where(PathwayVersion.pathway_id == pathway.id)
@@ -155,6 +162,7 @@ def deploy(
     )
     session.add(version)
     session.flush()
+    form_versions.link(uow, version.id, chosen)
     names.remember(version.id, sha, parsed)
     record(
         session,
@@ -162,7 +170,12 @@ def deploy(
         actor,
         "pathway.deploy",
         subject=f"{pathway.key} v{number}",
-        detail={"sha256": sha, "decisions": sorted(verdict.decisions), "calls": parsed.called},
+        detail={
+            "sha256": sha,
+            "decisions": sorted(verdict.decisions),
+            "calls": parsed.called,
+            "forms": {key: form.version for key, form in sorted(chosen.items())},
+        },
     )
     return version
 

@@ -190,4 +190,10 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ("api_migrations.approve", "POST"): ApiRule(fixed("/migrations/1/approve"), signed_in(404)),
     ("api_migrations.run", "POST"): ApiRule(fixed("/migrations/1/run"), signed_in(404)),
     ("api_migrations.revert", "POST"): ApiRule(fixed("/migrations/1/revert"), signed_in(404)),
+    # The form builder: form data is not JSON (415) before any permission; reads for the studio's readers.
+    ("api_forms.list_forms", "GET"): ApiRule(fixed("/forms"), for_roles(STUDIO)),
+    ("api_forms.get_draft", "GET"): ApiRule(fixed("/forms/review/draft"), for_roles(STUDIO)),
+    ("api_forms.put_draft", "PUT"): ApiRule(fixed("/forms/review/draft"), signed_in(415)),
+    ("api_forms.preview", "GET"): ApiRule(fixed("/forms/review/preview"), for_roles(STUDIO)),
+    ("api_forms.live_preview", "POST"): ApiRule(fixed("/forms/review/preview"), signed_in(415)),
 }

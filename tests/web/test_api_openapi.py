@@ -59,6 +59,11 @@ ENDPOINTS = {
     ("post", "/api/v1/migrations/{batch}/approve"),
     ("post", "/api/v1/migrations/{batch}/run"),
     ("post", "/api/v1/migrations/{batch}/revert"),
+    ("get", "/api/v1/forms"),
+    ("get", "/api/v1/forms/{key}/draft"),
+    ("put", "/api/v1/forms/{key}/draft"),
+    ("get", "/api/v1/forms/{key}/preview"),
+    ("post", "/api/v1/forms/{key}/preview"),
 }
 
 

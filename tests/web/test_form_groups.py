@@ -8,8 +8,10 @@ from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import ValidationFailed
+from engine.pathways import form_versions
 from engine.pathways.forms import FormCatalog
-from engine.store.models import CaseTask
+from engine.people.permissions import SYSTEM
+from engine.store.models import Case, CaseTask
 from tests.conftest import FIXTURES
 from tests.web import api_fixtures as fx
 from tests.web.conftest import html_of
@@ -34,10 +36,19 @@ SUBMITTED = {
 
 
 def _use_plan_form(services, world) -> None:  # type: ignore[no-untyped-def]
+    """The task is done with the plan form, which its case's pathway version is deployed with (a case
+    reads only the forms of its own pathway version)."""
     with services.uow() as uow:
         uow.session.execute(
             update(CaseTask).where(CaseTask.public_id == world.own_task).values(form_key="plan")
         )
+        version_id = uow.session.scalar(
+            select(Case.pathway_version_id)
+            .join(CaseTask, CaseTask.case_id == Case.id)
+            .where(CaseTask.public_id == world.own_task)
+        )
+        form_versions.import_file(uow, "plan", services.forms, SYSTEM)
+        form_versions.link(uow, version_id, {"plan": form_versions.latest_form_version(uow, "plan")})
         uow.commit()
 
 

@@ -163,6 +163,7 @@ class CaseFile:
     place: tuple[str, str] | None = None  # (room, place) the person stays on
     can_link_family: bool = False  # the reader admits in the case's centre and the case is not closed
     can_repair: bool = False  # a coordinator or the manager: suspend, resume, move, cancel a timer
+    pathway_version_id: int = 0  # the case's: its forms are those this version was deployed with
 
     @property
     def next_deadline(self) -> DeadlineView | None:
@@ -220,6 +221,7 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         place=places.place_of(uow, case.id) if case.left_at is None else None,
         can_link_family=case.status != "closed" and can_open_case(who, case.centre_id),
         can_repair=can_repair_case(who, case),
+        pathway_version_id=case.pathway_version_id,
     )
     record_read(uow, who, case, {"view": view})
     return casefile

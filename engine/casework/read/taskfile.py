@@ -31,6 +31,7 @@ class TaskView:
     comments: list[CommentView] = field(default_factory=list)
     follow_up_on: date | None = None
     can_follow_up: bool = False  # the reader holds the open task: the follow-up date is theirs to set
+    pathway_version_id: int = 0  # the case's: its forms are those this version was deployed with
 
 
 def read_task(uow: UnitOfWork, who: Principal, task_public_id: str) -> TaskView:
@@ -72,5 +73,6 @@ def _task_view(uow: UnitOfWork, who: Principal, task_public_id: str) -> tuple[Ta
         comments=comments_of(uow, task.id),
         follow_up_on=task.follow_up_on,
         can_follow_up=task.status == "open" and who.user_id is not None and task.assignee_id == who.user_id,
+        pathway_version_id=case.pathway_version_id,
     )
     return view, case

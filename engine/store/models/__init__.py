@@ -35,6 +35,7 @@ from engine.store.models.core import (
     new_security_stamp,
 )
 from engine.store.models.documents import CaseDocument, DocumentCounter
+from engine.store.models.forms import FormDraft, FormVersion, PathwayVersionForm
 from engine.store.models.migration import MigrationBatch, MigrationCase
 from engine.store.models.places import OccupancyDay, Place, PlaceStay, Room, TurnAway, WaitingEntry
 from engine.store.models.studio import PathwayApproval, PathwayDraft
@@ -55,6 +56,8 @@ __all__ = [
     "Centre",
     "Deadline",
     "DocumentCounter",
+    "FormDraft",
+    "FormVersion",
     "Membership",
     "MigrationBatch",
     "MigrationCase",
@@ -66,6 +69,7 @@ __all__ = [
     "PathwayApproval",
     "PathwayDraft",
     "PathwayVersion",
+    "PathwayVersionForm",
     "Place",
     "PlaceStay",
     "Room",
