@@ -34,6 +34,10 @@ ENGINE_FILES = sorted((ROOT / "engine").rglob("*.py"))
 @pytest.mark.parametrize("path", ENGINE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_engine_imports_no_web_or_task_framework(path: Path) -> None:
     forbidden = {"flask", "celery", "werkzeug", "jinja2", "kombu", "web", "tasks", "cli"}
+    if path == ROOT / "engine" / "casework" / "documents" / "render.py":
+        forbidden -= {
+            "jinja2"
+        }  # the outgoing documents' own Jinja environment, never Flask's (.importlinter too)
     bad = {name for name in imported_modules(path) if name.split(".")[0] in forbidden}
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
@@ -69,6 +73,9 @@ MAY_COMMIT = {
     "store/uow.py": {"UnitOfWork.commit", "in_transaction"},
     "casework/deadlines.py": {"_fire_one", "_commit_quietly"},
     "notify/outbox.py": {"deliver_one", "_record"},
+    # a migration batch is one transaction per case (a failed case stays untouched), like the sweep
+    "casework/migration/batch.py": {"start", "run", "_mark"},
+    "casework/migration/revert.py": {"revert"},
 }
 
 

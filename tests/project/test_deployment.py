@@ -81,7 +81,7 @@ def test_settings_come_from_the_env_file_and_redis_turns_celery_on():
 def test_dockerfile_builds_assets_installs_and_drops_root():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM python:3.11-slim" in text and "npm ci" in text and "npm run build" in text
-    assert "pip install ." in text
+    assert 'pip install ".[s3]"' in text  # the app and the S3 client for an attachment bucket
     # WeasyPrint's system libraries and a Cyrillic font for the outgoing documents (engine/casework/documents)
     for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"):
         assert package in text

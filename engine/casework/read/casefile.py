@@ -20,8 +20,7 @@ from engine.bpmn.names import legal_source_en
 from engine.casework import attachments, notes
 from engine.casework.case_links import LinkView, links_of
 from engine.casework.cases import get_case, load_workflow
-from engine.casework.documents import service as documents
-from engine.casework.read.timeline_details import EntryDetail, details
+from engine.casework.read.timeline import TimelineEntry, timeline_of, with_notes
 from engine.clock import add_duration, days_between
 from engine.pathways.names import english_names_of_version
 from engine.people import places
@@ -40,14 +39,10 @@ from engine.people.permissions import (
     can_view_case_audit,
     can_write_note,
 )
-from engine.store.models import AuditEvent, Case, CaseTask, Deadline, Pathway, PathwayVersion, User
+from engine.store.models import Case, CaseTask, Deadline, Pathway, PathwayVersion, User
 from engine.store.uow import UnitOfWork
 
 STAY_CAP = "P6M"
-# Reads, and note changes (the notes themselves are on the timeline, each for those who may read it).
-FILE_READS = (*attachments.READ_ACTIONS, *documents.READ_ACTIONS)  # downloads and previews of its files
-READ_ACTIONS = ("case.read", "case.audit_read", *FILE_READS, "note.add", "note.edit")
-TIMELINE_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -117,16 +112,6 @@ class TaskSummary:
     item_label: str = ""  # which item of a multi-instance task it is for
     name_en: str = ""  # the diagram's English name of the task (``name_en``), if it has one
     legal_source_en: str = ""  # the diagram's English legal source (``legal_source_en``), if it has one
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    action: str
-    actor: str
-    subject: str
-    note_id: str = ""  # a note of the case (action ``note.<kind>``), for a link to it
-    detail: EntryDetail = field(default_factory=EntryDetail)  # whom a task went to; a comment's text
 
 
 @dataclass(frozen=True)
@@ -203,7 +188,7 @@ def read_case(uow: UnitOfWork, who: Principal, public_id: str, view: str = "page
         header=_header(uow, who, case),
         current_tasks=current,
         deadlines=_deadlines(uow, case, current),
-        timeline=_with_notes(_timeline(uow, case), case_notes),
+        timeline=with_notes(timeline_of(uow, case), case_notes),
         completed=[_completed(row, names_en) for row in rows if row[0].status == "completed"],
         current_elements=progress.current,
         done_elements=progress.done,
@@ -351,48 +336,6 @@ def _deadlines(uow: UnitOfWork, case: Case, current: list[TaskSummary]) -> list[
         if task.due_at is not None
     ]
     return sorted(found, key=lambda d: d.due_at)
-
-
-def _timeline(uow: UnitOfWork, case: Case) -> list[TimelineEntry]:
-    """What happened to the case, oldest first (reads are in the audit view, not here)."""
-    rows = uow.session.execute(
-        select(
-            AuditEvent.at,
-            AuditEvent.action,
-            AuditEvent.actor,
-            User.display_name,
-            AuditEvent.subject,
-            AuditEvent.detail,
-        )
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.case_id == case.id, AuditEvent.action.not_in(READ_ACTIONS))
-        .order_by(AuditEvent.id.desc())
-        .limit(TIMELINE_LIMIT)
-    ).all()
-    explained = details(
-        uow, [(row.action, row.detail or {}) for row in rows], case, [r.subject for r in rows]
-    )
-    entries = [
-        TimelineEntry(at, action, name or actor, subject, detail=more)
-        for (at, action, actor, name, subject, _), more in zip(rows, explained, strict=True)
-    ]
-    return entries[::-1]
-
-
-def _with_notes(timeline: list[TimelineEntry], case_notes: list[notes.NoteView]) -> list[TimelineEntry]:
-    """The timeline with the reader's notes at the time each happened, oldest first."""
-    entries = [
-        TimelineEntry(
-            note.noted_at, f"note.{note.kind}", note.author, _excerpt(note.body), note_id=note.public_id
-        )
-        for note in case_notes
-    ]
-    return sorted([*timeline, *entries], key=lambda entry: entry.at)
-
-
-def _excerpt(body: str, length: int = 80) -> str:
-    line = " ".join(body.split())
-    return line if len(line) <= length else line[: length - 1] + "…"
 
 
 def _completed(row: Any, names_en: Mapping[str, str]) -> CompletedForm:

@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 
 from engine.audit.chain import record
 from engine.casework.cases import get_case
-from engine.casework.read.casefile import READ_ACTIONS, CaseFile, read_case
+from engine.casework.read.casefile import CaseFile, read_case
+from engine.casework.read.timeline import READ_ACTIONS
 from engine.people.permissions import SUBJECT_REQUEST_HANDLERS, Principal, can_answer_subject_request, require
 from engine.store.models import (
     AuditEvent,

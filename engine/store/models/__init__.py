@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.store.models.casefile import (
     CaseAttachment,
+    CaseLink,
     CaseNote,
     CaseNoteRevision,
     NotificationPreference,
@@ -18,7 +19,6 @@ from engine.store.models.core import (
     Base,
     Case,
     CaseCounter,
-    CaseLink,
     CaseTask,
     Centre,
     Deadline,

@@ -1,5 +1,5 @@
-"""What a case file holds besides its workflow: notes, attachments, task comments, and each user's
-inbox filters and notification choices."""
+"""What a case file holds besides its workflow: links to other cases, notes, attachments, task comments,
+and each user's inbox filters and notification choices."""
 
 from __future__ import annotations
 
@@ -9,6 +9,27 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.models.core import Base, UTCDateTime, new_public_id
+
+
+class CaseLink(Base):
+    """A link from one case to another: a child's case opened by a handover from its parent's or ЦОП case.
+
+    Both case pages show it; someone who may not open the other case sees only its number and centre.
+    ``created_by_id`` is None when the system made it (a service task); ``element_id`` names the task.
+    """
+
+    __tablename__ = "case_link"
+    __table_args__ = (UniqueConstraint("from_case_id", "to_case_id", "kind", name="uq_case_link_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    to_case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # handover | family
+    element_id: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class CaseNote(Base):

@@ -382,24 +382,3 @@ class OutboxEmail(Base):
     last_error: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class CaseLink(Base):
-    """A link from one case to another: a child's case opened by a handover from its parent's or ЦОП case.
-
-    Both case pages show it; someone who may not open the other case sees only its number and centre.
-    ``created_by_id`` is None when the system made it (a service task); ``element_id`` names the task.
-    """
-
-    __tablename__ = "case_link"
-    __table_args__ = (UniqueConstraint("from_case_id", "to_case_id", "kind", name="uq_case_link_pair"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    from_case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
-    to_case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # handover | family
-    element_id: Mapped[str] = mapped_column(String(255), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
-    )

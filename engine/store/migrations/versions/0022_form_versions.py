@@ -1,7 +1,7 @@
 """form versions: the forms each pathway version was deployed with, and the studio's form drafts
 
 Revision ID: 0022_form_versions
-Revises: 0015_places
+Revises: 0019_retention
 Create Date: 2026-12-03 16:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_form_versions"
-down_revision = "0015_places"
+down_revision = "0019_retention"
 branch_labels = None
 depends_on = None
 

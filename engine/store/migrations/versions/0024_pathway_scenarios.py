@@ -1,7 +1,7 @@
 """pathway scenarios in the studio: a draft's edited scenarios, and the set deployed with a version
 
 Revision ID: 0024_pathway_scenarios
-Revises: 0019_retention
+Revises: 0022_form_versions
 Create Date: 2026-12-03 17:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_pathway_scenarios"
-down_revision = "0019_retention"
+down_revision = "0022_form_versions"
 branch_labels = None
 depends_on = None
 
