@@ -7,9 +7,10 @@ people of one name are never joined on the name alone).
 
 What is exported: each case's particulars, its completed forms' answers, the notes the manager may read
 (a therapy note is listed by its date and kind only: the centre's psychologist releases its text),
-task comments, the attached documents' list, the places the person stayed on, linked cases and the
-timeline. **The centre's confidential address is never exported**: the centre is named, and any text
-in which someone wrote the address has it replaced by ``[…]`` (:func:`without_address`).
+task comments, the attached documents' list, the outgoing documents' list (kind, number, date), the
+places the person stayed on, linked cases and the timeline. **The centre's confidential address is
+never exported**: the centre is named, and any text in which someone wrote the address has it replaced
+by ``[…]`` (:func:`without_address`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import func, select
 
 from engine.audit.chain import record
 from engine.casework.cases import get_case
+from engine.casework.documents import service as documents
 from engine.casework.read.casefile import CaseFile, read_case
 from engine.casework.read.timeline import READ_ACTIONS
 from engine.people.permissions import SUBJECT_REQUEST_HANDLERS, Principal, can_answer_subject_request, require
@@ -164,6 +166,15 @@ def _case(uow: UnitOfWork, case: Case, casefile: CaseFile) -> dict[str, Any]:
                 "uploaded_by": item.uploaded_by,
             }
             for item in casefile.attachments
+        ],
+        "documents": [  # the outgoing documents to ДСП and ОЗД made from its forms (the PDFs stay stored)
+            {
+                "kind": doc.kind,
+                "number": doc.number,
+                "issued_on": doc.issued_on.isoformat(),
+                "by": doc.created_by,
+            }
+            for doc in documents.list_documents(uow, case)
         ],
         "places": _places(uow, case),
         "linked_cases": [{"kind": link.kind, "number": link.number} for link in casefile.links],

@@ -15,7 +15,7 @@ from engine.casework.read.subject import REDACTED, export_subject, who_viewed_fi
 from engine.errors import NotFound, PermissionDenied
 from engine.people.permissions import SYSTEM
 from engine.people.users import create_user, principal_for
-from engine.store.models import AuditEvent, CaseTask
+from engine.store.models import AuditEvent, Case, CaseDocument, CaseTask
 
 ADDRESS = "ул. Тайна 1"  # the test centre's confidential address (tests/engine/conftest.py)
 INTAKE = cases.Intake(
@@ -51,6 +51,15 @@ def person(make_uow, world, fixture_forms):
 
 def test_everything_held_about_a_person_without_the_centre_s_address(make_uow, world, person):
     first, second_number, namesake_number, _ = person
+    with make_uow() as uow:  # an outgoing document of the case, as documents.generate stores one
+        case = uow.session.scalar(select(Case).where(Case.public_id == first))
+        uow.session.add(
+            CaseDocument(
+                case_id=case.id, centre_id=case.centre_id, kind="progress_note", number="КЦ-2026-0007",
+                issued_on=date(2026, 9, 30), sha256="0" * 64, size=1, created_at=uow.clock.now(),
+            )
+        )  # fmt: skip
+        uow.commit()
     with make_uow() as uow:
         exported = export_subject(uow, world.staff["manager"], first, "json")
         uow.commit()
@@ -65,6 +74,9 @@ def test_everything_held_about_a_person_without_the_centre_s_address(make_uow, w
     assert case["therapy_notes_withheld"] == 1 and "терапия" not in text
     assert case["referral_number"] == "ДСП-123" and case["admitted_at"].startswith("2025-08-31T")
     assert {entry["action"] for entry in case["timeline"]} >= {"case.open", "task.complete"}
+    assert case["documents"] == [
+        {"kind": "progress_note", "number": "КЦ-2026-0007", "issued_on": "2026-09-30", "by": ""}
+    ]
     with make_uow() as uow:
         exports = select(AuditEvent).where(AuditEvent.action == "case.subject_export")
         audit = uow.session.scalars(exports).all()
