@@ -104,17 +104,7 @@ def export_subject(uow: UnitOfWork, who: Principal, public_id: str, file_format:
         },
         "cases": [_case(uow, case, casefile) for case, casefile in zip(found, files, strict=True)],
     }
-    now = uow.clock.now()
-    for case in found:
-        record(
-            uow.session,
-            now,
-            who,
-            "case.subject_export",
-            case_id=case.id,
-            subject=case.number,
-            detail={"format": file_format, "cases": len(found)},
-        )
+    _audit_each(uow, who, found, "case.subject_export", file_format)
     addresses = _addresses(uow, [case.centre_id for case in found])
     result: dict[str, Any] = without_address(exported, addresses)
     return result
@@ -233,17 +223,7 @@ def who_viewed_file(uow: UnitOfWork, who: Principal, public_id: str, file_format
         .order_by(AuditEvent.id.desc())
         .limit(5000)
     ).all()
-    now = uow.clock.now()
-    for case in found:
-        record(
-            uow.session,
-            now,
-            who,
-            "case.viewers_report",
-            case_id=case.id,
-            subject=case.number,
-            detail={"format": file_format, "cases": len(found)},
-        )
+    _audit_each(uow, who, found, "case.viewers_report", file_format)
     return [
         Viewer(row.at, numbers[row.case_id], row.actor, row.display_name or row.actor, row.action)
         for row in rows
@@ -252,3 +232,11 @@ def who_viewed_file(uow: UnitOfWork, who: Principal, public_id: str, file_format
 
 def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _audit_each(uow: UnitOfWork, who: Principal, found: list[Case], action: str, file_format: str) -> None:
+    """Each of the person's cases gets the entry: its own trail shows what was given out of it."""
+    now = uow.clock.now()
+    detail = {"format": file_format, "cases": len(found)}
+    for case in found:
+        record(uow.session, now, who, action, case_id=case.id, subject=case.number, detail=detail)
