@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.audit.chain import record
 from engine.casework.migration import snapshots
@@ -76,13 +76,20 @@ def _revert_one(uow: UnitOfWork, who: Principal, row_id: int, number: str) -> Ca
 
 
 def _moved_on(uow: UnitOfWork, case_id: int, row: MigrationCase) -> dict[str, object]:
-    """What moved the case on since it was migrated: the first change the audit trail records."""
+    """What moved the case on since it was migrated: the first change the audit trail records after the
+    migration's own entry (by the trail's order: several entries may share an instant)."""
+    migrated = (
+        select(func.max(AuditEvent.id))
+        .where(AuditEvent.case_id == case_id, AuditEvent.action == "case.migrated")
+        .scalar_subquery()
+    )
     event = uow.session.execute(
         select(AuditEvent.action, AuditEvent.at)
         .where(
             AuditEvent.case_id == case_id,
+            AuditEvent.id > func.coalesce(migrated, 0),
             AuditEvent.at >= row.migrated_at,
-            AuditEvent.action.not_in([*READS, "case.migrated"]),
+            AuditEvent.action.not_in(READS),
         )
         .order_by(AuditEvent.id)
         .limit(1)
