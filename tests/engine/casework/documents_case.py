@@ -90,7 +90,7 @@ def open_only(
             )
         )
         if code == "kc-docs":
-            versions.deploy(uow, PATHWAY.read_bytes(), forms, SYSTEM, PATHWAY.name)
+            versions.deploy_shipped_pathway(uow, PATHWAY.parents[2], "crisis_centre_adult", forms, SYSTEM)
         intake = cases.Intake(
             centre_code=code,
             display_name=PERSON,

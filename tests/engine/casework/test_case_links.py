@@ -52,9 +52,8 @@ def centres(make_uow, forms) -> Centres:
                         role,
                     )
                     staff[(code, role, n)] = principal_for(user)
-        for key in ("community_support", "crisis_centre_child"):
-            path = PATHWAYS / key / f"{key}.bpmn"
-            versions.deploy(uow, path.read_bytes(), forms, SYSTEM, path.name)
+        for key in ("community_support", "crisis_centre_child"):  # after the sub-pathways they call
+            versions.deploy_shipped_pathway(uow, PATHWAYS.parent, key, forms, SYSTEM)
         uow.commit()
     return Centres(staff)
 
