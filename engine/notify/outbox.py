@@ -19,19 +19,23 @@ one line (:func:`engine.notify.notifications.header_value`); errors are recorded
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from babel import support
 from sqlalchemy import func, or_, select, update
 
+from engine.config import PROJECT_ROOT
 from engine.errors import NotFound, ValidationFailed
 from engine.notify.mail import Email, Mailer
 from engine.notify.messages import (
     DEADLINE_FIRED,
     ESCALATION_OPENED,
+    N_,
     PATHWAY_APPROVAL,
     PATHWAY_DEPLOYED,
     ROLE_GRANTED,
@@ -56,32 +60,26 @@ MAX_ID = 2**31 - 1
 
 UowFactory = Callable[[], UnitOfWork]
 
+# Each e-mail's subject: a fixed text and the case number, never a name (English message ids; the
+# Bulgarian is in the web app's catalogue, which the deliverer reads outside any request).
 SUBJECTS = {
-    "bg": {
-        DEADLINE_FIRED: "Casepath: случай {number}: изтекъл срок",
-        ROLE_GRANTED: "Casepath: дадена е роля в центъра",
-        PATHWAY_DEPLOYED: "Casepath: нова версия на пътека",
-        TASK_ASSIGNED: "Casepath: случай {number}: дадена ви е задача",
-        TASK_DUE_SOON: "Casepath: случай {number}: ваша задача е със срок утре",
-        TASK_OVERDUE: "Casepath: случай {number}: ваша задача е просрочена",
-        TASK_FOLLOW_UP: "Casepath: случай {number}: днес е датата за проследяване",
-        ESCALATION_OPENED: "Casepath: случай {number}: открита е ескалация",
-        PATHWAY_APPROVAL: "Casepath: промяна на пътека чака одобрение",
-        "": "Casepath: случай {number}",
-    },
-    "en": {
-        DEADLINE_FIRED: "Casepath: case {number}: a deadline has passed",
-        ROLE_GRANTED: "Casepath: a role was granted in the centre",
-        PATHWAY_DEPLOYED: "Casepath: a new pathway version",
-        TASK_ASSIGNED: "Casepath: case {number}: a task was given to you",
-        TASK_DUE_SOON: "Casepath: case {number}: your task is due tomorrow",
-        TASK_OVERDUE: "Casepath: case {number}: your task is overdue",
-        TASK_FOLLOW_UP: "Casepath: case {number}: your follow-up date is today",
-        ESCALATION_OPENED: "Casepath: case {number}: an escalation was opened",
-        PATHWAY_APPROVAL: "Casepath: a pathway change awaits approval",
-        "": "Casepath: case {number}",
-    },
+    DEADLINE_FIRED: N_("Casepath: case %(number)s: a deadline has passed"),
+    ROLE_GRANTED: N_("Casepath: a role was granted in the centre"),
+    PATHWAY_DEPLOYED: N_("Casepath: a new pathway version"),
+    TASK_ASSIGNED: N_("Casepath: case %(number)s: a task was given to you"),
+    TASK_DUE_SOON: N_("Casepath: case %(number)s: your task is due tomorrow"),
+    TASK_OVERDUE: N_("Casepath: case %(number)s: your task is overdue"),
+    TASK_FOLLOW_UP: N_("Casepath: case %(number)s: your follow-up date is today"),
+    ESCALATION_OPENED: N_("Casepath: case %(number)s: an escalation was opened"),
+    PATHWAY_APPROVAL: N_("Casepath: a pathway change awaits approval"),
+    "": N_("Casepath: case %(number)s"),
 }
+CATALOGUES = PROJECT_ROOT / "web" / "translations"
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(locale: str) -> support.NullTranslations:
+    return support.Translations.load(str(CATALOGUES), [locale], domain="messages")
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -91,9 +89,10 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def subject_for(kind: str, number: str, locale: str) -> str:
-    """Built from safe parts only: a fixed text per kind and the case number, never a diagram's text."""
-    texts = SUBJECTS.get(locale, SUBJECTS["bg"])
-    return texts.get(kind, texts[""]).format(number=number)
+    """The subject in the user's language (Bulgarian unless they chose English), built from safe parts
+    only: a fixed text per kind and the case number, never a diagram's text."""
+    text = _catalogue(locale if locale in ("bg", "en") else "bg").gettext(SUBJECTS.get(kind, SUBJECTS[""]))
+    return text % {"number": number} if "%(number)s" in text else text
 
 
 def error_code(error: BaseException) -> str:

@@ -359,3 +359,17 @@ def test_an_email_too_old_to_matter_is_given_up(make_uow, world, fixture_forms, 
     assert (row.status, row.last_error) == ("given_up", "expired") and inbox.messages == []
     with make_uow() as uow, pytest.raises(ValidationFailed, match="too old"):
         outbox.retry(uow, row.id)
+
+
+def test_an_e_mail_subject_is_in_the_user_s_language_from_the_catalogue() -> None:
+    from engine.notify.messages import TASK_OVERDUE
+    from engine.notify.outbox import subject_for
+
+    assert (
+        subject_for(TASK_OVERDUE, "KC-2026-0001", "bg")
+        == "Casepath: случай KC-2026-0001: ваша задача е просрочена"
+    )
+    assert (
+        subject_for(TASK_OVERDUE, "KC-2026-0001", "en") == "Casepath: case KC-2026-0001: your task is overdue"
+    )
+    assert subject_for("unknown", "KC-2026-0001", "fr") == "Casepath: случай KC-2026-0001"
