@@ -43,7 +43,7 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

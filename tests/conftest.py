@@ -14,20 +14,49 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import FrozenClock
 from engine.config import PROJECT_ROOT
 from engine.pathways.forms import FormCatalog
 from engine.store import schema
-from engine.store.db import make_engine
+from engine.store.db import make_engine, normalise_url
 from engine.store.models import Base
 from engine.store.uow import UnitOfWork
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# ``make test`` runs the suite in two processes (pytest-xdist): each gets its own PostgreSQL database and
+# Redis database, derived from CASEPATH_TEST_* before any test reads them (pytest_configure below).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 WORKFLOWS = PROJECT_ROOT / "workflows"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if WORKER:
+        _own_services(int(WORKER.removeprefix("gw") or 0))
+
+
+def _own_services(index: int) -> None:
+    """This worker's databases: ``<name>_gw<N>`` on the PostgreSQL server (created when missing) and the
+    Redis database after the run's own by ``N + 1``."""
+    postgres = os.environ.get("CASEPATH_TEST_POSTGRES_URL", "")
+    if postgres and _answers(postgres):
+        base = make_url(normalise_url(postgres))
+        name = f"{base.database}_gw{index}"
+        server = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        server.dispose()
+        own = base.set(database=name)
+        os.environ["CASEPATH_TEST_POSTGRES_URL"] = own.render_as_string(hide_password=False)
+    redis_url = os.environ.get("CASEPATH_TEST_REDIS_URL", "")
+    if redis_url:
+        parsed = urlparse(redis_url)
+        own = int(parsed.path.strip("/") or 0) or 11  # tests/tasks/conftest.py: 11 instead of 0
+        os.environ["CASEPATH_TEST_REDIS_URL"] = parsed._replace(path=f"/{own + index + 1}").geturl()
 
 
 def need_service(variable: str, what: str) -> str:
