@@ -74,12 +74,10 @@ def execute(key: str) -> Any:
     if source is None or target is None:
         flash(_("Choose the version the cases are on and the one to move them to."), "error")
         return redirect(url_for("migrations.plan", key=key))
-    with services.uow() as uow:
-        outcome = batches.plan(
-            uow, who, key, source, target, services.forms,
-            mapping=_mapping(request.form.get("map", "")[:4000]), dry_run=False,
-        )  # fmt: skip
-        uow.commit()
+    outcome = batches.store_plan(
+        services.uow, who, key, source, target, services.forms,
+        mapping=_mapping(request.form.get("map", "")[:4000]), dry_run=False,
+    )  # fmt: skip
     if outcome.status == batches.AWAITING:
         flash(_("The migration moves clocks: it waits for a manager's approval."), "success")
     return redirect(url_for("migrations.batch", batch=outcome.batch))
@@ -104,10 +102,7 @@ def run(batch: int) -> Any:
 def approve(batch: int) -> Any:
     discard_changes()
     services, who = current_services(), current_principal()
-    with services.uow() as uow:
-        batches.approve(uow, who, batch)
-        uow.commit()
-    batches.run(services.uow, who, batch, services.forms)
+    batches.approve_and_run(services.uow, who, batch, services.forms)
     flash(_("Approved: the cases were migrated."), "success")
     return redirect(url_for("migrations.batch", batch=batch))
 

@@ -74,7 +74,7 @@ MAY_COMMIT = {
     "casework/deadlines.py": {"_fire_one", "_commit_quietly"},
     "notify/outbox.py": {"deliver_one", "_record"},
     # a migration batch is one transaction per case (a failed case stays untouched), like the sweep
-    "casework/migration/batch.py": {"start", "run", "_mark"},
+    "casework/migration/batch.py": {"store_plan", "approve_and_run", "start", "run", "_mark"},
     "casework/migration/revert.py": {"revert"},
 }
 

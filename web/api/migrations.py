@@ -41,12 +41,10 @@ def plan(body: dict[str, Any], key: str) -> Any:
     """
     discard_changes()  # the request's own transaction stays idle: each case commits on its own
     services, who = current_services(), caller()
-    with services.uow() as uow:
-        outcome = batches.plan(
-            uow, who, key, body["from_"], body["to"], services.forms, body.get("cases") or None,
-            body.get("mapping") or {}, dry_run=body["dry_run"],
-        )  # fmt: skip
-        uow.commit()
+    outcome = batches.store_plan(
+        services.uow, who, key, body["from_"], body["to"], services.forms, body.get("cases") or None,
+        body.get("mapping") or {}, dry_run=body["dry_run"],
+    )  # fmt: skip
     cases = outcome.cases
     if outcome.status == batches.AWAITING:
         response = jsonify(_dump(outcome.batch, outcome.status, cases))
@@ -78,10 +76,7 @@ def approve(batch: int) -> Any:
     """A manager approves a batch that moves clocks; it runs at once."""
     discard_changes()
     services, who = current_services(), caller()
-    with services.uow() as uow:
-        batches.approve(uow, who, batch)
-        uow.commit()
-    return _dump(batch, "done", batches.run(services.uow, who, batch, services.forms))
+    return _dump(batch, "done", batches.approve_and_run(services.uow, who, batch, services.forms))
 
 
 @blp.post("/migrations/<int:batch>/run")

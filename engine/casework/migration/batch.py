@@ -202,6 +202,26 @@ def progress_of(uow: UnitOfWork, batch: MigrationBatch) -> dict[str, int]:
 UowFactory = Callable[[], UnitOfWork]
 
 
+def store_plan(make_uow: UowFactory, who: Principal, key: str, source: int, target: int, forms: FormCatalog,
+               numbers: Sequence[str] | None = None, mapping: Mapping[str, str] | None = None,
+               dry_run: bool = True) -> Outcome:  # fmt: skip
+    """:func:`plan` in a transaction of its own: a batch's cases then move in theirs (:func:`run`)."""
+    with make_uow() as uow:
+        outcome = plan(uow, who, key, source, target, forms, numbers, mapping, dry_run=dry_run)
+        uow.commit()
+    return outcome
+
+
+def approve_and_run(
+    make_uow: UowFactory, who: Principal, batch_id: int, forms: FormCatalog
+) -> list[CaseOutcome]:
+    """The manager's approval, committed, then the batch run case by case."""
+    with make_uow() as uow:
+        approve(uow, who, batch_id)
+        uow.commit()
+    return run(make_uow, who, batch_id, forms)
+
+
 def start(make_uow: UowFactory, who: Principal, batch_id: int) -> None:
     """Check that the batch may run now: it exists, the caller may run it, and it is approved."""
     with make_uow() as uow:
