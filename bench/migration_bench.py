@@ -63,7 +63,7 @@ def _load(services: Services, clock: FrozenClock, size: int) -> None:
     """``size`` open adult cases on version 1, in their stay; version 2 reviews every six weeks."""
     with services.uow() as uow:
         ensure_centre(uow, SYSTEM, "kc-bench", "КЦ бенчмарк", "crisis_centre", 500)
-        versions.deploy(uow, ADULT.read_bytes(), services.forms, SYSTEM, ADULT.name)
+        versions.deploy_shipped_pathway(uow, PROJECT_ROOT / "workflows", KEY, services.forms, SYSTEM)
         uow.commit()
     template = _template_case(services, clock)
     clock.set(NOW)
