@@ -12,7 +12,8 @@ clock follows :func:`shifts_on_resume`, the one rule (see docs/operations.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -203,16 +204,8 @@ def move_case(uow: UnitOfWork, who: Principal, public_id: str, element_id: str, 
     targets = {target.element_id: target for target in repair.move_targets(workflow)}
     if element_id not in targets:
         _refuse({"element_id": [NOT_A_TARGET]})
-    try:
+    with _refused_as("element_id", NOT_A_TARGET):
         skipped = repair.move_to(workflow, element_id)
-    except repair.MoveRefused as refused:
-        raise ValidationFailed(
-            "nothing was changed", {"element_id": [_REFUSALS.get(refused.reason, NOT_A_TARGET)]}
-        ) from None
-    except spiff.RuntimeFailure as failure:
-        raise ValidationFailed(
-            "nothing was changed", {"element_id": [f"{MOVE_FAILS} ({failure.element_id})"]}
-        ) from None
     earlier = _latest_answers(uow, case, element_id) if targets[element_id].direction == "back" else None
     drive(uow, case, lambda: workflow)
     if earlier:
@@ -265,16 +258,8 @@ def cancel_deadline(uow: UnitOfWork, who: Principal, public_id: str, deadline_id
         _refuse({"deadline": [NOT_PENDING]})
     assert row is not None
     workflow = load_workflow(uow, case)
-    try:
+    with _refused_as("deadline", NOT_PENDING):
         repair.cancel_timer(workflow, row.element_id)
-    except repair.MoveRefused as refused:
-        raise ValidationFailed(
-            "nothing was changed", {"deadline": [_REFUSALS.get(refused.reason, NOT_PENDING)]}
-        ) from None
-    except spiff.RuntimeFailure as failure:
-        raise ValidationFailed(
-            "nothing was changed", {"deadline": [f"{MOVE_FAILS} ({failure.element_id})"]}
-        ) from None
     row.status = "cancelled"
     uow.session.flush()
     drive(uow, case, lambda: workflow)
@@ -290,3 +275,19 @@ def cancel_deadline(uow: UnitOfWork, who: Principal, public_id: str, deadline_id
         due_at=row.due_at.isoformat(),
     )
     return case
+
+
+@contextmanager
+def _refused_as(field: str, otherwise: str) -> Iterator[None]:
+    """A move or cancel the workflow refuses, or that stops at an error of the pathway, is a field error
+    on ``field``; nothing was changed (the caller's transaction is discarded)."""
+    try:
+        yield
+    except repair.MoveRefused as refused:
+        raise ValidationFailed(
+            "nothing was changed", {field: [_REFUSALS.get(refused.reason, otherwise)]}
+        ) from None
+    except spiff.RuntimeFailure as failure:
+        raise ValidationFailed(
+            "nothing was changed", {field: [f"{MOVE_FAILS} ({failure.element_id})"]}
+        ) from None
