@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from engine.casework import cases
@@ -29,7 +29,7 @@ from engine.people.roles import ROLES
 from engine.people.users import create_user, get_user, principal_for
 from engine.services import Services
 from engine.store import schema
-from engine.store.models import CaseTask
+from engine.store.models import CaseTask, User
 from tests.conftest import FIXTURES, IN_CI, WORKFLOWS
 from tests.engine.conftest import mini_pathway
 from tests.web.conftest import compile_catalogs
@@ -171,9 +171,13 @@ def chrome(live_server: LiveServer) -> Iterator[Any]:
 
 @pytest.fixture
 def browser(chrome: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The session's Chromium with no cookies; a screenshot is kept when the test fails."""
+    """The session's Chromium with no cookies, every user back in Bulgarian (a test that chose English
+    leaves it stored with the user); a screenshot is kept when the test fails."""
     chrome.get(live_server.url + "/healthz")
     chrome.delete_all_cookies()
+    with live_server.services.uow() as uow:
+        uow.session.execute(update(User).values(locale="bg"))
+        uow.commit()
     chrome.get_log("browser")  # start each test with an empty console
     yield chrome
     report = getattr(request.node, "report_call", None)

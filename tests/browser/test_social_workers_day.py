@@ -14,7 +14,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
 from engine.casework.inbox import assignment
-from engine.people.users import get_user, principal_for, set_locale
+from engine.people.users import get_user, principal_for
 from tests import documents
 from tests.browser.conftest import PASSWORD, LiveServer, user
 from tests.browser.test_case_worker import button, field_by_label, fill_form, wait
@@ -198,9 +198,4 @@ def test_a_social_workers_day(browser, live_server, tmp_path, lang, width):
         walk.check("the given task")
     finally:
         browser.set_window_size(1366, 900)
-        with (
-            live.services.uow() as uow
-        ):  # the worker's chosen language is kept: the next tests read Bulgarian
-            set_locale(uow, get_user(uow, worker).id, "bg")
-            uow.commit()
     assert len(walk.pages) == 12
